@@ -1,0 +1,180 @@
+//! Findings: what pflint reports, where, and how to fix it.
+
+use std::fmt;
+
+use miette::{LabeledSpan, MietteSpanContents, SourceCode, SpanContents};
+use serde::{Deserialize, Serialize};
+
+use crate::rules;
+use crate::source::{SourceFile, Span};
+use crate::syntax::Problem;
+
+/// How serious a finding is. Ordered: `Info < Warning < Error`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; nothing breaks.
+    Info,
+    /// Likely wrong or risky.
+    Warning,
+    /// Mail breaks, or Postfix refuses the configuration.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule's stable code.
+    pub code: &'static str,
+    /// The rule's stable name (empty if the rule is missing from the catalog).
+    pub name: &'static str,
+    /// How serious it is.
+    pub severity: Severity,
+    /// Where it is.
+    pub span: Span,
+    /// What is wrong here, in one line.
+    pub message: String,
+    /// A short note shown at the span.
+    pub label: String,
+    /// How to fix it.
+    pub help: String,
+}
+
+impl Finding {
+    /// A finding for the rule `code`, with the rule's name, severity and help text.
+    pub fn new(
+        code: &'static str,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Finding {
+        let rule = rules::catalog().get(code);
+        Finding {
+            code,
+            name: rule.map_or("", |r| r.name.as_str()),
+            severity: rule.map_or(Severity::Error, |r| r.severity),
+            span,
+            message: message.into(),
+            label: label.into(),
+            help: rule.map_or_else(String::new, |r| r.help.trim().to_owned()),
+        }
+    }
+
+    /// The finding for a parser problem.
+    pub fn from_problem(problem: Problem) -> Finding {
+        Finding::new(
+            problem.kind.code(),
+            problem.span,
+            problem.message,
+            problem.label,
+        )
+    }
+}
+
+/// A finding together with its file, ready for miette to render.
+pub struct Report<'a> {
+    /// The finding.
+    pub finding: &'a Finding,
+    /// The file it is in.
+    pub file: &'a SourceFile,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.finding, f)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let f = self.finding;
+        if f.name.is_empty() {
+            Some(Box::new(f.code))
+        } else {
+            Some(Box::new(format!("{}({})", f.code, f.name)))
+        }
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.finding.help.is_empty())
+            .then(|| Box::new(&self.finding.help) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.file)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let label = LabeledSpan::new_primary_with_span(
+            Some(self.finding.label.clone()).filter(|l| !l.is_empty()),
+            self.finding.span,
+        );
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner =
+            self.display_text()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name().display().to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}

@@ -1,0 +1,67 @@
+//! The JSON format: a stable, versioned document (schema in README.md).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Summary;
+use crate::check::Checked;
+use crate::diagnostic::Severity;
+
+/// The schema version; raised only on an incompatible change.
+const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    findings: Vec<Finding<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    code: &'a str,
+    name: &'a str,
+    severity: Severity,
+    file: String,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    message: &'a str,
+    help: &'a str,
+    /// Parameter edits that fix the finding; no rule offers one yet.
+    fix: Option<()>,
+}
+
+pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
+    let findings = files
+        .iter()
+        .flat_map(|checked| {
+            checked.findings.iter().map(move |finding| {
+                let start = checked.file.position(finding.span.start);
+                let end = checked.file.position(finding.span.end);
+                Finding {
+                    code: finding.code,
+                    name: finding.name,
+                    severity: finding.severity,
+                    file: checked.file.name().display().to_string(),
+                    line: start.line,
+                    column: start.column,
+                    end_line: end.line,
+                    end_column: end.column,
+                    message: &finding.message,
+                    help: &finding.help,
+                    fix: None,
+                }
+            })
+        })
+        .collect();
+    let document = Document {
+        version: VERSION,
+        findings,
+        summary: Summary::of(files),
+    };
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+    writeln!(out)
+}

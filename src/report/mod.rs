@@ -1,0 +1,91 @@
+//! Findings to bytes, one module per output format, and the exit status they imply.
+
+mod human;
+mod json;
+mod short;
+
+use std::io::{self, Write};
+
+use crate::check::Checked;
+use crate::diagnostic::Severity;
+
+/// An output format of `pflint check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Rendered diagnostics with source snippets (miette).
+    Human,
+    /// One line per finding: `file:line:col: severity[CODE] message`.
+    Short,
+    /// A JSON document (see README for the schema).
+    Json,
+}
+
+/// How to draw human output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Unicode box drawing and ANSI colours, for a terminal.
+    Color,
+    /// Unicode box drawing without colours, for pipes and files.
+    Plain,
+}
+
+/// Writes the findings of `files` in `format`.
+pub fn write(
+    format: Format,
+    style: Style,
+    files: &[Checked],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human::write(style, files, out),
+        Format::Short => short::write(files, out),
+        Format::Json => json::write(files, out),
+    }
+}
+
+/// Counts of findings by severity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Files checked.
+    pub files: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Info findings.
+    pub infos: usize,
+}
+
+impl Summary {
+    /// Counts the findings of `files`.
+    pub fn of(files: &[Checked]) -> Summary {
+        let mut summary = Summary {
+            files: files.len(),
+            ..Summary::default()
+        };
+        for finding in files.iter().flat_map(|f| &f.findings) {
+            match finding.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Info => summary.infos += 1,
+            }
+        }
+        summary
+    }
+}
+
+/// True when some finding is at or above `fail_on`: the check then exits with status 1.
+pub fn fails(files: &[Checked], fail_on: Severity) -> bool {
+    files
+        .iter()
+        .flat_map(|f| &f.findings)
+        .any(|finding| finding.severity >= fail_on)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

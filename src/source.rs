@@ -1,0 +1,257 @@
+//! Source files, byte spans, and 1-based line/column positions.
+//!
+//! Postfix reads its files as bytes: they may hold Latin-1 text, invalid UTF-8 or CR LF line
+//! ends. Everything in pflint therefore works on `&[u8]`; text is only decoded for display.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// A half-open byte range `start..end` into one source file.
+///
+/// Offsets are `u32`: a Postfix configuration file larger than 4 GiB is refused when the
+/// [`SourceFile`] is made, so no span can overflow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// First byte of the range.
+    pub start: u32,
+    /// One past the last byte of the range.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from two byte offsets; `start` must not exceed `end`.
+    pub fn new(start: usize, end: usize) -> Span {
+        debug_assert!(start <= end, "span start {start} after end {end}");
+        Span {
+            start: to_u32(start),
+            end: to_u32(end),
+        }
+    }
+
+    /// An empty span at `offset`, used to point at a position rather than at text.
+    pub fn at(offset: usize) -> Span {
+        Span::new(offset, offset)
+    }
+
+    /// Number of bytes covered.
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// True when the span covers no byte.
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    /// The span as a `usize` range, for slicing.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// The smallest span that covers both `self` and `other`.
+    pub fn cover(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        miette::SourceSpan::new((span.start as usize).into(), span.len())
+    }
+}
+
+fn to_u32(offset: usize) -> u32 {
+    // SourceFile::new refuses inputs whose offsets do not fit, so this cannot truncate.
+    u32::try_from(offset).unwrap_or(u32::MAX)
+}
+
+/// A 1-based line and column. Columns count characters: a valid UTF-8 sequence is one
+/// column, and so is each byte that is not valid UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// 1-based line number.
+    pub line: u32,
+    /// 1-based column number.
+    pub column: u32,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// The input was larger than the 4 GiB a [`Span`] can address.
+#[derive(Debug)]
+pub struct TooLarge {
+    /// Size of the refused input in bytes.
+    pub len: usize,
+}
+
+impl fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "file is too large ({} bytes; the limit is 4 GiB)",
+            self.len
+        )
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// One configuration file: its name as the user gave it and its bytes.
+pub struct SourceFile {
+    name: PathBuf,
+    text: Vec<u8>,
+    line_starts: OnceLock<Vec<u32>>,
+    display: OnceLock<String>,
+}
+
+impl SourceFile {
+    /// Wraps `text` read from `name`. Fails only for inputs of 4 GiB or more.
+    pub fn new(name: impl Into<PathBuf>, text: Vec<u8>) -> Result<SourceFile, TooLarge> {
+        if u32::try_from(text.len()).is_err() {
+            return Err(TooLarge { len: text.len() });
+        }
+        Ok(SourceFile {
+            name: name.into(),
+            text,
+            line_starts: OnceLock::new(),
+            display: OnceLock::new(),
+        })
+    }
+
+    /// The path as given by the user (not canonicalised), used in every report.
+    pub fn name(&self) -> &Path {
+        &self.name
+    }
+
+    /// The file's bytes, exactly as read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// The bytes under `span`.
+    pub fn slice(&self, span: Span) -> &[u8] {
+        &self.text[span.range()]
+    }
+
+    /// The 1-based line and column of a byte offset (an offset at the end of the file is
+    /// valid and names the position after the last character).
+    pub fn position(&self, offset: u32) -> Position {
+        let starts = self.line_starts();
+        let offset = offset.min(to_u32(self.text.len()));
+        let line_index = match starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let line_start = starts[line_index] as usize;
+        let column = count_chars(&self.text[line_start..offset as usize]) + 1;
+        Position {
+            line: to_u32(line_index + 1),
+            column: to_u32(column),
+        }
+    }
+
+    /// The text to show in a rendered report. Byte offsets are the same as in
+    /// [`bytes`](Self::bytes): each byte of an invalid UTF-8 sequence and each control
+    /// character other than tab, CR and LF is shown as `?`, as Postfix does in its own logs.
+    pub fn display_text(&self) -> &str {
+        self.display
+            .get_or_init(|| sanitize_for_display(&self.text).into_owned())
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                self.text
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &b)| b == b'\n')
+                    .map(|(i, _)| to_u32(i + 1)),
+            );
+            starts
+        })
+    }
+}
+
+impl fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("name", &self.name)
+            .field("len", &self.text.len())
+            .finish()
+    }
+}
+
+/// Counts columns the way [`Position`] defines them.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes
+        .utf8_chunks()
+        .map(|chunk| chunk.valid().chars().count() + chunk.invalid().len())
+        .sum()
+}
+
+/// Replaces undisplayable bytes with `?` one for one, so offsets stay valid.
+pub fn sanitize_for_display(bytes: &[u8]) -> Cow<'_, str> {
+    let is_clean = |s: &str| !s.chars().any(is_hidden_control);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if is_clean(text) {
+            return Cow::Borrowed(text);
+        }
+    }
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.extend(
+            chunk
+                .valid()
+                .chars()
+                .map(|c| if is_hidden_control(c) { '?' } else { c }),
+        );
+        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    Cow::Owned(out)
+}
+
+fn is_hidden_control(c: char) -> bool {
+    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &[u8]) -> SourceFile {
+        SourceFile::new("main.cf", text.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let f = file("a = b\ncafé = x\n".as_bytes());
+        assert_eq!(f.position(0), Position { line: 1, column: 1 });
+        assert_eq!(f.position(6), Position { line: 2, column: 1 });
+        // "café" is 5 bytes but 4 characters, so the space after it is column 5.
+        assert_eq!(f.position(11), Position { line: 2, column: 5 });
+        assert_eq!(f.position(16), Position { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn invalid_bytes_count_one_column_each_and_display_as_question_marks() {
+        let f = file(b"a\xff\xfeb = \x01\n");
+        assert_eq!(f.position(3), Position { line: 1, column: 4 });
+        assert_eq!(f.display_text(), "a??b = ?\n");
+        assert_eq!(f.display_text().len(), f.bytes().len());
+    }
+
+    #[test]
+    fn span_cover_joins_ranges() {
+        assert_eq!(Span::new(3, 5).cover(Span::new(1, 4)), Span::new(1, 5));
+    }
+}

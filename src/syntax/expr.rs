@@ -1,0 +1,618 @@
+//! Postfix's `$name` expression language, read as `mac_parse()` and `mac_expand()` read it.
+//!
+//! ```text
+//! expr      := (literal | "$$" | macro)*
+//! macro     := "$" name | "${" body "}" | "$(" body ")"      braces/parens counted to match
+//! body      := ws* name ws*                                   ${name}
+//!            | ws* name ws* ("?" | ":") branches              ${name?x} ${name:x} ${name?{x}:{y}}
+//!            | ws* name ws* operand                           ${fn{text}}      (Postfix 3.11+)
+//!            | ws* operand op operand [("?" | ":") branches]  ${{$a} == {b} ? {x} : {y}}
+//! branches  := operand ws* [":" operand]  after "?";  operand after ":"
+//! operand   := ws* "{" expr "}" ws*  |  expr up to the end of the body
+//! op        := "==" | "!=" | "<" | "<=" | ">=" | ">"  [ "level" ]   ("<level" etc.: 3.6+)
+//! ```
+//!
+//! Like Postfix, parsing stops at the first error. Offsets are relative to the parsed text.
+//! Nesting deeper than [`MAX_DEPTH`] is an error, so no input can exhaust the stack.
+
+use std::ops::Range;
+
+/// The deepest nesting of `$` references inside operands that is parsed. Postfix stops
+/// expanding at a nesting of 100, so no working configuration comes near it.
+pub const MAX_DEPTH: usize = 100;
+
+/// A parsed expression: literal text and references, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expr {
+    /// The parts, which together cover the parsed text.
+    pub parts: Vec<Part>,
+}
+
+/// A piece of an expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Literal text; a `$$` in it stands for one `$`.
+    Literal(Range<u32>),
+    /// A `$` reference.
+    Macro(Box<Macro>),
+    /// Text from a malformed reference to the end, which Postfix does not process.
+    Invalid(Range<u32>),
+}
+
+/// A `$name`, `${…}` or `$(…)` reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Macro {
+    /// From the `$` to the closing `}` or `)`, or to the end of a bare name.
+    pub span: Range<u32>,
+    /// How the reference is delimited.
+    pub delimiter: Delimiter,
+    /// What it says.
+    pub body: Body,
+}
+
+/// The delimiters of a reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delimiter {
+    /// `$name`
+    Bare,
+    /// `${…}`
+    Braces,
+    /// `$(…)`, the legacy spelling of `${…}`
+    Parens,
+}
+
+/// The inside of a reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// A parameter's value.
+    Name(Range<u32>),
+    /// `?` and `:` branches on a parameter or a comparison; a comparison without branches
+    /// gives `true` or an empty string.
+    Test {
+        /// What is tested: a parameter being non-empty, or a comparison being true.
+        subject: Subject,
+        /// Used when the subject is non-empty or true.
+        if_true: Option<Operand>,
+        /// Used when the subject is empty, undefined or false.
+        if_false: Option<Operand>,
+    },
+    /// `${name{text}}`: a named function applied to text (Postfix 3.11 and later).
+    Function {
+        /// The function name.
+        name: Range<u32>,
+        /// Its argument.
+        argument: Operand,
+    },
+}
+
+/// What a [`Body::Test`] tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// Whether a parameter's value is non-empty.
+    Name(Range<u32>),
+    /// A comparison of two operands.
+    Comparison(Box<Comparison>),
+}
+
+/// `{left} op {right}`; numeric when both sides are all digits, else by bytes; with the
+/// `level` suffix, by compatibility level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comparison {
+    /// Left operand.
+    pub left: Operand,
+    /// The operator.
+    pub operator: Operator,
+    /// Where the operator (and its suffix) is.
+    pub operator_span: Range<u32>,
+    /// Whether the operator has the `level` suffix (Postfix 3.6 and later).
+    pub level: bool,
+    /// Right operand.
+    pub right: Operand,
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operator {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>=`
+    Ge,
+    /// `>`
+    Gt,
+}
+
+/// An operand of a branch, comparison or function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operand {
+    /// The operand as written, braces included.
+    pub span: Range<u32>,
+    /// Whether it is `{…}` (Postfix 3.0 and later) rather than the rest of the body.
+    pub braced: bool,
+    /// Its content, parsed.
+    pub expr: Expr,
+}
+
+/// A syntax error Postfix reports (as a warning, or as a fatal "macro processing error"
+/// when the value is used).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExprError {
+    /// Where the problem is.
+    pub span: Range<u32>,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+/// The names of the functions Postfix 3.11 and later provide for `${name{text}}`.
+pub const FUNCTIONS: [&str; 2] = ["domain_to_ascii", "domain_to_utf8"];
+
+/// Parses `text`. On a syntax error the expression holds the parts before it and an
+/// [`Part::Invalid`] for the rest.
+pub fn parse(text: &[u8]) -> (Expr, Option<ExprError>) {
+    let parser = Parser { text };
+    let mut parts = Vec::new();
+    let error = parser.expr_into(0..len(text), 0, &mut parts).err();
+    (Expr { parts }, error)
+}
+
+fn len(text: &[u8]) -> u32 {
+    u32::try_from(text.len()).unwrap_or(u32::MAX)
+}
+
+/// `CHARS_SPACE`: the whitespace `mac_expand()` skips.
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+type Result<T> = std::result::Result<T, ExprError>;
+
+fn error<T>(span: Range<u32>, message: impl Into<String>) -> Result<T> {
+    Err(ExprError {
+        span,
+        message: message.into(),
+    })
+}
+
+struct Parser<'a> {
+    text: &'a [u8],
+}
+
+impl Parser<'_> {
+    fn at(&self, i: u32) -> Option<u8> {
+        self.text.get(i as usize).copied()
+    }
+
+    fn skip_ws(&self, mut i: u32, end: u32) -> u32 {
+        while i < end && self.at(i).is_some_and(is_ws) {
+            i += 1;
+        }
+        i
+    }
+
+    /// `expr` over `range`, appending to `parts`.
+    fn expr_into(&self, range: Range<u32>, depth: usize, parts: &mut Vec<Part>) -> Result<()> {
+        let mut literal_start = range.start;
+        let mut i = range.start;
+        while i < range.end {
+            if self.at(i) != Some(b'$') {
+                i += 1;
+                continue;
+            }
+            if i + 1 < range.end && self.at(i + 1) == Some(b'$') {
+                i += 2;
+                continue;
+            }
+            if literal_start < i {
+                parts.push(Part::Literal(literal_start..i));
+            }
+            match self.reference(i, range.end, depth) {
+                Ok(m) => {
+                    i = m.span.end;
+                    literal_start = i;
+                    parts.push(Part::Macro(Box::new(m)));
+                }
+                Err(e) => {
+                    parts.push(Part::Invalid(i..range.end));
+                    return Err(e);
+                }
+            }
+        }
+        if literal_start < range.end {
+            parts.push(Part::Literal(literal_start..range.end));
+        }
+        Ok(())
+    }
+
+    fn expr(&self, range: Range<u32>, depth: usize) -> Result<Expr> {
+        if depth >= MAX_DEPTH {
+            return error(range, "expression is nested too deeply");
+        }
+        let mut parts = Vec::new();
+        self.expr_into(range, depth, &mut parts)?;
+        Ok(Expr { parts })
+    }
+
+    /// `macro` starting at the `$` at `dollar`.
+    fn reference(&self, dollar: u32, end: u32, depth: usize) -> Result<Macro> {
+        let open = dollar + 1;
+        let (delimiter, close) = match self.at(open).filter(|_| open < end) {
+            Some(b'{') => (Delimiter::Braces, b'}'),
+            Some(b'(') => (Delimiter::Parens, b')'),
+            _ => {
+                let name_len = self.text[open as usize..end as usize]
+                    .iter()
+                    .take_while(|&&b| is_name_char(b))
+                    .count() as u32;
+                if name_len == 0 {
+                    return error(
+                        dollar..dollar + 1,
+                        "`$` is not followed by a parameter name (write `$$` for a literal `$`)",
+                    );
+                }
+                return Ok(Macro {
+                    span: dollar..open + name_len,
+                    delimiter: Delimiter::Bare,
+                    body: Body::Name(open..open + name_len),
+                });
+            }
+        };
+        let opener = self.text[open as usize];
+        let mut level = 1usize;
+        let mut i = open + 1;
+        while level > 0 {
+            let Some(b) = self.at(i).filter(|_| i < end) else {
+                return error(
+                    dollar..end,
+                    format!("`${}` is never closed", opener as char),
+                );
+            };
+            if b == opener {
+                level += 1;
+            } else if b == close {
+                level -= 1;
+            }
+            i += 1;
+        }
+        let span = dollar..i;
+        let body_range = open + 1..i - 1;
+        if body_range.is_empty() {
+            return error(span, "empty parameter name");
+        }
+        if depth + 1 >= MAX_DEPTH {
+            return error(span, "expression is nested too deeply");
+        }
+        let body = self.body(body_range, depth + 1)?;
+        Ok(Macro {
+            span,
+            delimiter,
+            body,
+        })
+    }
+
+    /// `body`, the text between the delimiters of a reference.
+    fn body(&self, range: Range<u32>, depth: usize) -> Result<Body> {
+        let start = self.skip_ws(range.start, range.end);
+        if self.at(start).filter(|_| start < range.end) == Some(b'{') {
+            return self.comparison_body(start, range.end, depth);
+        }
+        let mut i = start;
+        loop {
+            let ahead = self.skip_ws(i, range.end);
+            let name = start..i;
+            if ahead == range.end {
+                if name.is_empty() {
+                    return error(range, "empty parameter name");
+                }
+                return Ok(Body::Name(name));
+            }
+            match self.text[ahead as usize] {
+                b @ (b'?' | b':') => {
+                    if name.is_empty() {
+                        return error(ahead..ahead + 1, "missing parameter name before the test");
+                    }
+                    return self.branches(b, ahead + 1, range.end, Subject::Name(name), depth);
+                }
+                b'{' if !name.is_empty() => return self.function(name, ahead, range.end, depth),
+                _ => {}
+            }
+            if !is_name_char(self.text[i as usize]) {
+                return error(
+                    i..i + 1,
+                    format!(
+                        "unexpected `{}` in a parameter name (a comparison needs the form `${{{{$name}} == {{value}} ? {{…}} : {{…}}}}`)",
+                        self.text[i as usize].escape_ascii()
+                    ),
+                );
+            }
+            i += 1;
+        }
+    }
+
+    fn comparison_body(&self, start: u32, end: u32, depth: usize) -> Result<Body> {
+        let (left, after_left) = self.braced_operand(start, end, depth)?;
+        let op_len = self.text[after_left as usize..end as usize]
+            .iter()
+            .take_while(|b| b"<>!=?+-*/~&|%".contains(b))
+            .count() as u32;
+        let op_text = &self.text[after_left as usize..(after_left + op_len) as usize];
+        let operator = match op_text {
+            b"==" => Operator::Eq,
+            b"!=" => Operator::Ne,
+            b"<" => Operator::Lt,
+            b"<=" => Operator::Le,
+            b">=" => Operator::Ge,
+            b">" => Operator::Gt,
+            _ => {
+                return error(
+                    after_left..(after_left + op_len.max(1)).min(end),
+                    "expected `==`, `!=`, `<`, `<=`, `>=` or `>` after `{…}`",
+                );
+            }
+        };
+        let mut i = after_left + op_len;
+        let suffix_len = self.text[i as usize..end as usize]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count() as u32;
+        let level = suffix_len > 0;
+        if level && &self.text[i as usize..(i + suffix_len) as usize] != b"level" {
+            return error(
+                i..i + suffix_len,
+                "unknown operator suffix (only `level` is defined)",
+            );
+        }
+        i += suffix_len;
+        let operator_span = after_left..i;
+        let right_start = self.skip_ws(i, end);
+        if self.at(right_start).filter(|_| right_start < end) != Some(b'{') {
+            return error(
+                right_start..right_start,
+                "expected `{…}` after the comparison operator",
+            );
+        }
+        let (right, after_right) = self.braced_operand(right_start, end, depth)?;
+        let subject = Subject::Comparison(Box::new(Comparison {
+            left,
+            operator,
+            operator_span,
+            level,
+            right,
+        }));
+        if after_right == end {
+            return Ok(Body::Test {
+                subject,
+                if_true: None,
+                if_false: None,
+            });
+        }
+        match self.text[after_right as usize] {
+            b @ (b'?' | b':') => self.branches(b, after_right + 1, end, subject, depth),
+            _ => error(
+                after_right..after_right + 1,
+                "expected `?` or `:` after the comparison",
+            ),
+        }
+    }
+
+    /// The branches after `?` or `:` (`which`), starting at `i`.
+    fn branches(
+        &self,
+        which: u8,
+        mut i: u32,
+        end: u32,
+        subject: Subject,
+        depth: usize,
+    ) -> Result<Body> {
+        let mut if_true = None;
+        if which == b'?' {
+            let (operand, after) = self.operand(i, end, depth)?;
+            if_true = Some(operand);
+            if after == end {
+                return Ok(Body::Test {
+                    subject,
+                    if_true,
+                    if_false: None,
+                });
+            }
+            if self.text[after as usize] != b':' {
+                return error(after..after + 1, "expected `:` after the `?` branch");
+            }
+            i = after + 1;
+        }
+        let (operand, after) = self.operand(i, end, depth)?;
+        if after != end {
+            return error(after..end, "unexpected text after the `:` branch");
+        }
+        Ok(Body::Test {
+            subject,
+            if_true,
+            if_false: Some(operand),
+        })
+    }
+
+    /// `operand`: braced if a `{` follows optional whitespace, else the rest of the body.
+    fn operand(&self, i: u32, end: u32, depth: usize) -> Result<(Operand, u32)> {
+        let brace = self.skip_ws(i, end);
+        if self.at(brace).filter(|_| brace < end) == Some(b'{') {
+            return self.braced_operand(brace, end, depth);
+        }
+        let expr = self.expr(i..end, depth)?;
+        Ok((
+            Operand {
+                span: i..end,
+                braced: false,
+                expr,
+            },
+            end,
+        ))
+    }
+
+    /// `"{" expr "}" ws*` at `open`; returns the operand and the offset after it.
+    fn braced_operand(&self, open: u32, end: u32, depth: usize) -> Result<(Operand, u32)> {
+        let mut level = 0usize;
+        let mut i = open;
+        let close = loop {
+            match self.at(i).filter(|_| i < end) {
+                None => return error(open..end, "unbalanced `{` in expression"),
+                Some(b'{') => level += 1,
+                Some(b'}') => {
+                    level -= 1;
+                    if level == 0 {
+                        break i;
+                    }
+                }
+                Some(_) => {}
+            }
+            i += 1;
+        };
+        let expr = self.expr(open + 1..close, depth)?;
+        Ok((
+            Operand {
+                span: open..close + 1,
+                braced: true,
+                expr,
+            },
+            self.skip_ws(close + 1, end),
+        ))
+    }
+
+    fn function(&self, name: Range<u32>, open: u32, end: u32, depth: usize) -> Result<Body> {
+        let (argument, after) = self.braced_operand(open, end, depth)?;
+        if after != end {
+            return error(after..end, "unexpected text after the function argument");
+        }
+        let name_text = &self.text[name.start as usize..name.end as usize];
+        if !FUNCTIONS.iter().any(|f| f.as_bytes() == name_text) {
+            return error(
+                name,
+                format!(
+                    "unknown function `{}` (Postfix has {})",
+                    name_text.escape_ascii(),
+                    FUNCTIONS.map(|f| format!("`{f}`")).join(" and ")
+                ),
+            );
+        }
+        Ok(Body::Function { name, argument })
+    }
+}
+
+impl Expr {
+    /// Every parameter name this expression reads, in order, including names inside
+    /// branches and comparisons (both branches, as postconf scans them).
+    pub fn names(&self) -> Vec<Range<u32>> {
+        let mut names = Vec::new();
+        self.collect_names(&mut names);
+        names
+    }
+
+    fn collect_names(&self, names: &mut Vec<Range<u32>>) {
+        for part in &self.parts {
+            let Part::Macro(m) = part else { continue };
+            match &m.body {
+                Body::Name(name) => names.push(name.clone()),
+                Body::Test {
+                    subject,
+                    if_true,
+                    if_false,
+                } => {
+                    match subject {
+                        Subject::Name(name) => names.push(name.clone()),
+                        Subject::Comparison(c) => {
+                            c.left.expr.collect_names(names);
+                            c.right.expr.collect_names(names);
+                        }
+                    }
+                    for operand in [if_true, if_false].into_iter().flatten() {
+                        operand.expr.collect_names(names);
+                    }
+                }
+                Body::Function { argument, .. } => argument.expr.collect_names(names),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<&str> {
+        let (expr, error) = parse(text.as_bytes());
+        assert_eq!(error, None, "{text}");
+        expr.names()
+            .into_iter()
+            .map(|r| &text[r.start as usize..r.end as usize])
+            .collect()
+    }
+
+    fn error_of(text: &str) -> (String, &str) {
+        let (_, error) = parse(text.as_bytes());
+        let e = error.unwrap_or_else(|| panic!("expected an error in {text}"));
+        (e.message, &text[e.span.start as usize..e.span.end as usize])
+    }
+
+    #[test]
+    fn reads_every_reference_spelling() {
+        assert_eq!(
+            names("$a, ${b}, $(c), $d.suffix, $$e, ${ f }"),
+            ["a", "b", "c", "d", "f"]
+        );
+    }
+
+    #[test]
+    fn reads_conditionals_and_comparisons() {
+        assert_eq!(names("${a?x:y}"), ["a"]);
+        assert_eq!(names("${a?{$b}:{$c}}"), ["a", "b", "c"]);
+        assert_eq!(names("${a ? {x} : {y}}"), ["a"]);
+        assert_eq!(names("${a:{$b}}"), ["a", "b"]);
+        assert_eq!(names("${{$a} == {yes} ? {$b} : {$c}}"), ["a", "b", "c"]);
+        assert_eq!(names("${{$a}<level{3.6}?{x}:{y}}"), ["a"]);
+        assert_eq!(names("${a?${b:{nested}}}"), ["a", "b"]);
+        assert_eq!(names("${domain_to_ascii{$mydomain}}"), ["mydomain"]);
+    }
+
+    #[test]
+    fn unbraced_branch_takes_the_rest_of_the_body() {
+        let (expr, _) = parse(b"${a?x:y}");
+        let Part::Macro(m) = &expr.parts[0] else {
+            panic!()
+        };
+        let Body::Test {
+            if_true, if_false, ..
+        } = &m.body
+        else {
+            panic!()
+        };
+        assert_eq!(if_true.as_ref().map(|o| o.span.clone()), Some(4..7));
+        assert!(if_false.is_none());
+    }
+
+    #[test]
+    fn reports_postfix_syntax_errors() {
+        assert_eq!(error_of("${a").1, "${a");
+        assert_eq!(error_of("x $").1, "$");
+        assert_eq!(error_of("${}").1, "${}");
+        assert_eq!(error_of("${my_set==yes?a:b}").1, "=");
+        assert_eq!(error_of("${{a} = {b}}").1, "=");
+        assert_eq!(error_of("${{a} == b}").1, "");
+        assert_eq!(error_of("${a?{x} y}").1, "y");
+        assert_eq!(error_of("${a:{x} y}").1, "y");
+        assert_eq!(error_of("${{a}==bogus{b}}").1, "bogus");
+        assert!(error_of("${nosuch{x}}").0.contains("unknown function"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "${a?".repeat(10_000) + &"}".repeat(10_000);
+        assert!(error_of(&text).0.contains("nested too deeply"));
+    }
+}

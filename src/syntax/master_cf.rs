@@ -1,0 +1,651 @@
+//! master.cf: one service per logical line.
+//!
+//! A logical line (see [`lines`](super::lines)) is split into words at spaces, tabs, CR and
+//! LF, except inside `{ … }`: Postfix's `mystrtokq()` keeps a braced group, which may hold
+//! whitespace, in one word, and an unclosed `{` runs to the end of the line. The first eight
+//! words are the fixed fields; the rest are the command's arguments, whose leading options
+//! are read as the daemons read them (`-o name=value`, `-o { name = value }`, `-v`, …).
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use nom::bytes::complete::take_while;
+use nom::{IResult, Parser};
+
+use super::lines::{self, Group, LineKind, LogicalToken, PhysicalLine, is_space};
+use super::main_cf::Parsed;
+use super::token::{Token, TokenKind};
+use super::{Problem, ProblemKind};
+use crate::source::Span;
+
+/// A parsed master.cf file. Its items tile the file.
+#[derive(Clone, Debug, Default)]
+pub struct MasterCf {
+    /// The file's items in order.
+    pub items: Vec<Item>,
+}
+
+/// One top-level unit of master.cf.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// A whitespace-only line, with its newline.
+    Blank(Span),
+    /// A comment line, with its newline.
+    Comment(Span),
+    /// A service entry with its continuation lines, valid or not.
+    Service(Service),
+    /// A logical line that Postfix ignores (it starts with whitespace).
+    Rejected(super::main_cf::Rejected),
+}
+
+impl Item {
+    /// The bytes this item covers.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Blank(span) | Item::Comment(span) => *span,
+            Item::Service(s) => s.span,
+            Item::Rejected(r) => r.span,
+        }
+    }
+}
+
+/// The eight fixed columns of a service entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// Service name (`smtp`, `submission`, `127.0.0.1:10025`, …).
+    Service = 0,
+    /// Transport type (`inet`, `unix`, `unix-dgram`, `fifo`, `pass`).
+    Type,
+    /// Private (`y`, `n`, `-`).
+    Private,
+    /// Unprivileged (`y`, `n`, `-`).
+    Unprivileged,
+    /// Chroot (`y`, `n`, `-`).
+    Chroot,
+    /// Wakeup time (`-`, a number, optionally followed by `?`).
+    Wakeup,
+    /// Process limit (`-` or a number).
+    MaxProc,
+    /// Command name (the daemon program).
+    Command,
+}
+
+/// Number of fixed columns.
+pub const FIELD_COUNT: usize = 8;
+
+/// One whitespace-separated word of a service entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word {
+    /// Where the word lies in the logical line's text.
+    pub range: Range<u32>,
+    /// Where it lies in the file (it may cross a line break inside braces).
+    pub span: Span,
+}
+
+/// A service entry.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// All lines of the entry, including the last newline.
+    pub span: Span,
+    /// Tokens that tile [`span`](Self::span).
+    pub tokens: Vec<Token>,
+    /// The words of the logical line: fields first, then arguments.
+    pub words: Vec<Word>,
+    /// The arguments after the command, as the daemon reads them; empty when the entry has
+    /// fewer than eight fields.
+    pub args: Vec<Arg>,
+}
+
+/// An argument after the command field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// Option letters that take no value, such as `-v` or `-D`.
+    Flag(Range<u32>),
+    /// A `-o` option.
+    Override(Override),
+    /// An argument after the options. `text` excludes surrounding braces.
+    Positional {
+        /// The word as written.
+        word: Range<u32>,
+        /// The word without its `{ }` and the whitespace inside them.
+        text: Range<u32>,
+    },
+}
+
+/// A `-o name=value` option, in any of its spellings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    /// The option letter `o` (with its `-` when it starts the word).
+    pub option: Range<u32>,
+    /// The option's argument as written, braces included; `None` for a `-o` at the end.
+    pub argument: Option<Range<u32>>,
+    /// The parameter name, when the argument has the form `name=value`.
+    pub name: Option<Range<u32>>,
+    /// The value, trimmed like a main.cf value, when the argument has a name.
+    pub value: Option<Range<u32>>,
+    /// Whether the argument is the `{ name = value }` form (Postfix 3.0 and later).
+    pub braced: bool,
+}
+
+impl Service {
+    /// The word in a fixed column, if the entry has it.
+    pub fn field(&self, field: Field) -> Option<&Word> {
+        self.words.get(field as usize)
+    }
+
+    /// The bytes of a logical-text range (of a word, a name or a value).
+    pub fn text<'a>(&self, src: &'a [u8], range: Range<u32>) -> Cow<'a, [u8]> {
+        lines::logical_slice(&self.tokens, src, range)
+    }
+
+    /// Maps a logical-text range to the file.
+    pub fn source_span(&self, range: Range<u32>) -> Span {
+        lines::source_span(&self.tokens, range)
+    }
+
+    /// The `-o` options with a name, in order.
+    pub fn overrides(&self) -> impl Iterator<Item = &Override> {
+        self.args.iter().filter_map(|arg| match arg {
+            Arg::Override(o) if o.name.is_some() => Some(o),
+            _ => None,
+        })
+    }
+}
+
+/// Parses master.cf bytes. Never fails: problems are collected and parsing goes on.
+pub fn parse(src: &[u8]) -> Parsed<MasterCf> {
+    let mut parsed: Parsed<MasterCf> = Parsed::default();
+    for group in lines::groups(src) {
+        let item = match group {
+            Group::Trivia(line) if line.kind == LineKind::Comment => Item::Comment(line.span()),
+            Group::Trivia(line) => Item::Blank(line.span()),
+            Group::Logical(lines) => entry(src, &lines, &mut parsed.problems),
+        };
+        parsed.tree.items.push(item);
+    }
+    parsed
+}
+
+/// master.cf's word separators (`PCF_MASTER_BLANKS`); unlike `ISSPACE`, no VT or FF.
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `word := (brace-group | [^blank])+`, where a `{` opens a group that ends at its
+/// matching `}` or at the end of the input, and blanks inside a group do not split.
+fn word(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    let mut depth = 0usize;
+    let len = input
+        .iter()
+        .position(|&b| {
+            match b {
+                b'{' => depth += 1,
+                b'}' if depth > 0 => depth -= 1,
+                _ if depth == 0 && is_blank(b) => return true,
+                _ => {}
+            }
+            false
+        })
+        .unwrap_or(input.len());
+    if len == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::TakeTill1,
+        )));
+    }
+    Ok((&input[len..], &input[..len]))
+}
+
+/// `words := blank* (word blank*)*` as logical-text ranges.
+fn words(text: &[u8]) -> Vec<Range<u32>> {
+    let mut ranges = Vec::new();
+    let mut rest = text;
+    loop {
+        let Ok((after_blanks, _)) =
+            take_while::<_, _, nom::error::Error<&[u8]>>(is_blank).parse(rest)
+        else {
+            break;
+        };
+        let Ok((after_word, w)) = word(after_blanks) else {
+            break;
+        };
+        let start = (text.len() - after_blanks.len()) as u32;
+        ranges.push(start..start + w.len() as u32);
+        rest = after_word;
+    }
+    ranges
+}
+
+fn entry(src: &[u8], lines: &[PhysicalLine], problems: &mut Vec<Problem>) -> Item {
+    let span = Span {
+        start: lines[0].start,
+        end: lines[lines.len() - 1].end,
+    };
+    let text = lines::logical_text(src, lines);
+    let visible = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+    let visible_text = &text[..visible];
+    let word_ranges = words(visible_text);
+
+    let mut logical: Vec<LogicalToken> = Vec::with_capacity(2 * word_ranges.len() + 2);
+    let mut at = 0u32;
+    for range in &word_ranges {
+        if range.start > at {
+            logical.push((TokenKind::Space, at..range.start));
+        }
+        logical.push((TokenKind::Word, range.clone()));
+        at = range.end;
+    }
+    if (visible as u32) > at {
+        logical.push((TokenKind::Space, at..visible as u32));
+    }
+    if visible < text.len() {
+        logical.push((TokenKind::Ignored, visible as u32..text.len() as u32));
+    }
+    let tokens = lines::project(lines, &logical);
+    if let Some(ignored) = tokens.iter().find(|t| t.kind == TokenKind::Ignored) {
+        problems.push(Problem::new(
+            ProblemKind::NulByte,
+            Span::new(ignored.span.start as usize, ignored.span.start as usize + 1),
+            "NUL byte in a logical line",
+            "Postfix stops reading the logical line here",
+        ));
+    }
+
+    let words: Vec<Word> = word_ranges
+        .into_iter()
+        .map(|range| Word {
+            span: lines::source_span(&tokens, range.clone()),
+            range,
+        })
+        .collect();
+
+    if lines[0].kind == LineKind::Continuation {
+        let first = words
+            .first()
+            .map_or(Span::at(span.start as usize), |w| w.span);
+        problems.push(Problem::new(
+            ProblemKind::LeadingWhitespace,
+            first,
+            "line starts with whitespace but there is nothing above it to continue",
+            "Postfix ignores this line",
+        ));
+        let tokens = tokens
+            .into_iter()
+            .map(|t| match t.kind {
+                TokenKind::Word => Token {
+                    kind: TokenKind::Text,
+                    ..t
+                },
+                _ => t,
+            })
+            .collect();
+        return Item::Rejected(super::main_cf::Rejected {
+            span,
+            reason: ProblemKind::LeadingWhitespace,
+            tokens,
+        });
+    }
+
+    let mut service = Service {
+        span,
+        tokens,
+        words,
+        args: Vec::new(),
+    };
+    if service.words.len() < FIELD_COUNT {
+        // No words at all happens when the line starts with a NUL byte.
+        let at_start = Span::at(span.start as usize);
+        let first = service.words.first().map_or(at_start, |w| w.span);
+        let last = service.words.last().map_or(at_start, |w| w.span);
+        problems.push(Problem::new(
+            ProblemKind::FieldCount,
+            first.cover(last),
+            format!(
+                "service entry has {} of the 8 required fields",
+                service.words.len()
+            ),
+            "service, type, private, unpriv, chroot, wakeup, maxproc and command are all required",
+        ));
+        return Item::Service(service);
+    }
+    check_fields(&service, visible_text, problems);
+    service.args = arguments(&service, visible_text, problems);
+    Item::Service(service)
+}
+
+const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
+
+/// The per-field checks of postconf's `pcf_check_master_entry()` and the master daemon's
+/// `get_master_ent()`.
+fn check_fields(service: &Service, text: &[u8], problems: &mut Vec<Problem>) {
+    let field = |f: Field| &service.words[f as usize];
+    let bytes = |f: Field| &text[field(f).range.start as usize..field(f).range.end as usize];
+    let mut report = |f: Field, message: String, label: &str| {
+        problems.push(Problem::new(
+            match f {
+                Field::Type => ProblemKind::ServiceType,
+                _ => ProblemKind::FieldValue,
+            },
+            field(f).span,
+            message,
+            label,
+        ));
+    };
+    let shown = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+
+    if !TYPES.contains(&bytes(Field::Type)) {
+        report(
+            Field::Type,
+            format!("invalid service type `{}`", shown(bytes(Field::Type))),
+            "expected inet, unix, unix-dgram, fifo or pass",
+        );
+    }
+    for (f, name) in [
+        (Field::Private, "private"),
+        (Field::Unprivileged, "unpriv"),
+        (Field::Chroot, "chroot"),
+    ] {
+        if !matches!(bytes(f), b"y" | b"n" | b"-") {
+            report(
+                f,
+                format!("invalid {name} field `{}`", shown(bytes(f))),
+                "expected y, n or -",
+            );
+        }
+    }
+    let wakeup = bytes(Field::Wakeup);
+    let wakeup_digits = wakeup.strip_suffix(b"?").unwrap_or(wakeup);
+    if wakeup_digits != b"-" && !wakeup_digits.iter().all(u8::is_ascii_digit) {
+        report(
+            Field::Wakeup,
+            format!("invalid wakeup field `{}`", shown(wakeup)),
+            "expected -, or a number of seconds optionally followed by ?",
+        );
+    }
+    let maxproc = bytes(Field::MaxProc);
+    if maxproc != b"-" && !maxproc.iter().all(u8::is_ascii_digit) {
+        report(
+            Field::MaxProc,
+            format!("invalid maxproc field `{}`", shown(maxproc)),
+            "expected - or a number of processes (0 means no limit)",
+        );
+    }
+    if bytes(Field::Command) == b"-" {
+        report(
+            Field::Command,
+            "the command field has no default".to_owned(),
+            "name the daemon program here",
+        );
+    }
+    if bytes(Field::Type) == b"inet" && matches!(bytes(Field::Private), b"y" | b"-") {
+        problems.push(Problem::new(
+            ProblemKind::PrivateInet,
+            field(Field::Private).span,
+            "an inet service cannot be private",
+            "the private column defaults to y; use n for inet services",
+        ));
+    }
+}
+
+/// Reads the arguments after the command field. Options are read as getopt() in the
+/// daemons reads them: letters after `-`, where `o` takes the rest of the word or the next
+/// word as `name=value`. Braces around a value are removed as postconf and the master
+/// daemon remove them (`extpar()` with whitespace stripping).
+fn arguments(service: &Service, text: &[u8], problems: &mut Vec<Problem>) -> Vec<Arg> {
+    let words = &service.words[FIELD_COUNT..];
+    let slice = |r: &Range<u32>| &text[r.start as usize..r.end as usize];
+    let mut args = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let range = words[i].range.clone();
+        let word = slice(&range);
+        if word[0] != b'-' || word == b"--" {
+            break;
+        }
+        match word[1..].iter().position(|&b| b == b'o') {
+            None => args.push(Arg::Flag(range)),
+            Some(k) => {
+                let o_at = range.start + 1 + k as u32;
+                if k > 0 {
+                    args.push(Arg::Flag(range.start..o_at));
+                }
+                let option = if k == 0 { range.start } else { o_at }..o_at + 1;
+                let argument = if o_at + 1 < range.end {
+                    Some(o_at + 1..range.end)
+                } else if i + 1 < words.len() {
+                    i += 1;
+                    Some(words[i].range.clone())
+                } else {
+                    None
+                };
+                args.push(Arg::Override(override_option(
+                    service, text, option, argument, problems,
+                )));
+            }
+        }
+        i += 1;
+    }
+    for w in &words[i..] {
+        let inner = if slice(&w.range).first() == Some(&b'{') {
+            strip_braces(service, text, w.range.clone(), problems)
+        } else {
+            w.range.clone()
+        };
+        args.push(Arg::Positional {
+            word: w.range.clone(),
+            text: inner,
+        });
+    }
+    args
+}
+
+fn override_option(
+    service: &Service,
+    text: &[u8],
+    option: Range<u32>,
+    argument: Option<Range<u32>>,
+    problems: &mut Vec<Problem>,
+) -> Override {
+    let Some(argument) = argument else {
+        problems.push(Problem::new(
+            ProblemKind::BadOverride,
+            service.source_span(option.clone()),
+            "`-o` at the end of the service entry has no `name=value`",
+            "the daemon refuses to start with a `-o` that has no argument",
+        ));
+        return Override {
+            option,
+            argument: None,
+            name: None,
+            value: None,
+            braced: false,
+        };
+    };
+    let braced = text[argument.start as usize] == b'{';
+    let inner = if braced {
+        strip_braces(service, text, argument.clone(), problems)
+    } else {
+        argument.clone()
+    };
+    let (name, value) = match split_nameval(text, inner.clone()) {
+        Some((name, value)) => (Some(name), Some(value)),
+        None => {
+            let shown = String::from_utf8_lossy(&text[inner.start as usize..inner.end as usize]);
+            problems.push(Problem::new(
+                ProblemKind::BadOverride,
+                service.source_span(argument.clone()),
+                format!("`-o {shown}` is not of the form `name=value`"),
+                "the daemon refuses to start with this option",
+            ));
+            (None, None)
+        }
+    };
+    Override {
+        option,
+        argument: Some(argument),
+        name,
+        value,
+        braced,
+    }
+}
+
+/// Postfix's `extpar(…, EXTPAR_FLAG_STRIP)`: the text inside the outer braces, trimmed.
+/// Reports a missing `}` (the rest of the word is kept) or text after the `}` (dropped).
+fn strip_braces(
+    service: &Service,
+    text: &[u8],
+    range: Range<u32>,
+    problems: &mut Vec<Problem>,
+) -> Range<u32> {
+    let bytes = &text[range.start as usize..range.end as usize];
+    let mut depth = 0usize;
+    let close = bytes.iter().position(|&b| {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                return depth == 0;
+            }
+            _ => {}
+        }
+        false
+    });
+    let inner = match close {
+        None => {
+            problems.push(Problem::new(
+                ProblemKind::UnbalancedBrace,
+                service.source_span(range.clone()),
+                "missing `}` in a braced argument",
+                "this `{` is never closed, so the rest of the entry becomes part of it",
+            ));
+            range.start + 1..range.end
+        }
+        Some(close) => {
+            let close = range.start + close as u32;
+            if close + 1 < range.end {
+                problems.push(Problem::new(
+                    ProblemKind::UnbalancedBrace,
+                    service.source_span(close + 1..range.end),
+                    "text after the closing `}` of a braced argument",
+                    "Postfix drops this text",
+                ));
+            }
+            range.start + 1..close
+        }
+    };
+    trim(text, inner)
+}
+
+fn trim(text: &[u8], mut range: Range<u32>) -> Range<u32> {
+    while range.start < range.end && is_space(text[range.start as usize]) {
+        range.start += 1;
+    }
+    while range.end > range.start && is_space(text[range.end as usize - 1]) {
+        range.end -= 1;
+    }
+    range
+}
+
+/// Postfix's `split_nameval()` on a range: `name space* "=" space* value`, value trimmed.
+fn split_nameval(text: &[u8], range: Range<u32>) -> Option<(Range<u32>, Range<u32>)> {
+    let range = trim(text, range);
+    let bytes = &text[range.start as usize..range.end as usize];
+    let name_len = bytes
+        .iter()
+        .position(|&b| is_space(b) || b == b'=')
+        .unwrap_or(bytes.len());
+    if name_len == 0 {
+        return None;
+    }
+    let after_name = &bytes[name_len..];
+    let equals = after_name.iter().position(|&b| !is_space(b))?;
+    if after_name[equals] != b'=' {
+        return None;
+    }
+    let value_start = range.start + (name_len + equals + 1) as u32;
+    let name = range.start..range.start + name_len as u32;
+    Some((name, trim(text, value_start..range.end)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(src: &[u8]) -> (Service, Vec<Problem>) {
+        let parsed = parse(src);
+        let service = parsed
+            .tree
+            .items
+            .into_iter()
+            .find_map(|i| match i {
+                Item::Service(s) => Some(s),
+                _ => None,
+            })
+            .expect("a service entry");
+        (service, parsed.problems)
+    }
+
+    fn overrides(src: &[u8]) -> Vec<(String, String)> {
+        let (s, _) = service(src);
+        s.overrides()
+            .map(|o| {
+                let text = |r: &Option<Range<u32>>| {
+                    String::from_utf8_lossy(&s.text(src, r.clone().unwrap_or(0..0))).into_owned()
+                };
+                (text(&o.name), text(&o.value))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_all_override_spellings() {
+        let src = b"sub inet n - y - - smtpd -o a=1 -ob=2 -vo c=3\n  -o { d = 4 5 }\n  -o\n  e=\n";
+        assert_eq!(
+            overrides(src),
+            [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4 5"), ("e", "")]
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
+    }
+
+    #[test]
+    fn braces_keep_whitespace_in_one_word_across_lines() {
+        let src = b"s inet n - y - - smtpd -o {\n  x = y }\n";
+        let (s, problems) = service(src);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(s.words.len(), 10);
+        assert_eq!(s.words[9].span, Span::new(26, 37));
+    }
+
+    #[test]
+    fn unbalanced_brace_swallows_the_rest_of_the_line() {
+        let src = b"s inet n - y - - smtpd\n  -o { a = b\n  -o c=d\n";
+        assert_eq!(
+            overrides(src),
+            vec![("a".to_owned(), "b  -o c=d".to_owned())]
+        );
+        let (_, problems) = service(src);
+        assert_eq!(problems[0].kind, ProblemKind::UnbalancedBrace);
+    }
+
+    #[test]
+    fn field_problems_are_all_reported() {
+        let (_, problems) = service(b"weird tcp x - y 1x - smtpd -o\n");
+        let kinds: Vec<_> = problems.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ProblemKind::ServiceType,
+                ProblemKind::FieldValue,
+                ProblemKind::FieldValue,
+                ProblemKind::BadOverride
+            ]
+        );
+    }
+
+    #[test]
+    fn too_few_fields() {
+        let (s, problems) = service(b"smtp inet n - y\n");
+        assert_eq!(problems[0].kind, ProblemKind::FieldCount);
+        assert!(s.args.is_empty());
+    }
+}

@@ -1,0 +1,233 @@
+//! Bytes to a lossless tree: main.cf and master.cf parsers, and the value expression and
+//! list grammars.
+//!
+//! Every byte of a file belongs to exactly one leaf of its tree ([`Tree::leaves`]), so
+//! printing the tree gives back the input byte for byte. Leaves and nodes carry byte
+//! [`Span`]s that [`SourceFile::position`](crate::source::SourceFile::position) turns into
+//! 1-based lines and columns.
+//!
+//! The parsers never fail and never panic: lines Postfix would refuse become
+//! [`Problem`]s, and parsing goes on with the next logical line.
+
+pub mod dump;
+pub mod expr;
+mod lines;
+pub mod list;
+pub mod main_cf;
+pub mod master_cf;
+mod token;
+
+pub use main_cf::{MainCf, Parameter, Parsed};
+pub use master_cf::{MasterCf, Service};
+pub use token::{Token, TokenKind};
+
+use crate::source::Span;
+
+/// What kind of problem the parser found. Each kind has a stable rule code and a rule
+/// file under `rules/syntax/` that explains it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProblemKind {
+    /// A main.cf logical line without `=` (Postfix: fatal).
+    MissingEquals,
+    /// A main.cf logical line that starts with `=` (Postfix: fatal).
+    MissingName,
+    /// A logical line that starts with whitespace at the top of a file (Postfix: ignored).
+    LeadingWhitespace,
+    /// A NUL byte, after which Postfix ignores the rest of the logical line.
+    NulByte,
+    /// A malformed `$` expression in a value.
+    BadExpression,
+    /// A master.cf entry with fewer than eight fields (Postfix: fatal).
+    FieldCount,
+    /// A master.cf entry with an unknown service type (Postfix: fatal).
+    ServiceType,
+    /// A master.cf field with an invalid value (Postfix: fatal).
+    FieldValue,
+    /// An inet service marked private (the master daemon: fatal).
+    PrivateInet,
+    /// An unclosed `{` or text after `}` in a master.cf argument.
+    UnbalancedBrace,
+    /// A `-o` option without `name=value` (the daemon: fatal at start).
+    BadOverride,
+}
+
+impl ProblemKind {
+    /// Every kind, for completeness tests.
+    pub const ALL: [ProblemKind; 11] = [
+        ProblemKind::MissingEquals,
+        ProblemKind::MissingName,
+        ProblemKind::LeadingWhitespace,
+        ProblemKind::NulByte,
+        ProblemKind::BadExpression,
+        ProblemKind::FieldCount,
+        ProblemKind::ServiceType,
+        ProblemKind::FieldValue,
+        ProblemKind::PrivateInet,
+        ProblemKind::UnbalancedBrace,
+        ProblemKind::BadOverride,
+    ];
+
+    /// The stable rule code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ProblemKind::MissingEquals => "PF001",
+            ProblemKind::MissingName => "PF002",
+            ProblemKind::LeadingWhitespace => "PF003",
+            ProblemKind::NulByte => "PF004",
+            ProblemKind::BadExpression => "PF005",
+            ProblemKind::FieldCount => "PF010",
+            ProblemKind::ServiceType => "PF011",
+            ProblemKind::FieldValue => "PF012",
+            ProblemKind::PrivateInet => "PF013",
+            ProblemKind::UnbalancedBrace => "PF014",
+            ProblemKind::BadOverride => "PF015",
+        }
+    }
+}
+
+/// Something in the file that Postfix would refuse, ignore or misread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind of problem it is.
+    pub kind: ProblemKind,
+    /// Where it is.
+    pub span: Span,
+    /// What is wrong, about this occurrence.
+    pub message: String,
+    /// A short note shown at the span.
+    pub label: String,
+}
+
+impl Problem {
+    /// A problem of `kind` at `span`.
+    pub fn new(
+        kind: ProblemKind,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            kind,
+            span,
+            message: message.into(),
+            label: label.into(),
+        }
+    }
+}
+
+/// Which grammar a file is read with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// main.cf: `name = value` settings.
+    Main,
+    /// master.cf: service entries.
+    Master,
+}
+
+impl FileKind {
+    /// The grammar for a file name: `master.cf` is read as master.cf, anything else as
+    /// main.cf (a snippet or a file under another name usually holds settings).
+    pub fn for_path(path: &std::path::Path) -> FileKind {
+        if path.file_name().is_some_and(|n| n == "master.cf") {
+            FileKind::Master
+        } else {
+            FileKind::Main
+        }
+    }
+}
+
+/// A parsed file of either kind.
+#[derive(Clone, Debug)]
+pub enum Tree {
+    /// A main.cf tree.
+    Main(MainCf),
+    /// A master.cf tree.
+    Master(MasterCf),
+}
+
+/// Parses `src` with the grammar for `kind`.
+pub fn parse(kind: FileKind, src: &[u8]) -> (Tree, Vec<Problem>) {
+    match kind {
+        FileKind::Main => {
+            let parsed = main_cf::parse(src);
+            (Tree::Main(parsed.tree), parsed.problems)
+        }
+        FileKind::Master => {
+            let parsed = master_cf::parse(src);
+            (Tree::Master(parsed.tree), parsed.problems)
+        }
+    }
+}
+
+impl Tree {
+    /// Every leaf in file order. Whole-line trivia items are split into their text and
+    /// their newline; together the leaves cover each byte of the file exactly once.
+    pub fn leaves(&self, src: &[u8]) -> Vec<Token> {
+        let mut leaves = Vec::new();
+        match self {
+            Tree::Main(tree) => {
+                for item in &tree.items {
+                    match item {
+                        main_cf::Item::Blank(span) => {
+                            push_line(&mut leaves, src, TokenKind::Blank, *span)
+                        }
+                        main_cf::Item::Comment(span) => {
+                            push_line(&mut leaves, src, TokenKind::Comment, *span)
+                        }
+                        main_cf::Item::Parameter(p) => leaves.extend_from_slice(&p.tokens),
+                        main_cf::Item::Rejected(r) => leaves.extend_from_slice(&r.tokens),
+                    }
+                }
+            }
+            Tree::Master(tree) => {
+                for item in &tree.items {
+                    match item {
+                        master_cf::Item::Blank(span) => {
+                            push_line(&mut leaves, src, TokenKind::Blank, *span)
+                        }
+                        master_cf::Item::Comment(span) => {
+                            push_line(&mut leaves, src, TokenKind::Comment, *span)
+                        }
+                        master_cf::Item::Service(s) => leaves.extend_from_slice(&s.tokens),
+                        master_cf::Item::Rejected(r) => leaves.extend_from_slice(&r.tokens),
+                    }
+                }
+            }
+        }
+        leaves
+    }
+
+    /// Prints the tree: the bytes of its leaves in order, which equal the parsed input.
+    pub fn print(&self, src: &[u8]) -> Vec<u8> {
+        let leaves = self.leaves(src);
+        let mut out = Vec::with_capacity(src.len());
+        for leaf in leaves {
+            out.extend_from_slice(&src[leaf.span.range()]);
+        }
+        out
+    }
+}
+
+/// Splits a whole-line trivia item into its text and its newline.
+fn push_line(leaves: &mut Vec<Token>, src: &[u8], kind: TokenKind, span: Span) {
+    let newline = src[span.range()].ends_with(b"\n");
+    let text_end = span.end - u32::from(newline);
+    if text_end > span.start {
+        leaves.push(Token {
+            kind,
+            span: Span {
+                start: span.start,
+                end: text_end,
+            },
+        });
+    }
+    if newline {
+        leaves.push(Token {
+            kind: TokenKind::Newline,
+            span: Span {
+                start: text_end,
+                end: span.end,
+            },
+        });
+    }
+}

@@ -1,0 +1,209 @@
+//! The built binary, run as a user runs it: exit statuses, output formats, paths.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Output {
+    common::pflint()
+        .args(args)
+        .current_dir(common::root())
+        .env_remove("MAIL_CONFIG")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("pflint runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("output is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("errors are UTF-8")
+}
+
+#[test]
+fn clean_example_exits_zero() {
+    let out = run(&["check", "examples/mail"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "pflint: no problems found in 2 files\n");
+}
+
+#[test]
+fn broken_example_shows_located_diagnostics_and_exits_one() {
+    let out = run(&["check", "examples/broken"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("╭─[examples/broken/main.cf:50:1]"), "{text}");
+    assert!(text.contains("PF001(missing-equals)"), "{text}");
+    assert!(
+        text.contains("╭─[examples/broken/master.cf:21:6]"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("pflint: 3 errors, 0 warnings and 0 infos in 2 files\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let out = run(&["check", "--format", "json", "examples/broken"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    assert_eq!(doc["version"], 1);
+    let findings = doc["findings"].as_array().expect("findings is an array");
+    assert_eq!(findings.len(), 3);
+    for f in findings {
+        for key in ["code", "name", "severity", "file", "message", "help"] {
+            assert!(f[key].is_string(), "{key} in {f}");
+        }
+        for key in ["line", "column", "end_line", "end_column"] {
+            assert!(f[key].as_u64().is_some_and(|n| n >= 1), "{key} in {f}");
+        }
+        assert!(
+            f.get("fix").is_some(),
+            "fix is present (null when there is none)"
+        );
+    }
+    let missing_equals = &findings[1];
+    assert_eq!(missing_equals["code"], "PF001");
+    assert_eq!(missing_equals["file"], "examples/broken/main.cf");
+    assert_eq!(
+        (
+            missing_equals["line"].as_u64(),
+            missing_equals["column"].as_u64()
+        ),
+        (Some(50), Some(1))
+    );
+    assert_eq!(doc["summary"]["files"], 2);
+    assert_eq!(doc["summary"]["errors"], 3);
+    common::snapshots("cli").bind(|| insta::assert_snapshot!("broken-json", stdout(&out)));
+}
+
+#[test]
+fn short_format_is_one_line_per_finding() {
+    let out = run(&["check", "--format", "short", "examples/broken"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "examples/broken/main.cf:18:16: error[PF005] malformed `$` expression in the value of `smtpd_banner`\n\
+         examples/broken/main.cf:50:1: error[PF001] missing `=` after parameter name `permit_sasl_authenticated,`\n\
+         examples/broken/master.cf:21:6: error[PF014] missing `}` in a braced argument\n"
+    );
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    // Every finding here is an error, so it fails at any threshold.
+    for level in ["error", "warning", "info"] {
+        let out = run(&["check", "--fail-on", level, "examples/broken"]);
+        assert_eq!(out.status.code(), Some(1), "--fail-on {level}");
+    }
+    let out = run(&["check", "--fail-on", "info", "examples/mail"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn unreadable_path_exits_two_with_a_one_line_message() {
+    let out = run(&["check", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "pflint: cannot check no/such/dir: no such file or directory\n"
+    );
+}
+
+#[test]
+fn other_paths_are_still_checked_when_one_is_missing() {
+    let out = run(&[
+        "check",
+        "--format",
+        "short",
+        "no/such/file",
+        "examples/broken",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out).lines().count(), 3);
+}
+
+#[test]
+fn directory_without_main_cf_exits_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("has no main.cf"), "{}", stderr(&out));
+}
+
+#[test]
+fn usage_error_exits_two() {
+    let out = run(&["check", "--format", "yaml", "examples/mail"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn single_files_use_the_grammar_their_name_implies() {
+    let out = run(&[
+        "check",
+        "--format",
+        "short",
+        "tests/fixtures/invalid/master-errors/master.cf",
+    ]);
+    assert!(stdout(&out).contains("error[PF010]"), "{}", stdout(&out));
+
+    // The same text under another name is read as main.cf settings.
+    let dir = tempfile::tempdir().unwrap();
+    let snippet = dir.path().join("services.cf");
+    std::fs::copy(common::fixture("invalid/master-errors/master.cf"), &snippet).unwrap();
+    let out = run(&["check", "--format", "short", snippet.to_str().unwrap()]);
+    assert!(stdout(&out).contains("error[PF001]"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("PF010"));
+}
+
+#[test]
+fn without_a_path_it_reads_mail_config() {
+    let out = common::pflint()
+        .args(["check", "--format", "short"])
+        .current_dir(common::root())
+        .env("MAIL_CONFIG", "examples/broken")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("examples/broken/main.cf:18:16:"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn non_utf8_files_are_reported_with_valid_utf8_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.cf"),
+        b"# caf\xe9\nsmtpd_banner = ${x \xff\n",
+    )
+    .unwrap();
+    let out = run(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("smtpd_banner = ${x ?"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn examples_directory_is_a_complete_config() {
+    for name in ["main.cf", "master.cf"] {
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples/mail")
+                .join(name)
+                .is_file()
+        );
+    }
+}

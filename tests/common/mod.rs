@@ -1,0 +1,96 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file or directory under `tests/fixtures`.
+pub fn fixture(path: &str) -> PathBuf {
+    root().join("tests/fixtures").join(path)
+}
+
+/// Insta settings that store snapshots under `snapshots/<group>/` at the repository root.
+pub fn snapshots(group: &str) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("snapshots").join(group));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+/// Prints a line that `cargo test` shows even for passing tests (the harness captures
+/// only the print macros, not writes to the stderr handle).
+pub fn visible(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
+
+fn required(variable: &str) -> bool {
+    std::env::var_os(variable).is_some_and(|v| v == "1")
+}
+
+/// The corpus of real configurations beside the repository, `../shared/corpus`. When it
+/// is absent the calling test is skipped with a visible message, unless
+/// `PFLINT_REQUIRE_CORPUS=1` makes that a failure.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = root().join("../shared/corpus");
+    if dir.join("README.md").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        !required("PFLINT_REQUIRE_CORPUS"),
+        "PFLINT_REQUIRE_CORPUS=1 but the corpus is missing at {}",
+        dir.display()
+    );
+    visible(&format!(
+        "SKIPPED: no corpus at {} (PFLINT_REQUIRE_CORPUS=1 makes this a failure)",
+        dir.display()
+    ));
+    None
+}
+
+/// One set of the corpus: a directory with main.cf, maybe master.cf, and postconf's
+/// output beside them.
+pub struct CorpusSet {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl CorpusSet {
+    /// The text of an oracle file (`postconf.n.txt`, …), or "" when it does not exist.
+    pub fn oracle(&self, file: &str) -> String {
+        std::fs::read(self.dir.join(file))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Whether the set's name marks it as hand-made rather than real.
+    pub fn is_synthetic(&self) -> bool {
+        self.name.starts_with("synthetic-")
+    }
+}
+
+/// Every set of the corpus, sorted by name.
+pub fn corpus_sets(corpus: &Path) -> Vec<CorpusSet> {
+    let mut sets: Vec<CorpusSet> = std::fs::read_dir(corpus)
+        .expect("the corpus directory is readable")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("main.cf").is_file())
+        .map(|dir| CorpusSet {
+            name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+            dir,
+        })
+        .collect();
+    sets.sort_by(|a, b| a.name.cmp(&b.name));
+    sets
+}
+
+/// Path to the built `pflint` binary.
+pub fn pflint() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pflint"))
+}

@@ -1,0 +1,71 @@
+//! Every rule's own examples, run as tests: each `bad` example must produce a finding of
+//! the rule, each `good` example none. Also checks that rule files and the checks that
+//! implement them match one to one.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use pflint::check;
+use pflint::rules::{self, Check, Example};
+use pflint::source::SourceFile;
+use pflint::syntax::{FileKind, ProblemKind};
+
+/// The codes found in an example's files.
+fn codes(example: &Example) -> Vec<&'static str> {
+    let files = example.files();
+    let mut codes = Vec::new();
+    for (name, text, kind) in [
+        ("main.cf", files.main_cf, FileKind::Main),
+        ("master.cf", files.master_cf, FileKind::Master),
+    ] {
+        let Some(text) = text else { continue };
+        let file = SourceFile::new(name, text.into_bytes()).unwrap();
+        codes.extend(check::check(file, kind).findings.iter().map(|f| f.code));
+    }
+    codes
+}
+
+#[test]
+fn every_rule_has_examples_that_pass() {
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for rule in rules::catalog().rules() {
+        count += 1;
+        if rule.examples.bad.is_empty() || rule.examples.good.is_empty() {
+            failures.push(format!(
+                "{}: needs at least one bad and one good example",
+                rule.code
+            ));
+        }
+        for (i, example) in rule.examples.bad.iter().enumerate() {
+            let found = codes(example);
+            if !found.contains(&rule.code.as_str()) {
+                failures.push(format!(
+                    "{} bad example {i} does not fire (found {found:?})",
+                    rule.code
+                ));
+            }
+        }
+        for (i, example) in rule.examples.good.iter().enumerate() {
+            let found = codes(example);
+            if found.contains(&rule.code.as_str()) {
+                failures.push(format!("{} good example {i} fires", rule.code));
+            }
+        }
+    }
+    common::visible(&format!("rule examples: {count} rules checked"));
+    assert!(count > 0);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn parser_rules_and_problem_kinds_match_one_to_one() {
+    let parser_rules: BTreeSet<&str> = rules::catalog()
+        .rules()
+        .filter(|r| r.check == Check::Parser)
+        .map(|r| r.code.as_str())
+        .collect();
+    let kinds: BTreeSet<&str> = ProblemKind::ALL.iter().map(|k| k.code()).collect();
+    assert_eq!(parser_rules, kinds);
+}
