@@ -153,7 +153,7 @@ fn expression_findings(tree: &Tree, src: &[u8]) -> Vec<Finding> {
                 let master_cf::Item::Service(s) = item else {
                     continue;
                 };
-                for o in s.overrides() {
+                for o in s.overrides(src) {
                     let (Some(name), Some(value)) = (&o.name, &o.value) else {
                         continue;
                     };

@@ -202,10 +202,10 @@ fn count_chars(bytes: &[u8]) -> usize {
 /// Replaces undisplayable bytes with `?` one for one, so offsets stay valid.
 pub fn sanitize_for_display(bytes: &[u8]) -> Cow<'_, str> {
     let is_clean = |s: &str| !s.chars().any(is_hidden_control);
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if is_clean(text) {
-            return Cow::Borrowed(text);
-        }
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && is_clean(text)
+    {
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {

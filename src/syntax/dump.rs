@@ -67,16 +67,16 @@ fn main_item(out: &mut String, item: &main_cf::Item, file: &SourceFile) {
                 out,
                 "Parameter {} {}",
                 String::from_utf8_lossy(p.name(src)),
-                at(file, p.span)
+                at(file, p.span())
             );
-            tokens(out, &p.tokens, file);
+            tokens(out, &p.tokens(), file);
             let value = p.value(src);
             let _ = writeln!(out, "  = {}", quoted(&value));
             expression(out, &value);
         }
         main_cf::Item::Rejected(r) => {
-            let _ = writeln!(out, "Rejected {:?} {}", r.reason, at(file, r.span));
-            tokens(out, &r.tokens, file);
+            let _ = writeln!(out, "Rejected {:?} {}", r.reason(), at(file, r.span()));
+            tokens(out, &r.tokens(file.bytes()), file);
         }
     }
 }
@@ -87,8 +87,8 @@ fn master_item(out: &mut String, item: &master_cf::Item, file: &SourceFile) {
         master_cf::Item::Comment(span) => whole_line(out, "Comment", *span, file),
         master_cf::Item::Service(s) => service(out, s, file),
         master_cf::Item::Rejected(r) => {
-            let _ = writeln!(out, "Rejected {:?} {}", r.reason, at(file, r.span));
-            tokens(out, &r.tokens, file);
+            let _ = writeln!(out, "Rejected {:?} {}", r.reason(), at(file, r.span()));
+            tokens(out, &r.tokens(file.bytes()), file);
         }
     }
 }
@@ -96,11 +96,11 @@ fn master_item(out: &mut String, item: &master_cf::Item, file: &SourceFile) {
 fn service(out: &mut String, s: &Service, file: &SourceFile) {
     let src = file.bytes();
     let text = |r: &std::ops::Range<u32>| quoted(&s.text(src, r.clone()));
-    let _ = writeln!(out, "Service {}", at(file, s.span));
-    tokens(out, &s.tokens, file);
-    let fields: Vec<String> = s.words.iter().take(8).map(|w| text(&w.range)).collect();
+    let _ = writeln!(out, "Service {}", at(file, s.span()));
+    tokens(out, &s.tokens(), file);
+    let fields: Vec<String> = s.words().iter().take(8).map(text).collect();
     let _ = writeln!(out, "  fields: {}", fields.join(" "));
-    for arg in &s.args {
+    for arg in &s.args(src) {
         match arg {
             Arg::Flag(r) => {
                 let _ = writeln!(out, "  flag {}", text(r));

@@ -77,8 +77,11 @@ impl PhysicalLine {
     }
 }
 
-/// `line := [^\n]* "\n"?` — the content and the newline (possibly empty).
-fn physical_line(input: &[u8]) -> IResult<&[u8], (&[u8], Option<&[u8]>)> {
+/// A physical line: its content and its newline, if it has one.
+type LineParts<'a> = (&'a [u8], Option<&'a [u8]>);
+
+/// `line := [^\n]* "\n"?`
+fn physical_line(input: &[u8]) -> IResult<&[u8], LineParts<'_>> {
     (take_till(|b| b == b'\n'), opt(tag(&b"\n"[..]))).parse(input)
 }
 
@@ -176,96 +179,208 @@ impl Iterator for Groups<'_> {
     }
 }
 
-/// The text of a logical line: its content lines joined without their newlines.
-/// Borrowed when the logical line is a single physical line.
-pub(crate) fn logical_text<'a>(src: &'a [u8], lines: &[PhysicalLine]) -> Cow<'a, [u8]> {
-    let mut content = lines.iter().filter(|l| !l.is_trivia());
-    match (content.next(), content.clone().next()) {
-        (Some(only), None) => Cow::Borrowed(&src[only.content().range()]),
-        (first, _) => Cow::Owned(
-            first
-                .into_iter()
-                .chain(content)
-                .flat_map(|l| &src[l.content().range()])
-                .copied()
-                .collect(),
-        ),
-    }
+/// Where the text of one logical line lies in the file.
+///
+/// Postfix joins the content lines of a logical line without their newlines and skips the
+/// comment and blank lines between them. A layout records the whole span and what lies
+/// inside it that is *not* logical text ("breaks": newlines, skipped lines), so that
+/// positions in the logical text map back to the file, and the node's tokens can be
+/// rebuilt without storing them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// All lines, up to and including the last newline.
+    span: Span,
+    /// Newlines between the physical lines and the comment or blank lines inside, in
+    /// order. Empty for a logical line on one physical line.
+    breaks: Vec<Token>,
+    /// Whether the last physical line ends in `\n` (the file's last line may not).
+    final_newline: bool,
 }
 
-/// A token in logical-text coordinates, before it is mapped back onto the file.
-pub(crate) type LogicalToken = (TokenKind, Range<u32>);
-
-/// Maps tokens that tile a logical line's text back onto the file: each is cut at line
-/// boundaries, and newlines and skipped lines are put between the pieces. The result
-/// tiles the bytes of `lines`.
-pub(crate) fn project(lines: &[PhysicalLine], logical: &[LogicalToken]) -> Vec<Token> {
-    let mut tokens = Vec::with_capacity(logical.len() + 2 * lines.len());
-    let mut next_logical = logical.iter().peekable();
-    let mut line_logical_start = 0u32;
-    for line in lines {
-        match line.kind {
-            LineKind::Blank | LineKind::Comment => {
-                if line.content_end > line.start {
-                    let kind = if line.kind == LineKind::Comment {
-                        TokenKind::Comment
-                    } else {
-                        TokenKind::Blank
-                    };
-                    tokens.push(Token {
-                        kind,
-                        span: line.content(),
-                    });
-                }
+impl Layout {
+    /// The layout of a group of lines from [`groups`].
+    pub fn new(lines: &[PhysicalLine]) -> Layout {
+        let (first, last) = (lines[0], lines[lines.len() - 1]);
+        let mut breaks = Vec::new();
+        for line in lines {
+            if line.is_trivia() && line.content_end > line.start {
+                let kind = if line.kind == LineKind::Comment {
+                    TokenKind::Comment
+                } else {
+                    TokenKind::Blank
+                };
+                breaks.push(Token {
+                    kind,
+                    span: line.content(),
+                });
             }
-            LineKind::Start | LineKind::Continuation => {
-                let line_logical_end = line_logical_start + (line.content_end - line.start);
-                while let Some((kind, range)) = next_logical.peek() {
-                    let from = range.start.max(line_logical_start);
-                    let to = range.end.min(line_logical_end);
-                    if from < to {
-                        tokens.push(Token {
-                            kind: *kind,
-                            span: Span {
-                                start: line.start + (from - line_logical_start),
-                                end: line.start + (to - line_logical_start),
-                            },
-                        });
-                    }
-                    if range.end > line_logical_end {
-                        break;
-                    }
-                    next_logical.next();
-                }
-                line_logical_start = line_logical_end;
+            if line.start != last.start && line.end > line.content_end {
+                breaks.push(Token {
+                    kind: TokenKind::Newline,
+                    span: Span {
+                        start: line.content_end,
+                        end: line.end,
+                    },
+                });
             }
         }
-        if line.end > line.content_end {
+        Layout {
+            span: Span {
+                start: first.start,
+                end: last.end,
+            },
+            breaks,
+            final_newline: last.end > last.content_end,
+        }
+    }
+
+    /// The whole logical line in the file, up to and including its last newline.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// The pieces of the file whose concatenation is the logical text.
+    pub fn segments(&self) -> impl Iterator<Item = Span> + '_ {
+        let text_end = self.span.end - u32::from(self.final_newline);
+        let mut at = self.span.start;
+        let mut breaks = self.breaks.iter();
+        std::iter::from_fn(move || {
+            loop {
+                let next_break = breaks.clone().next().map(|b| b.span);
+                let end = next_break.map_or(text_end, |b| b.start);
+                let segment = Span { start: at, end };
+                match next_break {
+                    Some(b) => {
+                        breaks.next();
+                        at = b.end;
+                        if !segment.is_empty() {
+                            return Some(segment);
+                        }
+                    }
+                    None if at < text_end => {
+                        at = text_end;
+                        return Some(segment);
+                    }
+                    None => return None,
+                }
+            }
+        })
+    }
+
+    /// The logical text: borrowed when the logical line is one physical line.
+    pub fn text<'a>(&self, src: &'a [u8]) -> Cow<'a, [u8]> {
+        if self.breaks.is_empty() {
+            let end = self.span.end - u32::from(self.final_newline);
+            return Cow::Borrowed(&src[self.span.start as usize..end as usize]);
+        }
+        Cow::Owned(
+            self.segments()
+                .flat_map(|s| &src[s.range()])
+                .copied()
+                .collect(),
+        )
+    }
+
+    /// The bytes of a range of the logical text.
+    pub fn slice<'a>(&self, src: &'a [u8], range: Range<u32>) -> Cow<'a, [u8]> {
+        let mut logical = 0u32;
+        let mut pieces: Vec<&'a [u8]> = Vec::new();
+        for segment in self.segments() {
+            let len = segment.end - segment.start;
+            let from = range.start.max(logical);
+            let to = range.end.min(logical + len);
+            if from < to {
+                let start = segment.start + (from - logical);
+                pieces.push(&src[start as usize..(start + (to - from)) as usize]);
+            }
+            logical += len;
+            if logical >= range.end {
+                break;
+            }
+        }
+        match pieces.as_slice() {
+            [] => Cow::Borrowed(&[]),
+            [one] => Cow::Borrowed(one),
+            _ => Cow::Owned(pieces.concat()),
+        }
+    }
+
+    /// The file span of a range of the logical text. A range that crosses a line break
+    /// spans the break; an empty range maps to an empty span.
+    pub fn source_span(&self, range: Range<u32>) -> Span {
+        let start = self.source_offset(range.start, Bias::Start);
+        let end = if range.is_empty() {
+            start
+        } else {
+            self.source_offset(range.end, Bias::End)
+        };
+        Span { start, end }
+    }
+
+    fn source_offset(&self, at: u32, bias: Bias) -> u32 {
+        let mut logical = 0u32;
+        let mut last_end = self.span.start;
+        for segment in self.segments() {
+            let len = segment.end - segment.start;
+            let inside = match bias {
+                Bias::Start => at < logical + len,
+                Bias::End => at <= logical + len,
+            };
+            if inside {
+                return segment.start + (at - logical);
+            }
+            logical += len;
+            last_end = segment.end;
+        }
+        last_end
+    }
+
+    /// Tokens that tile the span: `logical` (which must tile the logical text) cut at
+    /// line boundaries, with the breaks and the final newline between them.
+    pub fn tokens(&self, logical: &[LogicalToken]) -> Vec<Token> {
+        let mut tokens = Vec::with_capacity(logical.len() + self.breaks.len() + 1);
+        let mut next_logical = logical.iter().peekable();
+        let mut breaks = self.breaks.iter().peekable();
+        let mut segment_logical_start = 0u32;
+        for segment in self.segments() {
+            while let Some(b) = breaks.next_if(|b| b.span.start < segment.start) {
+                tokens.push(*b);
+            }
+            let segment_logical_end = segment_logical_start + (segment.end - segment.start);
+            while let Some((kind, range)) = next_logical.peek() {
+                let from = range.start.max(segment_logical_start);
+                let to = range.end.min(segment_logical_end);
+                if from < to {
+                    tokens.push(Token {
+                        kind: *kind,
+                        span: Span {
+                            start: segment.start + (from - segment_logical_start),
+                            end: segment.start + (to - segment_logical_start),
+                        },
+                    });
+                }
+                if range.end > segment_logical_end {
+                    break;
+                }
+                next_logical.next();
+            }
+            segment_logical_start = segment_logical_end;
+        }
+        tokens.extend(breaks.copied());
+        if self.final_newline {
             tokens.push(Token {
                 kind: TokenKind::Newline,
                 span: Span {
-                    start: line.content_end,
-                    end: line.end,
+                    start: self.span.end - 1,
+                    end: self.span.end,
                 },
             });
         }
+        tokens
     }
-    tokens
 }
 
-/// The file span of a logical-text range of a node, found through the node's tokens. A
-/// range that crosses a line break spans the break; an empty range maps to an empty span.
-pub(crate) fn source_span(tokens: &[Token], range: Range<u32>) -> Span {
-    let start = source_offset(tokens, range.start, Bias::Start);
-    let end = if range.is_empty() {
-        start
-    } else {
-        source_offset(tokens, range.end, Bias::End)
-    };
-    Span { start, end }
-}
-
-/// Which side of a logical offset to map when it falls on a token boundary.
+/// Which side of a logical offset to map when it falls on a segment boundary.
 #[derive(Clone, Copy, PartialEq)]
 enum Bias {
     /// The position of the byte at the offset.
@@ -274,52 +389,8 @@ enum Bias {
     End,
 }
 
-fn source_offset(tokens: &[Token], at: u32, bias: Bias) -> u32 {
-    let mut logical = 0u32;
-    let mut last_end = tokens.first().map_or(0, |t| t.span.start);
-    for token in tokens.iter().filter(|t| t.kind.is_logical()) {
-        let len = token.span.end - token.span.start;
-        let inside = match bias {
-            Bias::Start => at < logical + len,
-            Bias::End => at <= logical + len,
-        };
-        if inside {
-            return token.span.start + (at - logical);
-        }
-        logical += len;
-        last_end = token.span.end;
-    }
-    last_end
-}
-
-/// The bytes of a logical-text range of a node, from the node's tokens.
-pub(crate) fn logical_slice<'a>(
-    tokens: &[Token],
-    src: &'a [u8],
-    range: Range<u32>,
-) -> Cow<'a, [u8]> {
-    let mut logical = 0u32;
-    let mut pieces: Vec<&'a [u8]> = Vec::new();
-    for token in tokens.iter().filter(|t| t.kind.is_logical()) {
-        let len = token.span.end - token.span.start;
-        let from = range.start.max(logical);
-        let to = range.end.min(logical + len);
-        if from < to {
-            let start = (token.span.start + (from - logical)) as usize;
-            let end = (token.span.start + (to - logical)) as usize;
-            pieces.push(&src[start..end]);
-        }
-        logical += len;
-        if logical >= range.end {
-            break;
-        }
-    }
-    match pieces.as_slice() {
-        [] => Cow::Borrowed(&[]),
-        [one] => Cow::Borrowed(one),
-        _ => Cow::Owned(pieces.concat()),
-    }
-}
+/// A token in logical-text coordinates, before it is mapped onto the file.
+pub(crate) type LogicalToken = (TokenKind, Range<u32>);
 
 #[cfg(test)]
 mod tests {
@@ -371,6 +442,8 @@ mod tests {
         let Some(Group::Logical(lines)) = groups(src).next() else {
             panic!("expected a logical line")
         };
-        assert_eq!(&*logical_text(src, &lines), b"a = 1,\r  2");
+        let layout = Layout::new(&lines);
+        assert_eq!(&*layout.text(src), b"a = 1,\r  2");
+        assert_eq!(layout.source_span(4..10), Span::new(4, 15));
     }
 }

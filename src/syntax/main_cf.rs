@@ -11,7 +11,7 @@ use std::ops::Range;
 use nom::bytes::complete::{tag, take_till1, take_while};
 use nom::{IResult, Parser};
 
-use super::lines::{self, Group, LineKind, LogicalToken, PhysicalLine, is_space};
+use super::lines::{self, Group, Layout, LineKind, LogicalToken, PhysicalLine, is_space};
 use super::token::{Token, TokenKind};
 use super::{Problem, ProblemKind};
 use crate::source::Span;
@@ -32,9 +32,9 @@ pub enum Item {
     /// A comment line (first non-whitespace byte is `#`), with its newline.
     Comment(Span),
     /// A `name = value` setting, with its continuation lines.
-    Parameter(Parameter),
+    Parameter(Box<Parameter>),
     /// A logical line that Postfix refuses or ignores.
-    Rejected(Rejected),
+    Rejected(Box<Rejected>),
 }
 
 impl Item {
@@ -42,87 +42,131 @@ impl Item {
     pub fn span(&self) -> Span {
         match self {
             Item::Blank(span) | Item::Comment(span) => *span,
-            Item::Parameter(p) => p.span,
-            Item::Rejected(r) => r.span,
+            Item::Parameter(p) => p.span(),
+            Item::Rejected(r) => r.span(),
         }
     }
 }
 
-/// A `name = value` logical line.
+/// A `name = value` logical line. Positions inside it are kept in the coordinates of its
+/// logical text (the lines joined as Postfix joins them); [`source_span`](Self::source_span)
+/// maps them to the file.
 #[derive(Clone, Debug)]
 pub struct Parameter {
-    /// From the first byte of the name to the end of the last continuation line,
-    /// including its newline.
-    pub span: Span,
-    /// The parameter name.
-    pub name: Span,
-    /// The `=` sign.
-    pub equals: Span,
-    /// Tokens that tile [`span`](Self::span).
-    pub tokens: Vec<Token>,
+    layout: Layout,
+    name: Range<u32>,
+    equals: u32,
+    value: Range<u32>,
+    /// Length of the logical text Postfix sees (up to a NUL byte, if any).
+    visible: u32,
 }
 
 impl Parameter {
-    /// The name's bytes.
+    /// From the first byte of the name to the end of the last continuation line,
+    /// including its newline.
+    pub fn span(&self) -> Span {
+        self.layout.span()
+    }
+
+    /// The parameter name in the file.
+    pub fn name_span(&self) -> Span {
+        self.layout.source_span(self.name.clone())
+    }
+
+    /// The `=` sign in the file.
+    pub fn equals_span(&self) -> Span {
+        self.layout.source_span(self.equals..self.equals + 1)
+    }
+
+    /// The name's bytes (a name never crosses a line break).
     pub fn name<'a>(&self, src: &'a [u8]) -> &'a [u8] {
-        &src[self.name.range()]
+        &src[self.name_span().range()]
     }
 
     /// The value as Postfix stores it: the lines joined without newlines (continuation
     /// indentation kept), skipped lines left out, whitespace trimmed at both ends.
     pub fn value<'a>(&self, src: &'a [u8]) -> Cow<'a, [u8]> {
-        lines::logical_slice(&self.tokens, src, self.value_range())
+        self.layout.slice(src, self.value.clone())
     }
 
-    /// Where the value lies in the logical line's text; use with
-    /// [`source_span`](Self::source_span).
+    /// Where the value lies in the logical text; an empty value sits right after `=`.
     pub fn value_range(&self) -> Range<u32> {
-        let mut logical = 0u32;
-        let mut range: Option<Range<u32>> = None;
-        for token in self.tokens.iter().filter(|t| t.kind.is_logical()) {
-            let len = token.span.len() as u32;
-            if token.kind == TokenKind::Value {
-                let start = range.as_ref().map_or(logical, |r| r.start);
-                range = Some(start..logical + len);
-            }
-            logical += len;
-        }
-        range.unwrap_or_else(|| {
-            let after_equals = self.logical_offset_of(self.equals.end);
-            after_equals..after_equals
-        })
+        self.value.clone()
     }
 
-    /// The file span of the whole value, from its first to its last byte (an empty span
-    /// after `=` when the value is empty).
+    /// The file span of the whole value, from its first to its last byte.
     pub fn value_span(&self) -> Span {
-        self.source_span(self.value_range())
+        self.layout.source_span(self.value.clone())
     }
 
-    /// Maps a range of the logical line's text (for example a sub-range of
-    /// [`value_range`](Self::value_range)) to the file.
+    /// Maps a range of the logical text (for example part of the value) to the file.
     pub fn source_span(&self, range: Range<u32>) -> Span {
-        lines::source_span(&self.tokens, range)
+        self.layout.source_span(range)
     }
 
-    fn logical_offset_of(&self, source_offset: u32) -> u32 {
-        self.tokens
-            .iter()
-            .filter(|t| t.kind.is_logical() && t.span.start < source_offset)
-            .map(|t| t.span.end.min(source_offset) - t.span.start)
-            .sum()
+    /// The tokens that tile [`span`](Self::span): name, `=`, value pieces, whitespace,
+    /// newlines and the comment or blank lines inside a continued value.
+    pub fn tokens(&self) -> Vec<Token> {
+        let equals = self.equals..self.equals + 1;
+        let logical: Vec<LogicalToken> = [
+            (TokenKind::Name, self.name.clone()),
+            (TokenKind::Space, self.name.end..equals.start),
+            (TokenKind::Equals, equals.clone()),
+            (TokenKind::Space, equals.end..self.value.start),
+            (TokenKind::Value, self.value.clone()),
+            (TokenKind::Space, self.value.end..self.visible),
+        ]
+        .into_iter()
+        .filter(|(_, r)| !r.is_empty())
+        .chain(ignored_tail(&self.layout, self.visible))
+        .collect();
+        self.layout.tokens(&logical)
     }
 }
 
 /// A logical line that Postfix does not accept as a setting.
 #[derive(Clone, Debug)]
 pub struct Rejected {
+    layout: Layout,
+    reason: ProblemKind,
+    visible: u32,
+}
+
+impl Rejected {
+    pub(crate) fn new(layout: Layout, reason: ProblemKind, visible: u32) -> Rejected {
+        Rejected {
+            layout,
+            reason,
+            visible,
+        }
+    }
+
     /// All lines of the logical line.
-    pub span: Span,
+    pub fn span(&self) -> Span {
+        self.layout.span()
+    }
+
     /// Why Postfix rejects it.
-    pub reason: ProblemKind,
-    /// Tokens that tile [`span`](Self::span).
-    pub tokens: Vec<Token>,
+    pub fn reason(&self) -> ProblemKind {
+        self.reason
+    }
+
+    /// The tokens that tile [`span`](Self::span): text and whitespace runs, newlines,
+    /// skipped lines.
+    pub fn tokens(&self, src: &[u8]) -> Vec<Token> {
+        let text = self.layout.text(src);
+        let logical: Vec<LogicalToken> = words_and_spaces(&text[..self.visible as usize])
+            .into_iter()
+            .chain(ignored_tail(&self.layout, self.visible))
+            .collect();
+        self.layout.tokens(&logical)
+    }
+}
+
+/// The logical text after a NUL byte, which Postfix never sees.
+pub(crate) fn ignored_tail(layout: &Layout, visible: u32) -> Option<LogicalToken> {
+    let len: u32 = layout.segments().map(|s| s.end - s.start).sum();
+    (visible < len).then_some((TokenKind::Ignored, visible..len))
 }
 
 /// The result of parsing: the tree, and the problems found on the way.
@@ -152,7 +196,7 @@ pub fn parse(src: &[u8]) -> Parsed<MainCf> {
 /// Where the parts of a `name = value` line lie in the logical text.
 struct Assignment {
     name: Range<u32>,
-    equals: Range<u32>,
+    equals: u32,
     value: Range<u32>,
 }
 
@@ -162,17 +206,17 @@ fn assignment(input: &[u8]) -> IResult<&[u8], Assignment> {
     let at = |rest: &[u8]| (input.len() - rest.len()) as u32;
     let (rest, name) = take_till1(|b| is_space(b) || b == b'=')(input)?;
     let (rest, _) = take_while(is_space)(rest)?;
-    let equals_at = at(rest);
+    let equals = at(rest);
     let (rest, _) = tag(&b"="[..]).parse(rest)?;
     let (rest, _) = take_while(is_space)(rest)?;
-    let value_start = at(rest);
-    let value_len = rest.len() - trailing_space(rest);
+    let value_len = (rest.len() - trailing_space(rest)) as u32;
+    let value_start = if value_len == 0 { equals + 1 } else { at(rest) };
     Ok((
         &rest[rest.len()..],
         Assignment {
             name: 0..name.len() as u32,
-            equals: equals_at..equals_at + 1,
-            value: value_start..value_start + value_len as u32,
+            equals,
+            value: value_start..value_start + value_len,
         },
     ))
 }
@@ -181,101 +225,118 @@ fn trailing_space(bytes: &[u8]) -> usize {
     bytes.iter().rev().take_while(|&&b| is_space(b)).count()
 }
 
-fn logical_line(src: &[u8], lines: &[PhysicalLine], problems: &mut Vec<Problem>) -> Item {
-    let span = Span {
-        start: lines[0].start,
-        end: lines[lines.len() - 1].end,
-    };
-    let text = lines::logical_text(src, lines);
-    // Postfix handles the logical line as a C string: a NUL byte ends it.
-    let visible = text.iter().position(|&b| b == 0).unwrap_or(text.len());
-    let mut ignored_tail = Vec::new();
+/// Postfix handles a logical line as a C string: a NUL byte ends it.
+pub(crate) fn visible_len(text: &[u8]) -> usize {
+    text.iter().position(|&b| b == 0).unwrap_or(text.len())
+}
+
+/// Reports a NUL byte at `visible` in the logical text, if there is one.
+pub(crate) fn report_nul(
+    layout: &Layout,
+    text: &[u8],
+    visible: usize,
+    problems: &mut Vec<Problem>,
+) {
     if visible < text.len() {
-        ignored_tail.push((TokenKind::Ignored, visible as u32..text.len() as u32));
+        problems.push(Problem::new(
+            ProblemKind::NulByte,
+            layout.source_span(visible as u32..visible as u32 + 1),
+            "NUL byte in a logical line",
+            "Postfix stops reading the logical line here",
+        ));
     }
+}
+
+/// The span of the first run of non-whitespace text on the first line of a logical
+/// line that starts with whitespace.
+pub(crate) fn leading_whitespace_problem(layout: &Layout, text: &[u8]) -> Problem {
+    let first_line_len = layout.segments().next().map_or(0, |s| s.end - s.start) as usize;
+    let first_line = &text[..first_line_len.min(text.len())];
+    let start = first_line.iter().position(|&b| !is_space(b)).unwrap_or(0);
+    let end = first_line
+        .iter()
+        .rposition(|&b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    Problem::new(
+        ProblemKind::LeadingWhitespace,
+        layout.source_span(start as u32..end as u32),
+        "line starts with whitespace but there is nothing above it to continue",
+        "Postfix ignores this line",
+    )
+}
+
+fn logical_line(src: &[u8], lines: &[PhysicalLine], problems: &mut Vec<Problem>) -> Item {
+    let layout = Layout::new(lines);
+    let text = layout.text(src);
+    let visible = visible_len(&text);
     let visible_text = &text[..visible];
 
     if lines[0].kind == LineKind::Continuation {
-        let logical = [
-            words_and_spaces(visible_text, TokenKind::Text),
-            ignored_tail,
-        ]
-        .concat();
-        let tokens = lines::project(lines, &logical);
-        let text_span = first_text_span(&tokens);
-        problems.push(Problem::new(
+        problems.push(leading_whitespace_problem(&layout, visible_text));
+        report_nul(&layout, &text, visible, problems);
+        return Item::Rejected(Box::new(Rejected::new(
+            layout,
             ProblemKind::LeadingWhitespace,
-            text_span,
-            "line starts with whitespace but there is nothing above it to continue",
-            "Postfix ignores this line",
-        ));
-        report_nul(&tokens, problems);
-        return Item::Rejected(Rejected {
-            span,
-            reason: ProblemKind::LeadingWhitespace,
-            tokens,
-        });
+            visible as u32,
+        )));
     }
 
     match assignment(visible_text) {
         Ok((_, parts)) => {
-            let end = visible as u32;
-            let logical: Vec<LogicalToken> = [
-                (TokenKind::Name, parts.name.clone()),
-                (TokenKind::Space, parts.name.end..parts.equals.start),
-                (TokenKind::Equals, parts.equals.clone()),
-                (TokenKind::Space, parts.equals.end..parts.value.start),
-                (TokenKind::Value, parts.value.clone()),
-                (TokenKind::Space, parts.value.end..end),
-            ]
-            .into_iter()
-            .filter(|(_, r)| !r.is_empty())
-            .chain(ignored_tail)
-            .collect();
-            let tokens = lines::project(lines, &logical);
-            report_nul(&tokens, problems);
-            let find = |kind| {
-                tokens
-                    .iter()
-                    .find(|t| t.kind == kind)
-                    .map_or(Span::at(span.start as usize), |t| t.span)
-            };
-            Item::Parameter(Parameter {
-                span,
-                name: find(TokenKind::Name),
-                equals: find(TokenKind::Equals),
-                tokens,
-            })
+            report_nul(&layout, &text, visible, problems);
+            Item::Parameter(Box::new(Parameter {
+                layout,
+                name: parts.name,
+                equals: parts.equals,
+                value: parts.value,
+                visible: visible as u32,
+            }))
         }
         Err(_) => {
-            let logical = [
-                words_and_spaces(visible_text, TokenKind::Text),
-                ignored_tail,
-            ]
-            .concat();
-            let tokens = lines::project(lines, &logical);
-            let reason = if visible_text.first() == Some(&b'=') || visible_text.is_empty() {
-                report_missing_name(&tokens, problems);
-                ProblemKind::MissingName
-            } else {
-                report_missing_equals(visible_text, &tokens, problems);
-                ProblemKind::MissingEquals
+            let reason = match visible_text.first() {
+                None | Some(b'=') => {
+                    let at = if visible_text.is_empty() { 0..0 } else { 0..1 };
+                    problems.push(Problem::new(
+                        ProblemKind::MissingName,
+                        layout.source_span(at),
+                        "missing parameter name before `=`",
+                        "no name before this `=`",
+                    ));
+                    ProblemKind::MissingName
+                }
+                Some(_) => {
+                    let name_len = visible_text
+                        .iter()
+                        .position(|&b| is_space(b) || b == b'=')
+                        .unwrap_or(visible);
+                    // The line Postfix takes the name from is the one to fix.
+                    problems.push(Problem::new(
+                        ProblemKind::MissingEquals,
+                        layout.source_span(0..name_len as u32),
+                        format!(
+                            "missing `=` after parameter name `{}`",
+                            String::from_utf8_lossy(&visible_text[..name_len])
+                        ),
+                        "Postfix reads this as a parameter name, but no `=` follows",
+                    ));
+                    ProblemKind::MissingEquals
+                }
             };
-            report_nul(&tokens, problems);
-            Item::Rejected(Rejected {
-                span,
-                reason,
-                tokens,
-            })
+            report_nul(&layout, &text, visible, problems);
+            Item::Rejected(Box::new(Rejected::new(layout, reason, visible as u32)))
         }
     }
 }
 
-/// Splits text into alternating `kind` and [`TokenKind::Space`] runs.
-fn words_and_spaces(text: &[u8], kind: TokenKind) -> Vec<LogicalToken> {
+/// Splits text into alternating [`TokenKind::Text`] and [`TokenKind::Space`] runs.
+fn words_and_spaces(text: &[u8]) -> Vec<LogicalToken> {
     let mut tokens: Vec<LogicalToken> = Vec::new();
     for (i, &b) in text.iter().enumerate() {
-        let this = if is_space(b) { TokenKind::Space } else { kind };
+        let this = if is_space(b) {
+            TokenKind::Space
+        } else {
+            TokenKind::Text
+        };
         let i = i as u32;
         match tokens.last_mut() {
             Some((last, range)) if *last == this => range.end = i + 1,
@@ -285,86 +346,13 @@ fn words_and_spaces(text: &[u8], kind: TokenKind) -> Vec<LogicalToken> {
     tokens
 }
 
-fn first_text_span(tokens: &[Token]) -> Span {
-    let mut texts = tokens.iter().filter(|t| t.kind == TokenKind::Text);
-    match texts.next() {
-        Some(first) => {
-            // Point at the first physical line's text only, which is what the user sees.
-            let line_end = tokens
-                .iter()
-                .skip_while(|t| t.span.start < first.span.start)
-                .take_while(|t| t.kind != TokenKind::Newline)
-                .filter(|t| t.kind == TokenKind::Text)
-                .last()
-                .map_or(first.span.end, |t| t.span.end);
-            Span {
-                start: first.span.start,
-                end: line_end,
-            }
-        }
-        None => tokens
-            .first()
-            .map_or(Span::default(), |t| Span::at(t.span.start as usize)),
-    }
-}
-
-fn report_missing_name(tokens: &[Token], problems: &mut Vec<Problem>) {
-    let at = tokens
-        .iter()
-        .find(|t| t.kind == TokenKind::Text)
-        .map_or_else(
-            || {
-                tokens
-                    .first()
-                    .map_or(Span::default(), |t| Span::at(t.span.start as usize))
-            },
-            |t| Span::new(t.span.start as usize, t.span.start as usize + 1),
-        );
-    problems.push(Problem::new(
-        ProblemKind::MissingName,
-        at,
-        "missing parameter name before `=`",
-        "no name before this `=`",
-    ));
-}
-
-fn report_missing_equals(text: &[u8], tokens: &[Token], problems: &mut Vec<Problem>) {
-    let name_len = text
-        .iter()
-        .position(|&b| is_space(b) || b == b'=')
-        .unwrap_or(text.len());
-    let name = String::from_utf8_lossy(&text[..name_len]);
-    // The first Text token is what Postfix takes for the name: that line needs the fix.
-    let name_span = tokens
-        .iter()
-        .find(|t| t.kind == TokenKind::Text)
-        .map_or(Span::default(), |t| t.span);
-    problems.push(Problem::new(
-        ProblemKind::MissingEquals,
-        name_span,
-        format!("missing `=` after parameter name `{name}`"),
-        "Postfix reads this as a parameter name, but no `=` follows",
-    ));
-}
-
-fn report_nul(tokens: &[Token], problems: &mut Vec<Problem>) {
-    if let Some(ignored) = tokens.iter().find(|t| t.kind == TokenKind::Ignored) {
-        problems.push(Problem::new(
-            ProblemKind::NulByte,
-            Span::new(ignored.span.start as usize, ignored.span.start as usize + 1),
-            "NUL byte in a logical line",
-            "Postfix stops reading the logical line here",
-        ));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parameter(src: &[u8]) -> Parameter {
         match parse(src).tree.items.into_iter().next() {
-            Some(Item::Parameter(p)) => p,
+            Some(Item::Parameter(p)) => *p,
             other => panic!("expected a parameter, got {other:?}"),
         }
     }

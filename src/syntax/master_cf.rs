@@ -12,8 +12,10 @@ use std::ops::Range;
 use nom::bytes::complete::take_while;
 use nom::{IResult, Parser};
 
-use super::lines::{self, Group, LineKind, LogicalToken, PhysicalLine, is_space};
-use super::main_cf::Parsed;
+use super::lines::{self, Group, Layout, LineKind, LogicalToken, PhysicalLine, is_space};
+use super::main_cf::{
+    Parsed, Rejected, ignored_tail, leading_whitespace_problem, report_nul, visible_len,
+};
 use super::token::{Token, TokenKind};
 use super::{Problem, ProblemKind};
 use crate::source::Span;
@@ -33,9 +35,9 @@ pub enum Item {
     /// A comment line, with its newline.
     Comment(Span),
     /// A service entry with its continuation lines, valid or not.
-    Service(Service),
+    Service(Box<Service>),
     /// A logical line that Postfix ignores (it starts with whitespace).
-    Rejected(super::main_cf::Rejected),
+    Rejected(Box<Rejected>),
 }
 
 impl Item {
@@ -43,8 +45,8 @@ impl Item {
     pub fn span(&self) -> Span {
         match self {
             Item::Blank(span) | Item::Comment(span) => *span,
-            Item::Service(s) => s.span,
-            Item::Rejected(r) => r.span,
+            Item::Service(s) => s.span(),
+            Item::Rejected(r) => r.span(),
         }
     }
 }
@@ -73,27 +75,13 @@ pub enum Field {
 /// Number of fixed columns.
 pub const FIELD_COUNT: usize = 8;
 
-/// One whitespace-separated word of a service entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Word {
-    /// Where the word lies in the logical line's text.
-    pub range: Range<u32>,
-    /// Where it lies in the file (it may cross a line break inside braces).
-    pub span: Span,
-}
-
-/// A service entry.
+/// A service entry. Positions inside it are ranges of its logical text (the lines
+/// joined as Postfix joins them); [`source_span`](Self::source_span) maps them to the file.
 #[derive(Clone, Debug)]
 pub struct Service {
-    /// All lines of the entry, including the last newline.
-    pub span: Span,
-    /// Tokens that tile [`span`](Self::span).
-    pub tokens: Vec<Token>,
-    /// The words of the logical line: fields first, then arguments.
-    pub words: Vec<Word>,
-    /// The arguments after the command, as the daemon reads them; empty when the entry has
-    /// fewer than eight fields.
-    pub args: Vec<Arg>,
+    layout: Layout,
+    words: Vec<Range<u32>>,
+    visible: u32,
 }
 
 /// An argument after the command field.
@@ -128,27 +116,69 @@ pub struct Override {
 }
 
 impl Service {
+    /// All lines of the entry, including the last newline.
+    pub fn span(&self) -> Span {
+        self.layout.span()
+    }
+
+    /// The words of the logical line (fields first, then arguments) as logical ranges.
+    pub fn words(&self) -> &[Range<u32>] {
+        &self.words
+    }
+
     /// The word in a fixed column, if the entry has it.
-    pub fn field(&self, field: Field) -> Option<&Word> {
-        self.words.get(field as usize)
+    pub fn field(&self, field: Field) -> Option<Range<u32>> {
+        self.words.get(field as usize).cloned()
     }
 
     /// The bytes of a logical-text range (of a word, a name or a value).
     pub fn text<'a>(&self, src: &'a [u8], range: Range<u32>) -> Cow<'a, [u8]> {
-        lines::logical_slice(&self.tokens, src, range)
+        self.layout.slice(src, range)
     }
 
-    /// Maps a logical-text range to the file.
+    /// Maps a logical-text range to the file (it may cross a line break inside braces).
     pub fn source_span(&self, range: Range<u32>) -> Span {
-        lines::source_span(&self.tokens, range)
+        self.layout.source_span(range)
     }
 
-    /// The `-o` options with a name, in order.
-    pub fn overrides(&self) -> impl Iterator<Item = &Override> {
-        self.args.iter().filter_map(|arg| match arg {
-            Arg::Override(o) if o.name.is_some() => Some(o),
-            _ => None,
-        })
+    /// The arguments after the command field, as the daemon reads them; empty when the
+    /// entry has fewer than eight fields.
+    pub fn args(&self, src: &[u8]) -> Vec<Arg> {
+        if self.words.len() < FIELD_COUNT {
+            return Vec::new();
+        }
+        let text = self.layout.text(src);
+        arguments(self, &text[..self.visible as usize], &mut Vec::new())
+    }
+
+    /// The `-o` options that have a name, in order.
+    pub fn overrides(&self, src: &[u8]) -> Vec<Override> {
+        self.args(src)
+            .into_iter()
+            .filter_map(|arg| match arg {
+                Arg::Override(o) if o.name.is_some() => Some(o),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The tokens that tile [`span`](Self::span): words, whitespace, newlines and
+    /// skipped lines.
+    pub fn tokens(&self) -> Vec<Token> {
+        let mut logical: Vec<LogicalToken> = Vec::with_capacity(2 * self.words.len() + 2);
+        let mut at = 0u32;
+        for range in &self.words {
+            if range.start > at {
+                logical.push((TokenKind::Space, at..range.start));
+            }
+            logical.push((TokenKind::Word, range.clone()));
+            at = range.end;
+        }
+        if self.visible > at {
+            logical.push((TokenKind::Space, at..self.visible));
+        }
+        logical.extend(ignored_tail(&self.layout, self.visible));
+        self.layout.tokens(&logical)
     }
 }
 
@@ -217,100 +247,46 @@ fn words(text: &[u8]) -> Vec<Range<u32>> {
 }
 
 fn entry(src: &[u8], lines: &[PhysicalLine], problems: &mut Vec<Problem>) -> Item {
-    let span = Span {
-        start: lines[0].start,
-        end: lines[lines.len() - 1].end,
-    };
-    let text = lines::logical_text(src, lines);
-    let visible = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+    let layout = Layout::new(lines);
+    let text = layout.text(src);
+    let visible = visible_len(&text);
     let visible_text = &text[..visible];
-    let word_ranges = words(visible_text);
-
-    let mut logical: Vec<LogicalToken> = Vec::with_capacity(2 * word_ranges.len() + 2);
-    let mut at = 0u32;
-    for range in &word_ranges {
-        if range.start > at {
-            logical.push((TokenKind::Space, at..range.start));
-        }
-        logical.push((TokenKind::Word, range.clone()));
-        at = range.end;
-    }
-    if (visible as u32) > at {
-        logical.push((TokenKind::Space, at..visible as u32));
-    }
-    if visible < text.len() {
-        logical.push((TokenKind::Ignored, visible as u32..text.len() as u32));
-    }
-    let tokens = lines::project(lines, &logical);
-    if let Some(ignored) = tokens.iter().find(|t| t.kind == TokenKind::Ignored) {
-        problems.push(Problem::new(
-            ProblemKind::NulByte,
-            Span::new(ignored.span.start as usize, ignored.span.start as usize + 1),
-            "NUL byte in a logical line",
-            "Postfix stops reading the logical line here",
-        ));
-    }
-
-    let words: Vec<Word> = word_ranges
-        .into_iter()
-        .map(|range| Word {
-            span: lines::source_span(&tokens, range.clone()),
-            range,
-        })
-        .collect();
 
     if lines[0].kind == LineKind::Continuation {
-        let first = words
-            .first()
-            .map_or(Span::at(span.start as usize), |w| w.span);
-        problems.push(Problem::new(
+        problems.push(leading_whitespace_problem(&layout, visible_text));
+        report_nul(&layout, &text, visible, problems);
+        return Item::Rejected(Box::new(Rejected::new(
+            layout,
             ProblemKind::LeadingWhitespace,
-            first,
-            "line starts with whitespace but there is nothing above it to continue",
-            "Postfix ignores this line",
-        ));
-        let tokens = tokens
-            .into_iter()
-            .map(|t| match t.kind {
-                TokenKind::Word => Token {
-                    kind: TokenKind::Text,
-                    ..t
-                },
-                _ => t,
-            })
-            .collect();
-        return Item::Rejected(super::main_cf::Rejected {
-            span,
-            reason: ProblemKind::LeadingWhitespace,
-            tokens,
-        });
+            visible as u32,
+        )));
     }
+    report_nul(&layout, &text, visible, problems);
 
-    let mut service = Service {
-        span,
-        tokens,
-        words,
-        args: Vec::new(),
+    let service = Service {
+        words: words(visible_text),
+        layout,
+        visible: visible as u32,
     };
     if service.words.len() < FIELD_COUNT {
         // No words at all happens when the line starts with a NUL byte.
-        let at_start = Span::at(span.start as usize);
-        let first = service.words.first().map_or(at_start, |w| w.span);
-        let last = service.words.last().map_or(at_start, |w| w.span);
+        let whole = service.words.first().map_or(0..0, |first| {
+            first.start..service.words[service.words.len() - 1].end
+        });
         problems.push(Problem::new(
             ProblemKind::FieldCount,
-            first.cover(last),
+            service.source_span(whole),
             format!(
                 "service entry has {} of the 8 required fields",
                 service.words.len()
             ),
             "service, type, private, unpriv, chroot, wakeup, maxproc and command are all required",
         ));
-        return Item::Service(service);
+    } else {
+        check_fields(&service, visible_text, problems);
+        arguments(&service, visible_text, problems);
     }
-    check_fields(&service, visible_text, problems);
-    service.args = arguments(&service, visible_text, problems);
-    Item::Service(service)
+    Item::Service(Box::new(service))
 }
 
 const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
@@ -319,14 +295,14 @@ const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
 /// `get_master_ent()`.
 fn check_fields(service: &Service, text: &[u8], problems: &mut Vec<Problem>) {
     let field = |f: Field| &service.words[f as usize];
-    let bytes = |f: Field| &text[field(f).range.start as usize..field(f).range.end as usize];
+    let bytes = |f: Field| &text[field(f).start as usize..field(f).end as usize];
     let mut report = |f: Field, message: String, label: &str| {
         problems.push(Problem::new(
             match f {
                 Field::Type => ProblemKind::ServiceType,
                 _ => ProblemKind::FieldValue,
             },
-            field(f).span,
+            service.source_span(field(f).clone()),
             message,
             label,
         ));
@@ -380,7 +356,7 @@ fn check_fields(service: &Service, text: &[u8], problems: &mut Vec<Problem>) {
     if bytes(Field::Type) == b"inet" && matches!(bytes(Field::Private), b"y" | b"-") {
         problems.push(Problem::new(
             ProblemKind::PrivateInet,
-            field(Field::Private).span,
+            service.source_span(field(Field::Private).clone()),
             "an inet service cannot be private",
             "the private column defaults to y; use n for inet services",
         ));
@@ -397,7 +373,7 @@ fn arguments(service: &Service, text: &[u8], problems: &mut Vec<Problem>) -> Vec
     let mut args = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        let range = words[i].range.clone();
+        let range = words[i].clone();
         let word = slice(&range);
         if word[0] != b'-' || word == b"--" {
             break;
@@ -414,7 +390,7 @@ fn arguments(service: &Service, text: &[u8], problems: &mut Vec<Problem>) -> Vec
                     Some(o_at + 1..range.end)
                 } else if i + 1 < words.len() {
                     i += 1;
-                    Some(words[i].range.clone())
+                    Some(words[i].clone())
                 } else {
                     None
                 };
@@ -426,13 +402,13 @@ fn arguments(service: &Service, text: &[u8], problems: &mut Vec<Problem>) -> Vec
         i += 1;
     }
     for w in &words[i..] {
-        let inner = if slice(&w.range).first() == Some(&b'{') {
-            strip_braces(service, text, w.range.clone(), problems)
+        let inner = if slice(w).first() == Some(&b'{') {
+            strip_braces(service, text, w.clone(), problems)
         } else {
-            w.range.clone()
+            w.clone()
         };
         args.push(Arg::Positional {
-            word: w.range.clone(),
+            word: w.clone(),
             text: inner,
         });
     }
@@ -582,12 +558,13 @@ mod tests {
                 _ => None,
             })
             .expect("a service entry");
-        (service, parsed.problems)
+        (*service, parsed.problems)
     }
 
     fn overrides(src: &[u8]) -> Vec<(String, String)> {
         let (s, _) = service(src);
-        s.overrides()
+        s.overrides(src)
+            .into_iter()
             .map(|o| {
                 let text = |r: &Option<Range<u32>>| {
                     String::from_utf8_lossy(&s.text(src, r.clone().unwrap_or(0..0))).into_owned()
@@ -613,7 +590,7 @@ mod tests {
         let (s, problems) = service(src);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(s.words.len(), 10);
-        assert_eq!(s.words[9].span, Span::new(26, 37));
+        assert_eq!(s.source_span(s.words()[9].clone()), Span::new(26, 37));
     }
 
     #[test]
@@ -644,8 +621,9 @@ mod tests {
 
     #[test]
     fn too_few_fields() {
-        let (s, problems) = service(b"smtp inet n - y\n");
+        let src = b"smtp inet n - y\n";
+        let (s, problems) = service(src);
         assert_eq!(problems[0].kind, ProblemKind::FieldCount);
-        assert!(s.args.is_empty());
+        assert!(s.args(src).is_empty());
     }
 }

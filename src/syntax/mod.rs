@@ -174,8 +174,8 @@ impl Tree {
                         main_cf::Item::Comment(span) => {
                             push_line(&mut leaves, src, TokenKind::Comment, *span)
                         }
-                        main_cf::Item::Parameter(p) => leaves.extend_from_slice(&p.tokens),
-                        main_cf::Item::Rejected(r) => leaves.extend_from_slice(&r.tokens),
+                        main_cf::Item::Parameter(p) => leaves.extend(p.tokens()),
+                        main_cf::Item::Rejected(r) => leaves.extend(r.tokens(src)),
                     }
                 }
             }
@@ -188,8 +188,8 @@ impl Tree {
                         master_cf::Item::Comment(span) => {
                             push_line(&mut leaves, src, TokenKind::Comment, *span)
                         }
-                        master_cf::Item::Service(s) => leaves.extend_from_slice(&s.tokens),
-                        master_cf::Item::Rejected(r) => leaves.extend_from_slice(&r.tokens),
+                        master_cf::Item::Service(s) => leaves.extend(s.tokens()),
+                        master_cf::Item::Rejected(r) => leaves.extend(r.tokens(src)),
                     }
                 }
             }

@@ -33,17 +33,6 @@ pub enum TokenKind {
     Ignored,
 }
 
-impl TokenKind {
-    /// True for tokens whose bytes are part of the logical line that Postfix assembles
-    /// (newlines and skipped comment or blank lines are not).
-    pub fn is_logical(self) -> bool {
-        !matches!(
-            self,
-            TokenKind::Newline | TokenKind::Comment | TokenKind::Blank
-        )
-    }
-}
-
 /// A run of bytes of one kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token {
