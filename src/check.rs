@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::Finding;
 use crate::model::params;
 use crate::source::{SourceFile, Span};
-use crate::syntax::{self, FileKind, Tree, expr, main_cf, master_cf};
+use crate::syntax::{self, FileKind, Tree, expr};
 
 /// A file to check and the grammar to read it with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,10 +138,7 @@ fn expression_findings(tree: &Tree, src: &[u8]) -> Vec<Finding> {
     };
     match tree {
         Tree::Main(main) => {
-            for item in &main.items {
-                let main_cf::Item::Parameter(p) = item else {
-                    continue;
-                };
+            for p in main.entries() {
                 let base = p.value_range().start;
                 check(p.name(src), p.value(src), &|r| {
                     p.source_span(base + r.start..base + r.end)
@@ -149,10 +146,7 @@ fn expression_findings(tree: &Tree, src: &[u8]) -> Vec<Finding> {
             }
         }
         Tree::Master(master) => {
-            for item in &master.items {
-                let master_cf::Item::Service(s) = item else {
-                    continue;
-                };
+            for s in master.entries() {
                 for o in s.overrides(src) {
                     let (Some(name), Some(value)) = (&o.name, &o.value) else {
                         continue;

@@ -271,10 +271,8 @@ fn values_are_the_ones_postconf_prints() {
         };
         // The last assignment wins, as in Postfix.
         let mut values = std::collections::BTreeMap::new();
-        for item in &main.items {
-            if let syntax::main_cf::Item::Parameter(p) = item {
-                values.insert(p.name(&bytes).to_vec(), p.value(&bytes).into_owned());
-            }
+        for p in main.entries() {
+            values.insert(p.name(&bytes).to_vec(), p.value(&bytes).into_owned());
         }
         for line in expected.split(|&b| b == b'\n') {
             let Some(equals) = line.windows(2).position(|w| w == b" =") else {

@@ -3,11 +3,12 @@
 
 use std::fmt::Write;
 
+use super::document::{Entry, Item, Rejected};
 use super::expr::{self, Body, Delimiter, Expr, Part, Subject};
 use super::list;
 use super::master_cf::{Arg, Service};
 use super::token::Token;
-use super::{Tree, main_cf, master_cf};
+use super::{Parameter, Tree};
 use crate::source::{SourceFile, Span};
 
 /// Renders `tree`, parsed from `file`, as indented text.
@@ -57,40 +58,41 @@ fn tokens(out: &mut String, tokens: &[Token], file: &SourceFile) {
     }
 }
 
-fn main_item(out: &mut String, item: &main_cf::Item, file: &SourceFile) {
-    let src = file.bytes();
+fn main_item(out: &mut String, item: &Item<Parameter>, file: &SourceFile) {
     match item {
-        main_cf::Item::Blank(span) => whole_line(out, "Blank", *span, file),
-        main_cf::Item::Comment(span) => whole_line(out, "Comment", *span, file),
-        main_cf::Item::Parameter(p) => {
-            let _ = writeln!(
-                out,
-                "Parameter {} {}",
-                String::from_utf8_lossy(p.name(src)),
-                at(file, p.span())
-            );
-            tokens(out, &p.tokens(), file);
-            let value = p.value(src);
-            let _ = writeln!(out, "  = {}", quoted(&value));
-            expression(out, &value);
-        }
-        main_cf::Item::Rejected(r) => {
-            let _ = writeln!(out, "Rejected {:?} {}", r.reason(), at(file, r.span()));
-            tokens(out, &r.tokens(file.bytes()), file);
-        }
+        Item::Blank(span) => whole_line(out, "Blank", *span, file),
+        Item::Comment(span) => whole_line(out, "Comment", *span, file),
+        Item::Entry(p) => parameter(out, p, file),
+        Item::Rejected(r) => rejected(out, r, file),
     }
 }
 
-fn master_item(out: &mut String, item: &master_cf::Item, file: &SourceFile) {
+fn master_item(out: &mut String, item: &Item<Service>, file: &SourceFile) {
     match item {
-        master_cf::Item::Blank(span) => whole_line(out, "Blank", *span, file),
-        master_cf::Item::Comment(span) => whole_line(out, "Comment", *span, file),
-        master_cf::Item::Service(s) => service(out, s, file),
-        master_cf::Item::Rejected(r) => {
-            let _ = writeln!(out, "Rejected {:?} {}", r.reason(), at(file, r.span()));
-            tokens(out, &r.tokens(file.bytes()), file);
-        }
+        Item::Blank(span) => whole_line(out, "Blank", *span, file),
+        Item::Comment(span) => whole_line(out, "Comment", *span, file),
+        Item::Entry(s) => service(out, s, file),
+        Item::Rejected(r) => rejected(out, r, file),
     }
+}
+
+fn rejected(out: &mut String, r: &Rejected, file: &SourceFile) {
+    let _ = writeln!(out, "Rejected {:?} {}", r.reason(), at(file, r.span()));
+    tokens(out, &r.tokens(file.bytes()), file);
+}
+
+fn parameter(out: &mut String, p: &Parameter, file: &SourceFile) {
+    let src = file.bytes();
+    let _ = writeln!(
+        out,
+        "Parameter {} {}",
+        String::from_utf8_lossy(p.name(src)),
+        at(file, p.span())
+    );
+    tokens(out, &p.tokens(), file);
+    let value = p.value(src);
+    let _ = writeln!(out, "  = {}", quoted(&value));
+    expression(out, &value);
 }
 
 fn service(out: &mut String, s: &Service, file: &SourceFile) {

@@ -1,9 +1,9 @@
 //! main.cf: `name = value` logical lines, comments and blank lines.
 //!
-//! Each logical line (see [`lines`](super::lines)) is split the way Postfix's
-//! `split_nameval()` does it: the name runs up to whitespace or `=`, whitespace around `=`
-//! is skipped, and whitespace at both ends of the value is trimmed. Everything after the
-//! first `=` is the value, including further `=` and `#` characters.
+//! Each logical line (the lines joined as Postfix's `readllines()` joins them) is split
+//! the way Postfix's `split_nameval()` does it: the name runs up to whitespace or `=`,
+//! whitespace around `=` is skipped, and whitespace at both ends of the value is trimmed.
+//! Everything after the first `=` is the value, including further `=` and `#` characters.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -11,42 +11,14 @@ use std::ops::Range;
 use nom::bytes::complete::{tag, take_till1, take_while};
 use nom::{IResult, Parser};
 
-use super::lines::{self, Group, Layout, LineKind, LogicalToken, PhysicalLine, is_space};
+use super::document::{self, Document, Entry, Item, LogicalLine, Parsed, Rejected, ignored_tail};
+use super::lines::{Layout, LogicalToken, is_space};
 use super::token::{Token, TokenKind};
 use super::{Problem, ProblemKind};
 use crate::source::Span;
 
-/// A parsed main.cf file. Its items tile the file: printing them in order gives back the
-/// input byte for byte.
-#[derive(Clone, Debug, Default)]
-pub struct MainCf {
-    /// The file's items in order.
-    pub items: Vec<Item>,
-}
-
-/// One top-level unit of main.cf.
-#[derive(Clone, Debug)]
-pub enum Item {
-    /// A whitespace-only line, with its newline.
-    Blank(Span),
-    /// A comment line (first non-whitespace byte is `#`), with its newline.
-    Comment(Span),
-    /// A `name = value` setting, with its continuation lines.
-    Parameter(Box<Parameter>),
-    /// A logical line that Postfix refuses or ignores.
-    Rejected(Box<Rejected>),
-}
-
-impl Item {
-    /// The bytes this item covers.
-    pub fn span(&self) -> Span {
-        match self {
-            Item::Blank(span) | Item::Comment(span) => *span,
-            Item::Parameter(p) => p.span(),
-            Item::Rejected(r) => r.span(),
-        }
-    }
-}
+/// A parsed main.cf file.
+pub type MainCf = Document<Parameter>;
 
 /// A `name = value` logical line. Positions inside it are kept in the coordinates of its
 /// logical text (the lines joined as Postfix joins them); [`source_span`](Self::source_span)
@@ -62,12 +34,6 @@ pub struct Parameter {
 }
 
 impl Parameter {
-    /// From the first byte of the name to the end of the last continuation line,
-    /// including its newline.
-    pub fn span(&self) -> Span {
-        self.layout.span()
-    }
-
     /// The parameter name in the file.
     pub fn name_span(&self) -> Span {
         self.layout.source_span(self.name.clone())
@@ -103,10 +69,16 @@ impl Parameter {
     pub fn source_span(&self, range: Range<u32>) -> Span {
         self.layout.source_span(range)
     }
+}
 
-    /// The tokens that tile [`span`](Self::span): name, `=`, value pieces, whitespace,
-    /// newlines and the comment or blank lines inside a continued value.
-    pub fn tokens(&self) -> Vec<Token> {
+impl Entry for Parameter {
+    fn span(&self) -> Span {
+        self.layout.span()
+    }
+
+    /// Name, `=`, value pieces, whitespace, newlines, and the comment or blank lines
+    /// inside a continued value.
+    fn tokens(&self) -> Vec<Token> {
         let equals = self.equals..self.equals + 1;
         let logical: Vec<LogicalToken> = [
             (TokenKind::Name, self.name.clone()),
@@ -124,73 +96,10 @@ impl Parameter {
     }
 }
 
-/// A logical line that Postfix does not accept as a setting.
-#[derive(Clone, Debug)]
-pub struct Rejected {
-    layout: Layout,
-    reason: ProblemKind,
-    visible: u32,
-}
-
-impl Rejected {
-    pub(crate) fn new(layout: Layout, reason: ProblemKind, visible: u32) -> Rejected {
-        Rejected {
-            layout,
-            reason,
-            visible,
-        }
-    }
-
-    /// All lines of the logical line.
-    pub fn span(&self) -> Span {
-        self.layout.span()
-    }
-
-    /// Why Postfix rejects it.
-    pub fn reason(&self) -> ProblemKind {
-        self.reason
-    }
-
-    /// The tokens that tile [`span`](Self::span): text and whitespace runs, newlines,
-    /// skipped lines.
-    pub fn tokens(&self, src: &[u8]) -> Vec<Token> {
-        let text = self.layout.text(src);
-        let logical: Vec<LogicalToken> = words_and_spaces(&text[..self.visible as usize])
-            .into_iter()
-            .chain(ignored_tail(&self.layout, self.visible))
-            .collect();
-        self.layout.tokens(&logical)
-    }
-}
-
-/// The logical text after a NUL byte, which Postfix never sees.
-pub(crate) fn ignored_tail(layout: &Layout, visible: u32) -> Option<LogicalToken> {
-    let len: u32 = layout.segments().map(|s| s.end - s.start).sum();
-    (visible < len).then_some((TokenKind::Ignored, visible..len))
-}
-
-/// The result of parsing: the tree, and the problems found on the way.
-#[derive(Clone, Debug, Default)]
-pub struct Parsed<T> {
-    /// The lossless tree; it is complete even when there are problems.
-    pub tree: T,
-    /// Lines Postfix would refuse, ignore or misread, in file order.
-    pub problems: Vec<Problem>,
-}
-
 /// Parses main.cf bytes. Never fails: lines Postfix rejects become [`Item::Rejected`] and
 /// a [`Problem`], and parsing goes on with the next logical line.
 pub fn parse(src: &[u8]) -> Parsed<MainCf> {
-    let mut parsed: Parsed<MainCf> = Parsed::default();
-    for group in lines::groups(src) {
-        let item = match group {
-            Group::Trivia(line) if line.kind == LineKind::Comment => Item::Comment(line.span()),
-            Group::Trivia(line) => Item::Blank(line.span()),
-            Group::Logical(lines) => logical_line(src, &lines, &mut parsed.problems),
-        };
-        parsed.tree.items.push(item);
-    }
-    parsed
+    document::parse(src, parameter)
 }
 
 /// Where the parts of a `name = value` line lie in the logical text.
@@ -209,7 +118,7 @@ fn assignment(input: &[u8]) -> IResult<&[u8], Assignment> {
     let equals = at(rest);
     let (rest, _) = tag(&b"="[..]).parse(rest)?;
     let (rest, _) = take_while(is_space)(rest)?;
-    let value_len = (rest.len() - trailing_space(rest)) as u32;
+    let value_len = (rest.len() - rest.iter().rev().take_while(|&&b| is_space(b)).count()) as u32;
     let value_start = if value_len == 0 { equals + 1 } else { at(rest) };
     Ok((
         &rest[rest.len()..],
@@ -221,129 +130,51 @@ fn assignment(input: &[u8]) -> IResult<&[u8], Assignment> {
     ))
 }
 
-fn trailing_space(bytes: &[u8]) -> usize {
-    bytes.iter().rev().take_while(|&&b| is_space(b)).count()
-}
-
-/// Postfix handles a logical line as a C string: a NUL byte ends it.
-pub(crate) fn visible_len(text: &[u8]) -> usize {
-    text.iter().position(|&b| b == 0).unwrap_or(text.len())
-}
-
-/// Reports a NUL byte at `visible` in the logical text, if there is one.
-pub(crate) fn report_nul(
-    layout: &Layout,
-    text: &[u8],
-    visible: usize,
-    problems: &mut Vec<Problem>,
-) {
-    if visible < text.len() {
-        problems.push(Problem::new(
-            ProblemKind::NulByte,
-            layout.source_span(visible as u32..visible as u32 + 1),
-            "NUL byte in a logical line",
-            "Postfix stops reading the logical line here",
-        ));
-    }
-}
-
-/// The span of the first run of non-whitespace text on the first line of a logical
-/// line that starts with whitespace.
-pub(crate) fn leading_whitespace_problem(layout: &Layout, text: &[u8]) -> Problem {
-    let first_line_len = layout.segments().next().map_or(0, |s| s.end - s.start) as usize;
-    let first_line = &text[..first_line_len.min(text.len())];
-    let start = first_line.iter().position(|&b| !is_space(b)).unwrap_or(0);
-    let end = first_line
-        .iter()
-        .rposition(|&b| !is_space(b))
-        .map_or(start, |i| i + 1);
-    Problem::new(
-        ProblemKind::LeadingWhitespace,
-        layout.source_span(start as u32..end as u32),
-        "line starts with whitespace but there is nothing above it to continue",
-        "Postfix ignores this line",
-    )
-}
-
-fn logical_line(src: &[u8], lines: &[PhysicalLine], problems: &mut Vec<Problem>) -> Item {
-    let layout = Layout::new(lines);
-    let text = layout.text(src);
-    let visible = visible_len(&text);
-    let visible_text = &text[..visible];
-
-    if lines[0].kind == LineKind::Continuation {
-        problems.push(leading_whitespace_problem(&layout, visible_text));
-        report_nul(&layout, &text, visible, problems);
-        return Item::Rejected(Box::new(Rejected::new(
+fn parameter(line: LogicalLine<'_>, problems: &mut Vec<Problem>) -> Item<Parameter> {
+    let LogicalLine { layout, visible } = line;
+    if let Ok((_, parts)) = assignment(visible) {
+        return Item::Entry(Box::new(Parameter {
             layout,
-            ProblemKind::LeadingWhitespace,
-            visible as u32,
-        )));
+            name: parts.name,
+            equals: parts.equals,
+            value: parts.value,
+            visible: visible.len() as u32,
+        }));
     }
-
-    match assignment(visible_text) {
-        Ok((_, parts)) => {
-            report_nul(&layout, &text, visible, problems);
-            Item::Parameter(Box::new(Parameter {
-                layout,
-                name: parts.name,
-                equals: parts.equals,
-                value: parts.value,
-                visible: visible as u32,
-            }))
+    let reason = match visible.first() {
+        None | Some(b'=') => {
+            let at = if visible.is_empty() { 0..0 } else { 0..1 };
+            problems.push(Problem::new(
+                ProblemKind::MissingName,
+                layout.source_span(at),
+                "missing parameter name before `=`",
+                "no name before this `=`",
+            ));
+            ProblemKind::MissingName
         }
-        Err(_) => {
-            let reason = match visible_text.first() {
-                None | Some(b'=') => {
-                    let at = if visible_text.is_empty() { 0..0 } else { 0..1 };
-                    problems.push(Problem::new(
-                        ProblemKind::MissingName,
-                        layout.source_span(at),
-                        "missing parameter name before `=`",
-                        "no name before this `=`",
-                    ));
-                    ProblemKind::MissingName
-                }
-                Some(_) => {
-                    let name_len = visible_text
-                        .iter()
-                        .position(|&b| is_space(b) || b == b'=')
-                        .unwrap_or(visible);
-                    // The line Postfix takes the name from is the one to fix.
-                    problems.push(Problem::new(
-                        ProblemKind::MissingEquals,
-                        layout.source_span(0..name_len as u32),
-                        format!(
-                            "missing `=` after parameter name `{}`",
-                            String::from_utf8_lossy(&visible_text[..name_len])
-                        ),
-                        "Postfix reads this as a parameter name, but no `=` follows",
-                    ));
-                    ProblemKind::MissingEquals
-                }
-            };
-            report_nul(&layout, &text, visible, problems);
-            Item::Rejected(Box::new(Rejected::new(layout, reason, visible as u32)))
+        Some(_) => {
+            let name_len = visible
+                .iter()
+                .position(|&b| is_space(b) || b == b'=')
+                .unwrap_or(visible.len());
+            // The line Postfix takes the name from is the one to fix.
+            problems.push(Problem::new(
+                ProblemKind::MissingEquals,
+                layout.source_span(0..name_len as u32),
+                format!(
+                    "missing `=` after parameter name `{}`",
+                    String::from_utf8_lossy(&visible[..name_len])
+                ),
+                "Postfix reads this as a parameter name, but no `=` follows",
+            ));
+            ProblemKind::MissingEquals
         }
-    }
-}
-
-/// Splits text into alternating [`TokenKind::Text`] and [`TokenKind::Space`] runs.
-fn words_and_spaces(text: &[u8]) -> Vec<LogicalToken> {
-    let mut tokens: Vec<LogicalToken> = Vec::new();
-    for (i, &b) in text.iter().enumerate() {
-        let this = if is_space(b) {
-            TokenKind::Space
-        } else {
-            TokenKind::Text
-        };
-        let i = i as u32;
-        match tokens.last_mut() {
-            Some((last, range)) if *last == this => range.end = i + 1,
-            _ => tokens.push((this, i..i + 1)),
-        }
-    }
-    tokens
+    };
+    Item::Rejected(Box::new(Rejected::new(
+        layout,
+        reason,
+        visible.len() as u32,
+    )))
 }
 
 #[cfg(test)]
@@ -352,7 +183,7 @@ mod tests {
 
     fn parameter(src: &[u8]) -> Parameter {
         match parse(src).tree.items.into_iter().next() {
-            Some(Item::Parameter(p)) => *p,
+            Some(Item::Entry(p)) => *p,
             other => panic!("expected a parameter, got {other:?}"),
         }
     }
@@ -394,14 +225,14 @@ mod tests {
         assert_eq!(parsed.problems.len(), 1);
         assert_eq!(parsed.problems[0].kind, ProblemKind::MissingEquals);
         assert_eq!(parsed.problems[0].span, Span::new(6, 10));
-        assert!(matches!(parsed.tree.items[2], Item::Parameter(_)));
+        assert!(matches!(parsed.tree.items[2], Item::Entry(_)));
     }
 
     #[test]
     fn nul_byte_hides_the_rest_of_the_line() {
         let src = b"a = b\0c\n";
         let parsed = parse(src);
-        let Item::Parameter(p) = &parsed.tree.items[0] else {
+        let Item::Entry(p) = &parsed.tree.items[0] else {
             panic!("expected a parameter")
         };
         assert_eq!(&*p.value(src), b"b");

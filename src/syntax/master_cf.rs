@@ -1,10 +1,11 @@
 //! master.cf: one service per logical line.
 //!
-//! A logical line (see [`lines`](super::lines)) is split into words at spaces, tabs, CR and
-//! LF, except inside `{ … }`: Postfix's `mystrtokq()` keeps a braced group, which may hold
-//! whitespace, in one word, and an unclosed `{` runs to the end of the line. The first eight
-//! words are the fixed fields; the rest are the command's arguments, whose leading options
-//! are read as the daemons read them (`-o name=value`, `-o { name = value }`, `-v`, …).
+//! A logical line (the lines joined as `readllines()` joins them) is split into words at
+//! spaces, tabs, CR and LF, except inside `{ … }`: Postfix's `mystrtokq()` keeps a braced
+//! group, which may hold whitespace, in one word, and an unclosed `{` runs to the end of
+//! the line. The first eight words are the fixed fields; the rest are the command's
+//! arguments, whose leading options are read as the daemons read them (`-o name=value`,
+//! `-o { name = value }`, `-v`, …).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -12,44 +13,14 @@ use std::ops::Range;
 use nom::bytes::complete::take_while;
 use nom::{IResult, Parser};
 
-use super::lines::{self, Group, Layout, LineKind, LogicalToken, PhysicalLine, is_space};
-use super::main_cf::{
-    Parsed, Rejected, ignored_tail, leading_whitespace_problem, report_nul, visible_len,
-};
+use super::document::{self, Document, Entry, Item, LogicalLine, Parsed, ignored_tail};
+use super::lines::{Layout, LogicalToken, is_space};
 use super::token::{Token, TokenKind};
 use super::{Problem, ProblemKind};
 use crate::source::Span;
 
-/// A parsed master.cf file. Its items tile the file.
-#[derive(Clone, Debug, Default)]
-pub struct MasterCf {
-    /// The file's items in order.
-    pub items: Vec<Item>,
-}
-
-/// One top-level unit of master.cf.
-#[derive(Clone, Debug)]
-pub enum Item {
-    /// A whitespace-only line, with its newline.
-    Blank(Span),
-    /// A comment line, with its newline.
-    Comment(Span),
-    /// A service entry with its continuation lines, valid or not.
-    Service(Box<Service>),
-    /// A logical line that Postfix ignores (it starts with whitespace).
-    Rejected(Box<Rejected>),
-}
-
-impl Item {
-    /// The bytes this item covers.
-    pub fn span(&self) -> Span {
-        match self {
-            Item::Blank(span) | Item::Comment(span) => *span,
-            Item::Service(s) => s.span(),
-            Item::Rejected(r) => r.span(),
-        }
-    }
-}
+/// A parsed master.cf file.
+pub type MasterCf = Document<Service>;
 
 /// The eight fixed columns of a service entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,11 +87,6 @@ pub struct Override {
 }
 
 impl Service {
-    /// All lines of the entry, including the last newline.
-    pub fn span(&self) -> Span {
-        self.layout.span()
-    }
-
     /// The words of the logical line (fields first, then arguments) as logical ranges.
     pub fn words(&self) -> &[Range<u32>] {
         &self.words
@@ -161,10 +127,15 @@ impl Service {
             })
             .collect()
     }
+}
 
-    /// The tokens that tile [`span`](Self::span): words, whitespace, newlines and
-    /// skipped lines.
-    pub fn tokens(&self) -> Vec<Token> {
+impl Entry for Service {
+    fn span(&self) -> Span {
+        self.layout.span()
+    }
+
+    /// Words, whitespace, newlines and skipped lines.
+    fn tokens(&self) -> Vec<Token> {
         let mut logical: Vec<LogicalToken> = Vec::with_capacity(2 * self.words.len() + 2);
         let mut at = 0u32;
         for range in &self.words {
@@ -184,16 +155,7 @@ impl Service {
 
 /// Parses master.cf bytes. Never fails: problems are collected and parsing goes on.
 pub fn parse(src: &[u8]) -> Parsed<MasterCf> {
-    let mut parsed: Parsed<MasterCf> = Parsed::default();
-    for group in lines::groups(src) {
-        let item = match group {
-            Group::Trivia(line) if line.kind == LineKind::Comment => Item::Comment(line.span()),
-            Group::Trivia(line) => Item::Blank(line.span()),
-            Group::Logical(lines) => entry(src, &lines, &mut parsed.problems),
-        };
-        parsed.tree.items.push(item);
-    }
-    parsed
+    document::parse(src, service)
 }
 
 /// master.cf's word separators (`PCF_MASTER_BLANKS`); unlike `ISSPACE`, no VT or FF.
@@ -246,33 +208,19 @@ fn words(text: &[u8]) -> Vec<Range<u32>> {
     ranges
 }
 
-fn entry(src: &[u8], lines: &[PhysicalLine], problems: &mut Vec<Problem>) -> Item {
-    let layout = Layout::new(lines);
-    let text = layout.text(src);
-    let visible = visible_len(&text);
-    let visible_text = &text[..visible];
-
-    if lines[0].kind == LineKind::Continuation {
-        problems.push(leading_whitespace_problem(&layout, visible_text));
-        report_nul(&layout, &text, visible, problems);
-        return Item::Rejected(Box::new(Rejected::new(
-            layout,
-            ProblemKind::LeadingWhitespace,
-            visible as u32,
-        )));
-    }
-    report_nul(&layout, &text, visible, problems);
-
+fn service(line: LogicalLine<'_>, problems: &mut Vec<Problem>) -> Item<Service> {
+    let LogicalLine { layout, visible } = line;
     let service = Service {
-        words: words(visible_text),
+        words: words(visible),
         layout,
-        visible: visible as u32,
+        visible: visible.len() as u32,
     };
     if service.words.len() < FIELD_COUNT {
         // No words at all happens when the line starts with a NUL byte.
-        let whole = service.words.first().map_or(0..0, |first| {
-            first.start..service.words[service.words.len() - 1].end
-        });
+        let whole = match (service.words.first(), service.words.last()) {
+            (Some(first), Some(last)) => first.start..last.end,
+            _ => 0..0,
+        };
         problems.push(Problem::new(
             ProblemKind::FieldCount,
             service.source_span(whole),
@@ -283,10 +231,10 @@ fn entry(src: &[u8], lines: &[PhysicalLine], problems: &mut Vec<Problem>) -> Ite
             "service, type, private, unpriv, chroot, wakeup, maxproc and command are all required",
         ));
     } else {
-        check_fields(&service, visible_text, problems);
-        arguments(&service, visible_text, problems);
+        check_fields(&service, visible, problems);
+        arguments(&service, visible, problems);
     }
-    Item::Service(Box::new(service))
+    Item::Entry(Box::new(service))
 }
 
 const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
@@ -554,7 +502,7 @@ mod tests {
             .items
             .into_iter()
             .find_map(|i| match i {
-                Item::Service(s) => Some(s),
+                Item::Entry(s) => Some(s),
                 _ => None,
             })
             .expect("a service entry");

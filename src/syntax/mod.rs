@@ -9,6 +9,7 @@
 //! The parsers never fail and never panic: lines Postfix would refuse become
 //! [`Problem`]s, and parsing goes on with the next logical line.
 
+pub mod document;
 pub mod dump;
 pub mod expr;
 mod lines;
@@ -17,7 +18,8 @@ pub mod main_cf;
 pub mod master_cf;
 mod token;
 
-pub use main_cf::{MainCf, Parameter, Parsed};
+pub use document::{Document, Entry, Item, Parsed, Rejected};
+pub use main_cf::{MainCf, Parameter};
 pub use master_cf::{MasterCf, Service};
 pub use token::{Token, TokenKind};
 
@@ -160,41 +162,12 @@ pub fn parse(kind: FileKind, src: &[u8]) -> (Tree, Vec<Problem>) {
 }
 
 impl Tree {
-    /// Every leaf in file order. Whole-line trivia items are split into their text and
-    /// their newline; together the leaves cover each byte of the file exactly once.
+    /// Every leaf in file order; together they cover each byte exactly once.
     pub fn leaves(&self, src: &[u8]) -> Vec<Token> {
-        let mut leaves = Vec::new();
         match self {
-            Tree::Main(tree) => {
-                for item in &tree.items {
-                    match item {
-                        main_cf::Item::Blank(span) => {
-                            push_line(&mut leaves, src, TokenKind::Blank, *span)
-                        }
-                        main_cf::Item::Comment(span) => {
-                            push_line(&mut leaves, src, TokenKind::Comment, *span)
-                        }
-                        main_cf::Item::Parameter(p) => leaves.extend(p.tokens()),
-                        main_cf::Item::Rejected(r) => leaves.extend(r.tokens(src)),
-                    }
-                }
-            }
-            Tree::Master(tree) => {
-                for item in &tree.items {
-                    match item {
-                        master_cf::Item::Blank(span) => {
-                            push_line(&mut leaves, src, TokenKind::Blank, *span)
-                        }
-                        master_cf::Item::Comment(span) => {
-                            push_line(&mut leaves, src, TokenKind::Comment, *span)
-                        }
-                        master_cf::Item::Service(s) => leaves.extend(s.tokens()),
-                        master_cf::Item::Rejected(r) => leaves.extend(r.tokens(src)),
-                    }
-                }
-            }
+            Tree::Main(tree) => tree.leaves(src),
+            Tree::Master(tree) => tree.leaves(src),
         }
-        leaves
     }
 
     /// Prints the tree: the bytes of its leaves in order, which equal the parsed input.
@@ -205,29 +178,5 @@ impl Tree {
             out.extend_from_slice(&src[leaf.span.range()]);
         }
         out
-    }
-}
-
-/// Splits a whole-line trivia item into its text and its newline.
-fn push_line(leaves: &mut Vec<Token>, src: &[u8], kind: TokenKind, span: Span) {
-    let newline = src[span.range()].ends_with(b"\n");
-    let text_end = span.end - u32::from(newline);
-    if text_end > span.start {
-        leaves.push(Token {
-            kind,
-            span: Span {
-                start: span.start,
-                end: text_end,
-            },
-        });
-    }
-    if newline {
-        leaves.push(Token {
-            kind: TokenKind::Newline,
-            span: Span {
-                start: text_end,
-                end: span.end,
-            },
-        });
     }
 }

@@ -3,8 +3,8 @@
 use crate::source::Span;
 
 /// What a run of bytes is. Every byte of a file belongs to exactly one token or to one
-/// whole-line trivia item ([`Blank`](crate::syntax::main_cf::Item::Blank) or
-/// [`Comment`](crate::syntax::main_cf::Item::Comment)).
+/// whole-line trivia item ([`Blank`](crate::syntax::Item::Blank) or
+/// [`Comment`](crate::syntax::Item::Comment)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TokenKind {
     /// A main.cf parameter name.
