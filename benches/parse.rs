@@ -130,12 +130,17 @@ fn main() {
         });
         let file_bytes = input.clone();
         measure(
-            &format!("  check {name} (parse + $-exprs)"),
+            &format!("  check {name} (parse, model, findings)"),
             input.len(),
             7,
             || {
-                let file = SourceFile::new(name, file_bytes.clone()).unwrap();
-                std::hint::black_box(check::check(file, kind));
+                let file = Some(SourceFile::new(name, file_bytes.clone()).unwrap());
+                let (main, master) = match kind {
+                    FileKind::Main => (file, None),
+                    FileKind::Master => (None, file),
+                };
+                let options = check::Options::default();
+                std::hint::black_box(check::check_files(main, master, &options));
             },
         );
 

@@ -1,14 +1,15 @@
 //! The check pipeline: command-line paths → files → trees → findings.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::config_dir::ConfigDir;
 use crate::diagnostic::Finding;
-use crate::model::params;
+use crate::model::config::{FileRole, Issue, IssueKind};
+use crate::model::{HostFacts, Version, params};
 use crate::source::{SourceFile, Span};
-use crate::syntax::{self, FileKind, Tree, expr};
+use crate::syntax::{self, FileKind, MainCf, MasterCf, expr};
 
 /// A file to check and the grammar to read it with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,77 +90,179 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// A checked file: its source, its tree and what was found in it.
+/// A checked file: its source and what was found in it.
 #[derive(Debug)]
 pub struct Checked {
     /// The file.
     pub file: SourceFile,
     /// The grammar it was read with.
     pub kind: FileKind,
-    /// Its lossless tree.
-    pub tree: Tree,
     /// Findings, ordered by position.
     pub findings: Vec<Finding>,
 }
 
-/// Parses a file and collects its findings.
-pub fn check(file: SourceFile, kind: FileKind) -> Checked {
-    let (tree, problems) = syntax::parse(kind, file.bytes());
-    let mut findings: Vec<Finding> = problems.into_iter().map(Finding::from_problem).collect();
-    findings.extend(expression_findings(&tree, file.bytes()));
-    findings.sort_by_key(|f| (f.span.start, f.span.end, f.code));
-    Checked {
-        file,
-        kind,
-        tree,
-        findings,
+/// What a check judges against.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The Postfix version whose parameters and defaults apply.
+    pub version: Version,
+    /// Facts for host-dependent defaults.
+    pub host: HostFacts,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            version: crate::model::params::table().latest_stable,
+            host: HostFacts::assumed(),
+        }
     }
 }
 
-/// Malformed `$` expressions in the values Postfix expands: every main.cf value and every
-/// master.cf `-o` value, except raw parameters (postconf scans exactly these).
-fn expression_findings(tree: &Tree, src: &[u8]) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mut check = |name: &[u8], value: Cow<'_, [u8]>, to_file: &dyn Fn(Range<u32>) -> Span| {
-        if params::is_raw(name) {
-            return;
+/// Checks one configuration: its main.cf and master.cf, each if present. Findings come
+/// from the parser, from `$` expressions, and from the model of the whole configuration.
+pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
+    let (main_findings, master_findings) = {
+        let config = dir.model(options.version, &options.host, None, false);
+        let mut main_findings = Vec::new();
+        let mut master_findings = Vec::new();
+        if let Some(main) = &dir.main {
+            main_findings.extend(main.problems.iter().cloned().map(Finding::from_problem));
+            main_findings.extend(main_expression_findings(&main.tree, main.file.bytes()));
         }
-        if let (_, Some(error)) = expr::parse(&value) {
-            findings.push(Finding::new(
-                syntax::ProblemKind::BadExpression.code(),
-                to_file(error.span),
-                format!(
-                    "malformed `$` expression in the value of `{}`",
-                    String::from_utf8_lossy(name)
-                ),
-                error.message,
+        if let Some(master) = &dir.master {
+            master_findings.extend(master.problems.iter().cloned().map(Finding::from_problem));
+            master_findings.extend(master_expression_findings(
+                &master.tree,
+                master.file.bytes(),
             ));
         }
-    };
-    match tree {
-        Tree::Main(main) => {
-            for p in main.entries() {
-                let base = p.value_range().start;
-                check(p.name(src), p.value(src), &|r| {
-                    p.source_span(base + r.start..base + r.end)
-                });
+        for issue in &config.issues {
+            let finding = issue_finding(issue);
+            match issue.location.file {
+                FileRole::Main => main_findings.push(finding),
+                FileRole::Master => master_findings.push(finding),
             }
         }
-        Tree::Master(master) => {
-            for s in master.entries() {
-                for o in s.overrides(src) {
-                    let (Some(name), Some(value)) = (&o.name, &o.value) else {
-                        continue;
-                    };
-                    let base = value.start;
-                    check(
-                        &s.text(src, name.clone()),
-                        s.text(src, value.clone()),
-                        &|r| s.source_span(base + r.start..base + r.end),
-                    );
-                }
-            }
+        (main_findings, master_findings)
+    };
+    let mut checked = Vec::new();
+    for (file, kind, mut findings) in [
+        dir.main.map(|m| (m.file, FileKind::Main, main_findings)),
+        dir.master
+            .map(|m| (m.file, FileKind::Master, master_findings)),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        findings.sort_by_key(|f| (f.span.start, f.span.end, f.code));
+        findings.dedup();
+        checked.push(Checked {
+            file,
+            kind,
+            findings,
+        });
+    }
+    checked
+}
+
+/// Checks files read elsewhere: `main` and `master` form one configuration.
+pub fn check_files(
+    main: Option<SourceFile>,
+    master: Option<SourceFile>,
+    options: &Options,
+) -> Vec<Checked> {
+    check_config(ConfigDir::from_files(main, master), options)
+}
+
+fn issue_finding(issue: &Issue) -> Finding {
+    let span = issue.location.span;
+    let shown = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+    match &issue.kind {
+        IssueKind::Unknown { name, suggestion } => Finding::new(
+            "PF601",
+            span,
+            match suggestion {
+                Some(s) => format!("unknown parameter `{}` (did you mean `{s}`?)", shown(name)),
+                None => format!("unknown parameter `{}`", shown(name)),
+            },
+            "Postfix ignores this setting",
+        ),
+        IssueKind::Undefined { name } => Finding::new(
+            "PF602",
+            span,
+            format!("`${}` is not defined anywhere", shown(name)),
+            "this expands to nothing",
+        ),
+        IssueKind::ReadOnly { name } => Finding::new(
+            "PF603",
+            span,
+            format!("`{}` is set by Postfix itself", shown(name)),
+            "Postfix ignores this setting",
+        ),
+        IssueKind::Duplicate { name, .. } => Finding::new(
+            "PF604",
+            span,
+            format!("`{}` is set again with another value", shown(name)),
+            "this setting replaces an earlier one",
+        ),
+        IssueKind::Expansion { name, error } => Finding::new(
+            "PF605",
+            span,
+            format!("the value of `{}` cannot be expanded", shown(name)),
+            error.to_string(),
+        ),
+    }
+}
+
+/// Malformed `$` expressions in main.cf values, except raw parameters (postconf scans
+/// exactly these).
+fn main_expression_findings(main: &MainCf, src: &[u8]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for p in main.entries() {
+        let base = p.value_range().start;
+        let to_file = |r: Range<u32>| p.source_span(base + r.start..base + r.end);
+        findings.extend(expression_finding(p.name(src), &p.value(src), &to_file));
+    }
+    findings
+}
+
+/// Malformed `$` expressions in master.cf `-o` values.
+fn master_expression_findings(master: &MasterCf, src: &[u8]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for s in master.entries() {
+        for o in s.overrides(src) {
+            let (Some(name), Some(value)) = (&o.name, &o.value) else {
+                continue;
+            };
+            let base = value.start;
+            let to_file = |r: Range<u32>| s.source_span(base + r.start..base + r.end);
+            findings.extend(expression_finding(
+                &s.text(src, name.clone()),
+                &s.text(src, value.clone()),
+                &to_file,
+            ));
         }
     }
     findings
+}
+
+fn expression_finding(
+    name: &[u8],
+    value: &[u8],
+    to_file: &dyn Fn(Range<u32>) -> Span,
+) -> Option<Finding> {
+    if params::is_raw(name) {
+        return None;
+    }
+    let error = expr::parse(value).1?;
+    Some(Finding::new(
+        syntax::ProblemKind::BadExpression.code(),
+        to_file(error.span),
+        format!(
+            "malformed `$` expression in the value of `{}`",
+            String::from_utf8_lossy(name)
+        ),
+        error.message,
+    ))
 }

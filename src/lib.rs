@@ -22,9 +22,11 @@
 
 pub mod check;
 pub mod cli;
+pub mod config_dir;
 pub mod diagnostic;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod show;
 pub mod source;
 pub mod syntax;

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use pflint::check;
-use pflint::source::SourceFile;
+use pflint::config_dir::ConfigDir;
+use pflint::model::HostFacts;
 use pflint::syntax::{self, FileKind, ProblemKind, TokenKind};
 
 #[test]
@@ -162,19 +163,26 @@ fn postconf_reports(text: &str) -> BTreeSet<Reported> {
 }
 
 fn our_reports(dir: &Path) -> Vec<(ProblemKind, &'static str, u32)> {
+    let config = ConfigDir::read(dir).expect("corpus set is readable");
+    let options = check::Options {
+        version: "3.7.11".parse().unwrap(),
+        host: HostFacts::corpus(),
+    };
     let mut reports = Vec::new();
-    for (name, kind) in [("main.cf", FileKind::Main), ("master.cf", FileKind::Master)] {
-        let path = dir.join(name);
-        let Ok(bytes) = std::fs::read(&path) else {
-            continue;
+    for checked in check::check_config(config, &options) {
+        let name = if checked.kind == FileKind::Master {
+            "master.cf"
+        } else {
+            "main.cf"
         };
-        let file = SourceFile::new(&path, bytes).expect("corpus files are small");
-        let checked = check::check(file, kind);
         for finding in &checked.findings {
-            let kind = ProblemKind::ALL
+            // Only the parser's own problems; the model's findings have their own test.
+            let Some(kind) = ProblemKind::ALL
                 .into_iter()
                 .find(|k| k.code() == finding.code)
-                .expect("only syntax rules exist so far");
+            else {
+                continue;
+            };
             let line = checked.file.position(finding.span.start).line;
             reports.push((kind, name, line));
         }

@@ -58,12 +58,14 @@ fn assert_lossless_and_located(bytes: &[u8], kind: FileKind) -> Result<(), TestC
     prop_assert_eq!(at as usize, bytes.len());
     prop_assert_eq!(tree.print(bytes), bytes);
 
-    let name = if kind == FileKind::Master {
-        "master.cf"
+    let file = |name: &str| Some(SourceFile::new(name, bytes.to_vec()).unwrap());
+    let options = check::Options::default();
+    let checked = if kind == FileKind::Master {
+        check::check_files(None, file("master.cf"), &options)
     } else {
-        "main.cf"
+        check::check_files(file("main.cf"), None, &options)
     };
-    let checked = check::check(SourceFile::new(name, bytes.to_vec()).unwrap(), kind);
+    let checked = checked.into_iter().next().unwrap();
     for finding in &checked.findings {
         prop_assert!(finding.span.start <= finding.span.end);
         prop_assert!(finding.span.end as usize <= bytes.len());

@@ -9,21 +9,22 @@ use std::collections::BTreeSet;
 use pflint::check;
 use pflint::rules::{self, Check, Example};
 use pflint::source::SourceFile;
-use pflint::syntax::{FileKind, ProblemKind};
+use pflint::syntax::ProblemKind;
 
-/// The codes found in an example's files.
+/// The codes found in an example's files, checked as one configuration.
 fn codes(example: &Example) -> Vec<&'static str> {
     let files = example.files();
-    let mut codes = Vec::new();
-    for (name, text, kind) in [
-        ("main.cf", files.main_cf, FileKind::Main),
-        ("master.cf", files.master_cf, FileKind::Master),
-    ] {
-        let Some(text) = text else { continue };
-        let file = SourceFile::new(name, text.into_bytes()).unwrap();
-        codes.extend(check::check(file, kind).findings.iter().map(|f| f.code));
-    }
-    codes
+    let file = |name: &str, text: Option<String>| {
+        text.map(|t| SourceFile::new(name, t.into_bytes()).unwrap())
+    };
+    check::check_files(
+        file("main.cf", files.main_cf),
+        file("master.cf", files.master_cf),
+        &check::Options::default(),
+    )
+    .iter()
+    .flat_map(|checked| checked.findings.iter().map(|f| f.code))
+    .collect()
 }
 
 #[test]

@@ -68,13 +68,19 @@ fn trees_of_tricky_files() {
 #[test]
 fn diagnostics_for_malformed_files() {
     for dir in cases("invalid") {
-        let mut checked = Vec::new();
+        let mut main = None;
+        let mut master = None;
         for (path, kind) in files(&dir) {
             let bytes = std::fs::read(&path).unwrap();
             // A short display name keeps the snapshots independent of the checkout path.
             let name = Path::new(&case_name(&dir)).join(path.file_name().unwrap());
-            checked.push(check::check(SourceFile::new(name, bytes).unwrap(), kind));
+            let file = Some(SourceFile::new(name, bytes).unwrap());
+            match kind {
+                FileKind::Main => main = file,
+                FileKind::Master => master = file,
+            }
         }
+        let checked = check::check_files(main, master, &check::Options::default());
         assert!(
             checked.iter().any(|c| !c.findings.is_empty()),
             "{} should have findings",

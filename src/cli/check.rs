@@ -1,12 +1,15 @@
 //! `pflint check`.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::CheckArgs;
-use crate::check::{self, Checked};
+use crate::check::{self, Checked, InputError, Options};
+use crate::config_dir::ConfigDir;
+use crate::model::HostFacts;
 use crate::report::{self, Style};
+use crate::syntax::FileKind;
 
 /// Exit status when nothing at or above `--fail-on` was found.
 const CLEAN: u8 = 0;
@@ -16,29 +19,37 @@ const FINDINGS: u8 = 1;
 const TROUBLE: u8 = 2;
 
 pub(super) fn run(args: CheckArgs) -> ExitCode {
-    let paths = if args.paths.is_empty() {
+    let version = match super::target_version(args.postfix_version.as_deref()) {
+        Ok(version) => version,
+        Err(message) => {
+            eprintln!("pflint: {message}");
+            return ExitCode::from(TROUBLE);
+        }
+    };
+    // Host-dependent defaults describe this machine only when its own configuration is
+    // checked; a configuration kept elsewhere is judged without them.
+    let live = args.paths.is_empty();
+    let paths = if live {
         vec![default_config_dir()]
     } else {
         args.paths
     };
+    let options = Options {
+        version,
+        host: if live {
+            HostFacts::local()
+        } else {
+            HostFacts::assumed()
+        },
+    };
     let mut trouble = false;
     let mut checked: Vec<Checked> = Vec::new();
     for path in &paths {
-        let inputs = match check::inputs(path) {
-            Ok(inputs) => inputs,
+        match read_config(path) {
+            Ok(config) => checked.extend(check::check_config(config, &options)),
             Err(e) => {
                 eprintln!("pflint: {e}");
                 trouble = true;
-                continue;
-            }
-        };
-        for input in inputs {
-            match check::read(&input) {
-                Ok(file) => checked.push(check::check(file, input.kind)),
-                Err(e) => {
-                    eprintln!("pflint: {e}");
-                    trouble = true;
-                }
             }
         }
     }
@@ -65,6 +76,20 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::from(CLEAN)
     }
+}
+
+/// A directory gives its main.cf and master.cf; a file is one configuration file alone.
+fn read_config(path: &Path) -> Result<ConfigDir, InputError> {
+    let mut main = None;
+    let mut master = None;
+    for input in check::inputs(path)? {
+        let file = check::read(&input)?;
+        match input.kind {
+            FileKind::Main => main = Some(file),
+            FileKind::Master => master = Some(file),
+        }
+    }
+    Ok(ConfigDir::from_files(main, master))
 }
 
 /// Where Postfix itself looks when no directory is given.

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and the wiring from arguments to the library.
 
 mod check;
+mod show;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,52 @@ enum Command {
     /// Exit status: 0 when nothing at or above --fail-on was found, 1 when something
     /// was, 2 for usage errors and unreadable paths.
     Check(CheckArgs),
+    /// Print the configuration as postconf prints it (same flags, same bytes).
+    ///
+    /// Exit status: 0, or 1 when postconf would stop with a fatal error, 2 for usage
+    /// errors and unreadable files.
+    #[command(disable_help_flag = true)]
+    Show(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ShowArgs {
+    /// Configuration directory (default: $MAIL_CONFIG, or /etc/postfix).
+    #[arg(short = 'c', value_name = "DIR")]
+    config_dir: Option<PathBuf>,
+    /// Show only parameters that main.cf sets.
+    #[arg(short = 'n')]
+    non_default: bool,
+    /// Show default values.
+    #[arg(short = 'd')]
+    defaults: bool,
+    /// Expand $name in values.
+    #[arg(short = 'x')]
+    expand: bool,
+    /// Fold long lines.
+    #[arg(short = 'f')]
+    fold: bool,
+    /// Show values without names.
+    #[arg(short = 'h')]
+    hide_name: bool,
+    /// Show names without values.
+    #[arg(short = 'H')]
+    hide_value: bool,
+    /// Show master.cf entries.
+    #[arg(short = 'M')]
+    master_entries: bool,
+    /// Show master.cf -o parameters (service/type/name = value).
+    #[arg(short = 'P')]
+    master_params: bool,
+    /// Target Postfix version (default: the installed postconf's, else the newest stable).
+    #[arg(long, value_name = "X.Y")]
+    postfix_version: Option<String>,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+    /// Parameter names, or service[/type[/name]] patterns with -M or -P.
+    #[arg(value_name = "NAME")]
+    names: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,11 +89,28 @@ struct CheckArgs {
     /// Lowest severity that makes the check exit with status 1.
     #[arg(long, value_enum, default_value_t = Severity::Warning, value_name = "SEVERITY")]
     fail_on: Severity,
+
+    /// Target Postfix version (default: the installed postconf's, else the newest stable).
+    #[arg(long, value_name = "X.Y")]
+    postfix_version: Option<String>,
 }
 
 /// Runs the command line and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Show(args) => show::run(args),
+    }
+}
+
+/// The Postfix version to judge against: `--postfix-version`, else the installed
+/// postconf's, else the newest stable release the parameter table knows.
+fn target_version(given: Option<&str>) -> Result<crate::model::Version, String> {
+    match given {
+        Some(v) => v
+            .parse()
+            .map_err(|e: crate::model::version::BadVersion| e.to_string()),
+        None => Ok(crate::model::installed::postfix_version()
+            .unwrap_or_else(|| crate::model::params::table().latest_stable)),
     }
 }

@@ -1,3 +1,18 @@
-//! What parameters mean. For now: which values Postfix does not `$`-expand.
+//! The effective configuration: what Postfix will actually use, after defaults for the
+//! target version and compatibility level, `$name` expansion, and master.cf `-o`
+//! overrides per service; plus which parameters Postfix knows, uses and misses.
+//!
+//! The model reads no files and prints nothing: it is built from parsed trees, a target
+//! version and host facts.
 
+pub mod config;
+pub mod expand;
+pub mod host;
+pub mod installed;
 pub mod params;
+pub mod version;
+
+pub use config::{Config, Input, Scope};
+pub use host::HostFacts;
+pub use params::{ParamInfo, ParamTable, ValueType};
+pub use version::Version;

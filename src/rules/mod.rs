@@ -20,6 +20,9 @@ mod embedded {
 pub enum Check {
     /// The parser reports it while reading the file (see [`crate::syntax::ProblemKind`]).
     Parser,
+    /// The model reports it while building the effective configuration (see
+    /// [`crate::model::config::IssueKind`]).
+    Model,
 }
 
 /// One rule, as written in its YAML file.

@@ -1,0 +1,84 @@
+//! `pflint show`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::ShowArgs;
+use crate::config_dir::ConfigDir;
+use crate::model::HostFacts;
+use crate::show::{self, Options};
+
+pub(super) fn run(args: ShowArgs) -> ExitCode {
+    let (dir, config_directory) = match &args.config_dir {
+        Some(dir) => (
+            dir.clone(),
+            Some(dir.as_os_str().as_encoded_bytes().to_vec()),
+        ),
+        None => match std::env::var_os("MAIL_CONFIG").filter(|d| !d.is_empty()) {
+            Some(dir) => {
+                let bytes = dir.as_encoded_bytes().to_vec();
+                (PathBuf::from(dir), Some(bytes))
+            }
+            None => (PathBuf::from("/etc/postfix"), None),
+        },
+    };
+    let version = match super::target_version(args.postfix_version.as_deref()) {
+        Ok(version) => version,
+        Err(message) => {
+            eprintln!("pflint: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let loaded = match ConfigDir::read(&dir) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("pflint: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = Options {
+        non_default: args.non_default,
+        defaults: args.defaults,
+        expand: args.expand,
+        fold: args.fold,
+        hide_name: args.hide_name,
+        hide_value: args.hide_value,
+        master_entries: args.master_entries,
+        master_params: args.master_params,
+        names: args.names,
+    };
+    if loaded.main.is_none()
+        && !options.defaults
+        && !options.master_entries
+        && !options.master_params
+    {
+        eprintln!(
+            "pflint: cannot read {}: no main.cf",
+            dir.join("main.cf").display()
+        );
+        return ExitCode::from(2);
+    }
+    let host = HostFacts::local();
+    let config = loaded.model(version, &host, config_directory, options.defaults);
+    let output = show::show(&config, &options);
+    for warning in &output.warnings {
+        eprintln!("pflint: warning: {warning}");
+    }
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(&output.stdout)
+        .and_then(|()| stdout.flush())
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("pflint: cannot write: {e}");
+        return ExitCode::from(2);
+    }
+    match output.error {
+        Some(error) => {
+            eprintln!("pflint: fatal: {error}");
+            ExitCode::from(1)
+        }
+        None => ExitCode::SUCCESS,
+    }
+}

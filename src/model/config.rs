@@ -1,0 +1,1277 @@
+//! The effective configuration of one Postfix instance, built the way postconf builds it.
+//!
+//! Construction follows `postconf`'s own order (src/postconf/postconf.c): master.cf
+//! services, main.cf settings (the last assignment of a name wins), the built-in
+//! parameters of the target version, the per-service parameters that master.cf delivery
+//! services create, and then the user-defined names that count as used. That order matters:
+//! it decides which names are known, which `$name` references are undefined and which
+//! settings are unused, exactly where postconf warns.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::expand::{self, ExpandError, Lookup};
+use super::host::{self, HostFacts, NetworksStyle};
+use super::params::{ParamInfo, ParamTable, table};
+use super::version::Version;
+use crate::source::{SourceFile, Span};
+use crate::syntax::master_cf::{Arg, FIELD_COUNT, Field, Override};
+use crate::syntax::{Entry, MainCf, MasterCf, Parameter, ProblemKind, Service, expr};
+
+/// A parsed file and its source.
+pub struct Parsed<'a, T> {
+    /// The file's bytes and name.
+    pub file: &'a SourceFile,
+    /// Its tree.
+    pub tree: &'a T,
+}
+
+impl<T> Clone for Parsed<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Parsed<'_, T> {}
+
+/// What the model is built from.
+pub struct Input<'a> {
+    /// main.cf, if there is one.
+    pub main: Option<Parsed<'a, MainCf>>,
+    /// master.cf, if there is one.
+    pub master: Option<Parsed<'a, MasterCf>>,
+    /// The Postfix version whose parameters and defaults apply.
+    pub version: Version,
+    /// Facts for host-dependent defaults.
+    pub host: &'a HostFacts,
+    /// `postconf -c DIR` stores DIR as `config_directory` before reading main.cf.
+    pub config_directory: Option<Vec<u8>>,
+    /// Build only what `postconf -d` needs: no main.cf, no user-defined names.
+    pub defaults_only: bool,
+}
+
+/// Which file a location is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileRole {
+    /// main.cf
+    Main,
+    /// master.cf
+    Master,
+}
+
+/// A place in main.cf or master.cf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// The file.
+    pub file: FileRole,
+    /// The bytes.
+    pub span: Span,
+}
+
+/// Where an effective value comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin<'a> {
+    /// Postfix's default for the target version and compatibility level.
+    Default,
+    /// A main.cf setting.
+    Main(&'a Parameter),
+    /// A master.cf `-o` override of the service with this index.
+    Override {
+        /// Index of the service in [`Config::services`].
+        service: usize,
+        /// The value's location in master.cf.
+        location: Location,
+    },
+    /// Given on the command line (`postconf -c DIR` sets `config_directory`).
+    CommandLine,
+}
+
+/// The class postconf gives a known name (`PCF_PARAM_FLAG_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Built into Postfix.
+    Builtin,
+    /// Created by a master.cf delivery service (`<service>_destination_concurrency_limit`, …).
+    Service,
+    /// User-defined, and used: referenced with `$name`, a restriction class, or a legacy name
+    /// that main.cf sets.
+    User,
+    /// A renamed parameter's old name, kept for migration.
+    Legacy,
+}
+
+struct Known {
+    class: Class,
+    info: Option<&'static ParamInfo>,
+    /// For service parameters: `$default_parameter`.
+    service_default: Option<String>,
+}
+
+/// One main.cf setting in effect.
+#[derive(Clone, Debug)]
+pub struct MainSetting<'a> {
+    /// The raw value, as Postfix stores it.
+    pub value: Vec<u8>,
+    /// Where it was set.
+    pub origin: Origin<'a>,
+    /// Earlier assignments of the same name that this one replaces.
+    pub overridden: Vec<&'a Parameter>,
+}
+
+/// A master.cf `-o name=value` in effect for a service.
+#[derive(Clone, Debug)]
+pub struct OverrideSetting {
+    /// The raw value.
+    pub value: Vec<u8>,
+    /// The service (index in [`Config::services`]) that sets it.
+    pub service: usize,
+    /// The option's parts, as logical ranges of that service's text.
+    pub option: Override,
+}
+
+/// A master.cf service entry that Postfix accepts.
+#[derive(Debug)]
+pub struct ServiceEntry<'a> {
+    /// Its node in the master.cf tree.
+    pub node: &'a Service,
+    /// The eight fields' text.
+    pub fields: Vec<Vec<u8>>,
+    /// The arguments after the command, as the daemon reads them.
+    pub args: Vec<Arg>,
+    namespace: usize,
+    valid_names: HashSet<Vec<u8>>,
+}
+
+impl ServiceEntry<'_> {
+    /// The service name field (`smtp`, `submission`, `127.0.0.1:10025`, …).
+    pub fn name(&self) -> &[u8] {
+        &self.fields[Field::Service as usize]
+    }
+
+    /// The type field (`inet`, `unix`, …).
+    pub fn kind(&self) -> &[u8] {
+        &self.fields[Field::Type as usize]
+    }
+
+    /// The command field (`smtpd`, `smtp`, `pipe`, …).
+    pub fn command(&self) -> &[u8] {
+        &self.fields[Field::Command as usize]
+    }
+
+    /// `$process_name` inside this service: the command's base name.
+    pub fn process_name(&self) -> &[u8] {
+        let command = self.command();
+        command
+            .iter()
+            .rposition(|&b| b == b'/')
+            .map_or(command, |i| &command[i + 1..])
+    }
+
+    /// `$service_name`: the service name when it differs from the process name.
+    pub fn service_name(&self) -> &[u8] {
+        if self.process_name() == self.name() {
+            self.process_name()
+        } else {
+            self.name()
+        }
+    }
+}
+
+struct Namespace {
+    params: BTreeMap<Vec<u8>, OverrideSetting>,
+}
+
+/// Something postconf warns about, with the place pflint found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    /// What it is.
+    pub kind: IssueKind,
+    /// Where it is.
+    pub location: Location,
+}
+
+/// The kinds of [`Issue`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IssueKind {
+    /// A setting Postfix does not know or use ("unused parameter").
+    Unknown {
+        /// The name.
+        name: Vec<u8>,
+        /// A known name it is probably a misspelling of.
+        suggestion: Option<String>,
+    },
+    /// A `$name` with no value anywhere ("undefined parameter").
+    Undefined {
+        /// The name.
+        name: Vec<u8>,
+    },
+    /// A setting of a parameter that only Postfix sets ("read-only parameter assignment").
+    ReadOnly {
+        /// The name.
+        name: Vec<u8>,
+    },
+    /// A main.cf name set again with another value ("overriding earlier entry").
+    Duplicate {
+        /// The name.
+        name: Vec<u8>,
+        /// The assignment that is replaced.
+        earlier: Span,
+    },
+    /// A value whose expansion fails ("macro processing error").
+    Expansion {
+        /// The parameter.
+        name: Vec<u8>,
+        /// Why.
+        error: ExpandError,
+    },
+}
+
+/// Why postconf would stop instead of printing (exit status 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fatal {
+    /// A line postconf refuses to read.
+    Syntax(ProblemKind),
+    /// A value whose expansion fails while postconf registers database parameters.
+    Expansion {
+        /// The parameter.
+        name: Vec<u8>,
+        /// Why.
+        error: ExpandError,
+    },
+}
+
+/// Whose values an expansion sees: main.cf and defaults, or also a service's `-o`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// main.cf and defaults.
+    Main,
+    /// The service with this index in [`Config::services`], then main.cf and defaults.
+    Service(usize),
+}
+
+/// The effective configuration.
+pub struct Config<'a> {
+    /// The target Postfix version.
+    pub version: Version,
+    /// Host facts used for computed defaults.
+    pub host: &'a HostFacts,
+    table: &'static ParamTable,
+    main_file: Option<&'a SourceFile>,
+    master_file: Option<&'a SourceFile>,
+    main: BTreeMap<Vec<u8>, MainSetting<'a>>,
+    services: Vec<ServiceEntry<'a>>,
+    namespaces: Vec<Namespace>,
+    known: HashMap<Vec<u8>, Known>,
+    defaults_only: bool,
+    /// What postconf warns about, in the order found.
+    pub issues: Vec<Issue>,
+    /// Why postconf would exit with an error, if it would.
+    pub fatal: Option<Fatal>,
+}
+
+impl<'a> Config<'a> {
+    /// Builds the model.
+    pub fn build(input: Input<'a>) -> Config<'a> {
+        let mut config = Config {
+            version: input.version,
+            host: input.host,
+            table: table(),
+            main_file: input.main.map(|m| m.file),
+            master_file: input.master.map(|m| m.file),
+            main: BTreeMap::new(),
+            services: Vec::new(),
+            namespaces: Vec::new(),
+            known: HashMap::new(),
+            defaults_only: input.defaults_only,
+            issues: Vec::new(),
+            fatal: None,
+        };
+        if let Some(master) = input.master {
+            config.read_master(master);
+        }
+        if !input.defaults_only {
+            if let Some(dir) = input.config_directory {
+                config.main.insert(
+                    b"config_directory".to_vec(),
+                    MainSetting {
+                        value: dir,
+                        origin: Origin::CommandLine,
+                        overridden: Vec::new(),
+                    },
+                );
+            }
+            if let Some(main) = input.main {
+                config.read_main(main);
+            }
+        }
+        config.register_builtin();
+        config.register_services();
+        if !input.defaults_only {
+            config.register_user_names();
+            config.flag_unused();
+            config.check_expansions();
+        }
+        config
+    }
+
+    fn read_master(&mut self, master: Parsed<'a, MasterCf>) {
+        let src = master.file.bytes();
+        let mut namespace_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        for service in master.tree.entries() {
+            let words = service.words();
+            if words.len() < FIELD_COUNT {
+                self.fatal
+                    .get_or_insert(Fatal::Syntax(ProblemKind::FieldCount));
+                continue;
+            }
+            let fields: Vec<Vec<u8>> = words[..FIELD_COUNT]
+                .iter()
+                .map(|w| service.text(src, w.clone()).into_owned())
+                .collect();
+            if let Some(kind) = invalid_fields(&fields) {
+                self.fatal.get_or_insert(Fatal::Syntax(kind));
+                continue;
+            }
+            let key = [&fields[0][..], b"/", &fields[1][..]].concat();
+            let namespace = *namespace_of.entry(key).or_insert_with(|| {
+                self.namespaces.push(Namespace {
+                    params: BTreeMap::new(),
+                });
+                self.namespaces.len() - 1
+            });
+            let index = self.services.len();
+            let args = service.args(src);
+            for arg in &args {
+                let Arg::Override(o) = arg else { continue };
+                let (Some(name), Some(value)) = (&o.name, &o.value) else {
+                    continue;
+                };
+                self.namespaces[namespace].params.insert(
+                    service.text(src, name.clone()).into_owned(),
+                    OverrideSetting {
+                        value: service.text(src, value.clone()).into_owned(),
+                        service: index,
+                        option: o.clone(),
+                    },
+                );
+            }
+            self.services.push(ServiceEntry {
+                node: service,
+                fields,
+                args,
+                namespace,
+                valid_names: HashSet::new(),
+            });
+        }
+    }
+
+    fn read_main(&mut self, main: Parsed<'a, MainCf>) {
+        let src = main.file.bytes();
+        for item in &main.tree.items {
+            let parameter = match item {
+                crate::syntax::Item::Entry(p) => &**p,
+                crate::syntax::Item::Rejected(r) => {
+                    if matches!(
+                        r.reason(),
+                        ProblemKind::MissingEquals | ProblemKind::MissingName
+                    ) {
+                        self.fatal.get_or_insert(Fatal::Syntax(r.reason()));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let name = parameter.name(src).to_vec();
+            let value = parameter.value(src).into_owned();
+            match self.main.get_mut(&name) {
+                Some(setting) => {
+                    if setting.value != value {
+                        let earlier = match setting.origin {
+                            Origin::Main(p) => p.name_span(),
+                            _ => Span::default(),
+                        };
+                        self.issues.push(Issue {
+                            kind: IssueKind::Duplicate {
+                                name: name.clone(),
+                                earlier,
+                            },
+                            location: Location {
+                                file: FileRole::Main,
+                                span: parameter.name_span(),
+                            },
+                        });
+                    }
+                    if let Origin::Main(previous) = setting.origin {
+                        setting.overridden.push(previous);
+                    }
+                    setting.value = value;
+                    setting.origin = Origin::Main(parameter);
+                }
+                None => {
+                    self.main.insert(
+                        name,
+                        MainSetting {
+                            value,
+                            origin: Origin::Main(parameter),
+                            overridden: Vec::new(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The built-in parameters of the target version (`pcf_register_builtin_parameters`).
+    fn register_builtin(&mut self) {
+        for info in self.table.all() {
+            if !info.available_in(self.version) {
+                continue;
+            }
+            let class = if info.is_legacy_in(self.version) {
+                Class::Legacy
+            } else {
+                Class::Builtin
+            };
+            self.known.insert(
+                info.name.as_bytes().to_vec(),
+                Known {
+                    class,
+                    info: Some(info),
+                    service_default: None,
+                },
+            );
+        }
+    }
+
+    /// Per-service parameters of master.cf delivery services (`postconf_service.c`).
+    fn register_services(&mut self) {
+        let templates: Vec<(&'static str, String)> = self
+            .table
+            .all()
+            .iter()
+            .filter(|p| p.template && p.since.iter().all(|s| s.holds_at(self.version)))
+            .filter_map(|p| {
+                let suffix = p.name.strip_prefix("transport")?;
+                Some((suffix, p.default_at(self.version).to_owned()))
+            })
+            .collect();
+        let mut names = Vec::new();
+        for service in &self.services {
+            let wanted: Box<dyn Fn(&str) -> bool> = match service.command() {
+                b"local" | b"error" | b"virtual" | b"smtp" | b"lmtp" => {
+                    Box::new(|s: &str| s != "_time_limit")
+                }
+                b"pipe" => Box::new(|_: &str| true),
+                b"spawn" => Box::new(|s: &str| s == "_time_limit"),
+                _ => continue,
+            };
+            for (suffix, default) in &templates {
+                if wanted(suffix) {
+                    names.push((
+                        [service.name(), suffix.as_bytes()].concat(),
+                        default.clone(),
+                    ));
+                }
+            }
+        }
+        for (name, default) in names {
+            match self.known.get_mut(&name) {
+                Some(known) => known.class = Class::Service,
+                None => {
+                    self.known.insert(
+                        name,
+                        Known {
+                            class: Class::Service,
+                            info: None,
+                            service_default: Some(default),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// User-defined names that count as used (`pcf_register_user_parameters`): first each
+    /// master.cf scope, then the defaults, then main.cf.
+    fn register_user_names(&mut self) {
+        let mut restriction_classes: HashSet<Vec<u8>> = HashSet::new();
+        for service in 0..self.services.len() {
+            self.scan_scope(Scope::Service(service), &mut restriction_classes);
+        }
+        self.scan_defaults();
+        self.scan_scope(Scope::Main, &mut restriction_classes);
+    }
+
+    /// The settings of one scope: (name, value, where the value is).
+    fn scope_settings(&self, scope: Scope) -> Vec<(Vec<u8>, Vec<u8>, ValueSite<'a>)> {
+        match scope {
+            Scope::Main => self
+                .main
+                .iter()
+                .map(|(name, s)| {
+                    let site = match s.origin {
+                        Origin::Main(p) => ValueSite::Main(p),
+                        _ => ValueSite::Nowhere,
+                    };
+                    (name.clone(), s.value.clone(), site)
+                })
+                .collect(),
+            Scope::Service(i) => {
+                let namespace = self.services[i].namespace;
+                self.namespaces[namespace]
+                    .params
+                    .iter()
+                    .map(|(name, s)| {
+                        let site = ValueSite::Master {
+                            node: self.services[s.service].node,
+                            value: s.option.value.clone().unwrap_or(0..0),
+                        };
+                        (name.clone(), s.value.clone(), site)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn scan_scope(&mut self, scope: Scope, restriction_classes: &mut HashSet<Vec<u8>>) {
+        let settings = self.scope_settings(scope);
+        // Names in smtpd_restriction_classes count as used when they have a value.
+        if let Some((_, value, site)) = settings
+            .iter()
+            .find(|(name, _, _)| name == b"smtpd_restriction_classes")
+        {
+            let expanded = expand::expand(
+                value,
+                &ScopeOnly {
+                    config: self,
+                    scope,
+                },
+            )
+            .unwrap_or_else(|_| value.clone());
+            for class in expanded
+                .split(|b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'))
+                .filter(|c| !c.is_empty())
+            {
+                if scope == Scope::Main {
+                    restriction_classes.insert(class.to_vec());
+                }
+                let at = site.whole_value();
+                self.flag_user_name(class, false, scope, at);
+            }
+        }
+        for (name, value, site) in settings {
+            if let Scope::Service(i) = scope
+                && restriction_classes.contains(&name)
+            {
+                self.services[i].valid_names.insert(name.clone());
+            }
+            let known = self.known.get(&name).map(|k| (k.class, k.info));
+            if let Some((class, info)) = known {
+                if info.is_some_and(|i| i.readonly) {
+                    self.issues.push(Issue {
+                        kind: IssueKind::ReadOnly { name: name.clone() },
+                        location: site.name_location(),
+                    });
+                    self.remove_setting(scope, &name);
+                    continue;
+                }
+                if class == Class::Legacy
+                    && let Some(k) = self.known.get_mut(&name)
+                {
+                    k.class = Class::User;
+                }
+                if info.is_some_and(|i| i.raw) {
+                    continue;
+                }
+            }
+            let (parsed, _) = expr::parse(&value);
+            for reference in parsed.names() {
+                let at = site.value_location(reference.clone());
+                let referenced = &value[reference.start as usize..reference.end as usize];
+                self.flag_user_name(referenced, false, scope, at);
+            }
+            if let Some((Class::Builtin | Class::Service, _)) = known {
+                self.register_dbms_names(&name, &value, scope);
+            }
+        }
+    }
+
+    /// `pcf_flag_user_parameter`: a referenced name with a value counts as used; one with
+    /// no value and no built-in definition is undefined.
+    fn flag_user_name(&mut self, name: &[u8], dbms: bool, scope: Scope, at: Option<Location>) {
+        let mut supplied = false;
+        let local = match scope {
+            Scope::Service(i) => {
+                let namespace = self.services[i].namespace;
+                self.namespaces[namespace]
+                    .params
+                    .contains_key(name)
+                    .then_some(i)
+            }
+            Scope::Main => None,
+        };
+        if let Some(i) = local {
+            supplied = true;
+            self.services[i].valid_names.insert(name.to_vec());
+        } else if self.main.contains_key(name) {
+            supplied = true;
+            self.known.entry(name.to_vec()).or_insert(Known {
+                class: Class::User,
+                info: None,
+                service_default: None,
+            });
+        }
+        if scope == Scope::Main {
+            for service in &mut self.services {
+                if self.namespaces[service.namespace].params.contains_key(name) {
+                    supplied = true;
+                    service.valid_names.insert(name.to_vec());
+                }
+            }
+        }
+        if !supplied
+            && !dbms
+            && !self.known.contains_key(name)
+            && let Some(location) = at
+        {
+            self.issues.push(Issue {
+                kind: IssueKind::Undefined {
+                    name: name.to_vec(),
+                },
+                location,
+            });
+        }
+    }
+
+    fn remove_setting(&mut self, scope: Scope, name: &[u8]) {
+        match scope {
+            Scope::Main => {
+                self.main.remove(name);
+            }
+            Scope::Service(i) => {
+                let namespace = self.services[i].namespace;
+                self.namespaces[namespace].params.remove(name);
+            }
+        }
+    }
+
+    /// Default values mention names too (`pcf_scan_default_parameter_values`); they count
+    /// as used. Postfix's defaults reference only known names, so nothing is reported.
+    fn scan_defaults(&mut self) {
+        let mut referenced: Vec<Vec<u8>> = Vec::new();
+        for (name, known) in &self.known {
+            if known.info.is_some_and(|i| i.raw) || self.main.contains_key(name) {
+                continue;
+            }
+            let Some(default) = self.default_value(name) else {
+                continue;
+            };
+            let (parsed, _) = expr::parse(&default);
+            for r in parsed.names() {
+                referenced.push(default[r.start as usize..r.end as usize].to_vec());
+            }
+        }
+        for name in referenced {
+            self.flag_user_name(&name, false, Scope::Main, None);
+        }
+    }
+
+    /// Legacy database client parameters (`pcf_register_dbms_parameters`): the value is
+    /// expanded (a failure is fatal for postconf), and in each `type:prefix` of a known
+    /// database type, `prefix_suffix` names count as used when they have a value.
+    fn register_dbms_names(&mut self, name: &[u8], value: &[u8], scope: Scope) {
+        let expanded = match self.expand_value(scope, value) {
+            Ok(expanded) => expanded,
+            Err(error) => {
+                self.fatal.get_or_insert(Fatal::Expansion {
+                    name: name.to_vec(),
+                    error,
+                });
+                return;
+            }
+        };
+        let mut candidates = Vec::new();
+        self.dbms_candidates(&expanded, &mut candidates, 0);
+        for candidate in candidates {
+            self.flag_user_name(&candidate, true, scope, None);
+        }
+    }
+
+    fn dbms_candidates(&self, value: &[u8], out: &mut Vec<Vec<u8>>, depth: usize) {
+        if depth > expr::MAX_DEPTH {
+            return;
+        }
+        let (elements, _) = crate::syntax::list::split(value);
+        for element in elements {
+            let text = &value[element.span.start as usize..element.span.end as usize];
+            if text.first() == Some(&b'{') {
+                self.dbms_candidates(&without_braces(text), out, depth + 1);
+                continue;
+            }
+            let mut db_type = text;
+            let mut prefix = None;
+            while let Some(colon) = db_type.iter().position(|&b| b == b':') {
+                let (kind, rest) = (&db_type[..colon], &db_type[colon + 1..]);
+                prefix = Some(rest);
+                if kind == b"proxy" {
+                    db_type = rest;
+                    prefix = None;
+                    continue;
+                }
+                db_type = kind;
+                break;
+            }
+            let Some(prefix) = prefix else { continue };
+            if prefix.first().is_some_and(|&b| b == b'/' || b == b'.') {
+                continue;
+            }
+            if prefix.first() == Some(&b'{') {
+                self.dbms_candidates(&without_braces(prefix), out, depth + 1);
+                continue;
+            }
+            let Some(suffixes) = std::str::from_utf8(db_type)
+                .ok()
+                .and_then(|t| self.table.dbms_suffixes.get(t))
+            else {
+                continue;
+            };
+            for suffix in suffixes {
+                out.push([prefix, b"_", suffix.as_bytes()].concat());
+            }
+        }
+    }
+
+    /// main.cf and master.cf settings that no known name claims ("unused parameter").
+    fn flag_unused(&mut self) {
+        let mut issues = Vec::new();
+        for (name, setting) in &self.main {
+            if self.known.contains_key(name) {
+                continue;
+            }
+            if let Origin::Main(p) = setting.origin {
+                issues.push(Issue {
+                    kind: IssueKind::Unknown {
+                        name: name.clone(),
+                        suggestion: self.suggest(name),
+                    },
+                    location: Location {
+                        file: FileRole::Main,
+                        span: p.name_span(),
+                    },
+                });
+            }
+        }
+        for service in &self.services {
+            for (name, setting) in &self.namespaces[service.namespace].params {
+                if self.known.contains_key(name) || service.valid_names.contains(name) {
+                    continue;
+                }
+                // Services sharing a name and type share their settings; Postfix reports
+                // each such setting once per entry, at the option that set it.
+                let node = self.services[setting.service].node;
+                let span = setting
+                    .option
+                    .name
+                    .clone()
+                    .map_or(node.span(), |r| node.source_span(r));
+                issues.push(Issue {
+                    kind: IssueKind::Unknown {
+                        name: name.clone(),
+                        suggestion: self.suggest(name),
+                    },
+                    location: Location {
+                        file: FileRole::Master,
+                        span,
+                    },
+                });
+            }
+        }
+        issues.dedup();
+        self.issues.extend(issues);
+    }
+
+    /// A known name that `name` is probably a misspelling of.
+    fn suggest(&self, name: &[u8]) -> Option<String> {
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        let limit = (name.len() / 5).clamp(1, 3);
+        self.known
+            .iter()
+            .filter(|(_, k)| matches!(k.class, Class::Builtin | Class::Service))
+            .filter_map(|(known, _)| {
+                let known = std::str::from_utf8(known).ok()?;
+                let distance = edit_distance(&name, known);
+                (distance <= limit).then_some((distance, known))
+            })
+            .min()
+            .map(|(_, known)| known.to_owned())
+    }
+
+    /// Expands every setting that Postfix would expand, and records those that fail. A
+    /// loop is reported once, at the first setting that enters it; a setting that refers
+    /// to one whose expansion failed is not expanded again (the problem is reported).
+    fn check_expansions(&mut self) {
+        let mut settings: Vec<(Vec<u8>, Vec<u8>, Scope, Location)> = Vec::new();
+        for (name, setting) in &self.main {
+            if let Origin::Main(p) = setting.origin {
+                let at = Location {
+                    file: FileRole::Main,
+                    span: p.name_span(),
+                };
+                settings.push((name.clone(), setting.value.clone(), Scope::Main, at));
+            }
+        }
+        for (i, service) in self.services.iter().enumerate() {
+            for (name, setting) in &self.namespaces[service.namespace].params {
+                if setting.service != i {
+                    continue;
+                }
+                let span = setting
+                    .option
+                    .name
+                    .clone()
+                    .map_or(service.node.span(), |r| service.node.source_span(r));
+                let at = Location {
+                    file: FileRole::Master,
+                    span,
+                };
+                settings.push((name.clone(), setting.value.clone(), Scope::Service(i), at));
+            }
+        }
+        let mut failed: HashSet<Vec<u8>> = HashSet::new();
+        let mut reported_cycles: Vec<Vec<Vec<u8>>> = Vec::new();
+        let mut reported_size = false;
+        for (name, value, scope, at) in settings {
+            // Postfix expands only names it knows; malformed expressions are reported by
+            // the parser where they are written.
+            match self.known.get(&name) {
+                None => continue,
+                Some(k) if k.info.is_some_and(|i| i.raw) => continue,
+                Some(_) => {}
+            }
+            let (parsed, _) = expr::parse(&value);
+            let references_failed = parsed
+                .names()
+                .iter()
+                .any(|r| failed.contains(&value[r.start as usize..r.end as usize]));
+            if references_failed {
+                failed.insert(name);
+                continue;
+            }
+            let lookup = ScopeLookup {
+                config: self,
+                scope,
+                defaults_only: self.defaults_only,
+            };
+            let error = match expand::expand_named(&name, &value, &lookup) {
+                Ok(_) | Err(ExpandError::Syntax { .. }) => continue,
+                Err(error) => error,
+            };
+            failed.insert(name.clone());
+            let duplicate = match &error {
+                ExpandError::Nesting { chain } => {
+                    let mut cycle = expand::first_cycle(chain).unwrap_or(chain).to_vec();
+                    cycle.sort();
+                    let seen = reported_cycles.contains(&cycle);
+                    reported_cycles.push(cycle);
+                    seen
+                }
+                ExpandError::TooLarge => std::mem::replace(&mut reported_size, true),
+                _ => false,
+            };
+            if !duplicate {
+                self.issues.push(Issue {
+                    kind: IssueKind::Expansion { name, error },
+                    location: at,
+                });
+            }
+        }
+    }
+
+    // ----- queries -----
+
+    /// The accepted master.cf services, in file order.
+    pub fn services(&self) -> &[ServiceEntry<'a>] {
+        &self.services
+    }
+
+    /// The main.cf setting of `name`, if main.cf sets it.
+    pub fn main_setting(&self, name: &str) -> Option<&MainSetting<'a>> {
+        self.main.get(name.as_bytes())
+    }
+
+    /// All main.cf settings in effect, by name.
+    pub fn main_settings(&self) -> impl Iterator<Item = (&[u8], &MainSetting<'a>)> {
+        self.main.iter().map(|(k, v)| (k.as_slice(), v))
+    }
+
+    /// The `-o` settings in effect for a service (shared with services of the same name
+    /// and type, as in Postfix), by name.
+    pub fn overrides(&self, service: usize) -> &BTreeMap<Vec<u8>, OverrideSetting> {
+        &self.namespaces[self.services[service].namespace].params
+    }
+
+    /// The class of a known name.
+    pub fn class(&self, name: &[u8]) -> Option<Class> {
+        self.known.get(name).map(|k| k.class)
+    }
+
+    /// Facts about a built-in parameter of the target version.
+    pub fn info(&self, name: &str) -> Option<&'static ParamInfo> {
+        self.known.get(name.as_bytes()).and_then(|k| k.info)
+    }
+
+    /// Every known name with its class, in no particular order.
+    pub fn known_names(&self) -> impl Iterator<Item = (&[u8], Class)> {
+        self.known.iter().map(|(n, k)| (n.as_slice(), k.class))
+    }
+
+    /// The main.cf file, if the model has one.
+    pub fn main_file(&self) -> Option<&'a SourceFile> {
+        self.main_file
+    }
+
+    /// The master.cf file, if the model has one.
+    pub fn master_file(&self) -> Option<&'a SourceFile> {
+        self.master_file
+    }
+
+    /// The raw value `name` has in `scope` (its `-o` override, else main.cf, else the
+    /// default), with where it comes from; `None` for an unknown name without a setting.
+    pub fn raw(&self, scope: Scope, name: &str) -> Option<(Cow<'_, [u8]>, Origin<'a>)> {
+        let name = name.as_bytes();
+        if let Scope::Service(i) = scope {
+            if let Some(ro) = self.read_only_in(i, name) {
+                return Some((Cow::Owned(ro), Origin::Default));
+            }
+            if let Some(s) = self.overrides(i).get(name) {
+                let node = self.services[s.service].node;
+                let span = s
+                    .option
+                    .value
+                    .clone()
+                    .map_or(node.span(), |r| node.source_span(r));
+                return Some((
+                    Cow::Borrowed(&s.value),
+                    Origin::Override {
+                        service: s.service,
+                        location: Location {
+                            file: FileRole::Master,
+                            span,
+                        },
+                    },
+                ));
+            }
+        }
+        if let Some(s) = self.main.get(name) {
+            return Some((Cow::Borrowed(&s.value), s.origin));
+        }
+        self.default_value(name).map(|v| (v, Origin::Default))
+    }
+
+    /// The value of `name` in `scope`, fully expanded.
+    pub fn expanded(&self, scope: Scope, name: &str) -> Option<Result<Vec<u8>, ExpandError>> {
+        let (raw, _) = self.raw(scope, name)?;
+        if self.info(name).is_some_and(|i| i.raw) {
+            return Some(Ok(raw.into_owned()));
+        }
+        Some(self.expand_value(scope, &raw))
+    }
+
+    /// Expands any value in `scope` (lookups: `-o` overrides, main.cf, defaults).
+    pub fn expand_value(&self, scope: Scope, value: &[u8]) -> Result<Vec<u8>, ExpandError> {
+        expand::expand(
+            value,
+            &ScopeLookup {
+                config: self,
+                scope,
+                defaults_only: self.defaults_only,
+            },
+        )
+    }
+
+    /// Expands a value with defaults only (`postconf -dx`).
+    pub fn expand_default(&self, value: &[u8]) -> Result<Vec<u8>, ExpandError> {
+        expand::expand(
+            value,
+            &ScopeLookup {
+                config: self,
+                scope: Scope::Main,
+                defaults_only: true,
+            },
+        )
+    }
+
+    fn read_only_in(&self, service: usize, name: &[u8]) -> Option<Vec<u8>> {
+        let entry = &self.services[service];
+        match name {
+            b"process_name" => Some(entry.process_name().to_vec()),
+            b"service_name" => Some(entry.service_name().to_vec()),
+            _ => None,
+        }
+    }
+
+    /// The default value of a known name (`pcf_convert_param_node`), computed for host
+    /// facts where Postfix computes it.
+    pub fn default_value(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
+        let known = self.known.get(name)?;
+        match known.class {
+            Class::User | Class::Legacy => Some(Cow::Borrowed(b"")),
+            Class::Service if known.service_default.is_some() => known
+                .service_default
+                .as_deref()
+                .map(|d| Cow::Borrowed(d.as_bytes())),
+            Class::Builtin | Class::Service => {
+                let info = known.info?;
+                if info.host.is_some() {
+                    return Some(Cow::Owned(self.host_default(name)));
+                }
+                Some(Cow::Borrowed(info.default_at(self.version).as_bytes()))
+            }
+        }
+    }
+
+    fn host_default(&self, name: &[u8]) -> Vec<u8> {
+        match name {
+            b"myhostname" => self.myhostname_default().into_bytes(),
+            b"mydomain" => {
+                let myhostname = self
+                    .main_only("myhostname")
+                    .unwrap_or_else(|| self.myhostname_default());
+                host::default_mydomain(&myhostname).into_bytes()
+            }
+            b"mynetworks" => {
+                let setting = |name: &str| {
+                    self.main_only(name).unwrap_or_else(|| {
+                        let default = self
+                            .default_value(name.as_bytes())
+                            .map(|d| d.into_owned())
+                            .unwrap_or_default();
+                        let expanded = self.expand_value(Scope::Main, &default).unwrap_or(default);
+                        String::from_utf8_lossy(&expanded).into_owned()
+                    })
+                };
+                let style = NetworksStyle::parse(&setting("mynetworks_style"))
+                    .unwrap_or(NetworksStyle::Host);
+                let addresses = host::selected_addresses(
+                    &self.host.interfaces,
+                    &setting("inet_interfaces"),
+                    &setting("inet_protocols"),
+                );
+                host::default_mynetworks(&addresses, style).into_bytes()
+            }
+            b"process_name" => self.host.process_name.clone().into_bytes(),
+            b"process_id" => self.host.process_id.to_string().into_bytes(),
+            b"mail_version" => self.version.to_string().into_bytes(),
+            b"mail_release_date" => self.host.release_date.clone().into_bytes(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn myhostname_default(&self) -> String {
+        host::default_myhostname(&self.host.hostname, self.main_only("mydomain").as_deref())
+    }
+
+    /// A main.cf value expanded against main.cf alone (Postfix's `mail_conf_lookup_eval`).
+    fn main_only(&self, name: &str) -> Option<String> {
+        if self.defaults_only {
+            return None;
+        }
+        let setting = self.main.get(name.as_bytes())?;
+        let expanded = expand::expand(&setting.value, &MainOnly(self))
+            .unwrap_or_else(|_| setting.value.clone());
+        Some(String::from_utf8_lossy(&expanded).into_owned())
+    }
+}
+
+/// The failing field checks of a service entry, as postconf makes them (fatal).
+fn invalid_fields(fields: &[Vec<u8>]) -> Option<ProblemKind> {
+    const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
+    if !TYPES.contains(&fields[1].as_slice()) {
+        return Some(ProblemKind::ServiceType);
+    }
+    let flag = |f: &[u8]| matches!(f, b"y" | b"n" | b"-");
+    let wakeup = fields[5].strip_suffix(b"?").unwrap_or(&fields[5]);
+    let number = |f: &[u8]| f.iter().all(u8::is_ascii_digit);
+    let valid = flag(&fields[2])
+        && flag(&fields[3])
+        && flag(&fields[4])
+        && (wakeup == b"-" || number(wakeup))
+        && (fields[6] == b"-" || number(&fields[6]));
+    (!valid).then_some(ProblemKind::FieldValue)
+}
+
+fn without_braces(text: &[u8]) -> Vec<u8> {
+    let inner = text.strip_prefix(b"{").unwrap_or(text);
+    let inner = inner.strip_suffix(b"}").unwrap_or(inner);
+    inner.to_vec()
+}
+
+/// Where a scanned value sits, to locate references in it.
+#[derive(Clone)]
+enum ValueSite<'a> {
+    Main(&'a Parameter),
+    Master {
+        node: &'a Service,
+        value: std::ops::Range<u32>,
+    },
+    Nowhere,
+}
+
+impl ValueSite<'_> {
+    fn value_location(&self, reference: std::ops::Range<u32>) -> Option<Location> {
+        match self {
+            ValueSite::Main(p) => {
+                let base = p.value_range().start;
+                Some(Location {
+                    file: FileRole::Main,
+                    span: p.source_span(base + reference.start..base + reference.end),
+                })
+            }
+            ValueSite::Master { node, value } => Some(Location {
+                file: FileRole::Master,
+                span: node.source_span(value.start + reference.start..value.start + reference.end),
+            }),
+            ValueSite::Nowhere => None,
+        }
+    }
+
+    fn whole_value(&self) -> Option<Location> {
+        match self {
+            ValueSite::Main(p) => Some(Location {
+                file: FileRole::Main,
+                span: p.value_span(),
+            }),
+            ValueSite::Master { node, value } => Some(Location {
+                file: FileRole::Master,
+                span: node.source_span(value.clone()),
+            }),
+            ValueSite::Nowhere => None,
+        }
+    }
+
+    fn name_location(&self) -> Location {
+        match self {
+            ValueSite::Main(p) => Location {
+                file: FileRole::Main,
+                span: p.name_span(),
+            },
+            ValueSite::Master { node, value } => Location {
+                file: FileRole::Master,
+                span: node.source_span(value.clone()),
+            },
+            ValueSite::Nowhere => Location {
+                file: FileRole::Main,
+                span: Span::default(),
+            },
+        }
+    }
+}
+
+/// Lookups in a scope: read-only service values, `-o` overrides, main.cf, defaults
+/// (`pcf_lookup_parameter_value`).
+struct ScopeLookup<'c, 'a> {
+    config: &'c Config<'a>,
+    scope: Scope,
+    defaults_only: bool,
+}
+
+impl Lookup for ScopeLookup<'_, '_> {
+    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
+        if !self.defaults_only {
+            if let Scope::Service(i) = self.scope {
+                if let Some(ro) = self.config.read_only_in(i, name) {
+                    return Some(Cow::Owned(ro));
+                }
+                if let Some(s) = self.config.overrides(i).get(name) {
+                    return Some(Cow::Borrowed(&s.value));
+                }
+            }
+            if let Some(s) = self.config.main.get(name) {
+                return Some(Cow::Borrowed(&s.value));
+            }
+        }
+        self.config.default_value(name)
+    }
+}
+
+/// Lookups in one scope's own settings only (Postfix's `dict_eval` on one dictionary).
+struct ScopeOnly<'c, 'a> {
+    config: &'c Config<'a>,
+    scope: Scope,
+}
+
+impl Lookup for ScopeOnly<'_, '_> {
+    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
+        match self.scope {
+            Scope::Main => self
+                .config
+                .main
+                .get(name)
+                .map(|s| Cow::Borrowed(s.value.as_slice())),
+            Scope::Service(i) => self
+                .config
+                .overrides(i)
+                .get(name)
+                .map(|s| Cow::Borrowed(s.value.as_slice())),
+        }
+    }
+}
+
+/// Lookups in main.cf only.
+struct MainOnly<'c, 'a>(&'c Config<'a>);
+
+impl Lookup for MainOnly<'_, '_> {
+    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.0
+            .main
+            .get(name)
+            .map(|s| Cow::Borrowed(s.value.as_slice()))
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(
+            edit_distance("smtpd_tls_security_levle", "smtpd_tls_security_level"),
+            2
+        );
+        assert_eq!(edit_distance("myhostname", "myhostname"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn master_field_checks() {
+        let fields = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert_eq!(
+            invalid_fields(&fields(&["smtp", "inet", "n", "-", "y", "-", "-", "smtpd"])),
+            None
+        );
+        assert_eq!(
+            invalid_fields(&fields(&["x", "tcp", "n", "-", "y", "-", "-", "smtpd"])),
+            Some(ProblemKind::ServiceType)
+        );
+        assert_eq!(
+            invalid_fields(&fields(&["x", "unix", "n", "-", "y", "-", "PH", "smtp"])),
+            Some(ProblemKind::FieldValue)
+        );
+    }
+}

@@ -1,0 +1,528 @@
+//! `$name` expansion, exactly as Postfix's `mac_expand()` does it with recursion on.
+//!
+//! * A reference is replaced by the looked-up value, itself expanded; an undefined name
+//!   gives nothing.
+//! * `${name?x}` expands `x` when the value is non-empty, `${name:x}` when it is empty or
+//!   undefined; a comparison is true or false instead of empty or not.
+//! * Comparison operands are expanded separately, with a fresh nesting count (as Postfix
+//!   calls `mac_expand()` anew for them).
+//! * Nesting: every literal run and reference entered counts one level, and entering one
+//!   at a level above 100 is Postfix's "unreasonable macro call nesting". That is how a
+//!   loop (`a = $b`, `b = $a`) or a chain deeper than 100 ends, in Postfix and here.
+//!
+//! Beyond Postfix, the total work and the output size are bounded, so an exponential
+//! definition (`x1 = $x0$x0`, `x2 = $x1$x1`, …) ends with [`ExpandError::TooLarge`]
+//! instead of exhausting memory.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+use crate::syntax::expr::{
+    self, Body, Comparison, Expr, ExprError, Operand, Operator, Part, Subject,
+};
+
+/// The nesting level above which Postfix gives up.
+pub const MAX_NESTING: usize = 100;
+/// The most references and literal runs one expansion may enter.
+pub const MAX_WORK: usize = 250_000;
+/// The longest expansion result, in bytes.
+pub const MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
+/// Where expansion finds parameter values.
+pub trait Lookup {
+    /// The raw (unexpanded) value of a parameter, or `None` when it has none.
+    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>>;
+}
+
+/// Why an expansion failed. Postfix reports each of the first three as a warning followed
+/// by "fatal: macro processing error".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExpandError {
+    /// A malformed expression, in the value of `name` (or in the value being expanded).
+    Syntax {
+        /// The parameter whose value holds it; empty for the value being expanded.
+        name: Vec<u8>,
+        /// The parse error.
+        error: ExprError,
+    },
+    /// Nesting above [`MAX_NESTING`]: a loop, or a chain that is too deep.
+    Nesting {
+        /// The references being expanded, outermost first.
+        chain: Vec<Vec<u8>>,
+    },
+    /// A comparison with `level` that is not between two compatibility levels.
+    BadLevel {
+        /// The operand that is not a level.
+        operand: Vec<u8>,
+    },
+    /// The expansion grew beyond the work or size bound.
+    TooLarge,
+}
+
+impl fmt::Display for ExpandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpandError::Syntax { name, error } if name.is_empty() => {
+                write!(f, "malformed expression: {}", error.message)
+            }
+            ExpandError::Syntax { name, error } => write!(
+                f,
+                "malformed expression in the value of `{}`: {}",
+                name.escape_ascii(),
+                error.message
+            ),
+            ExpandError::Nesting { chain } => {
+                if let Some(cycle) = first_cycle(chain) {
+                    let names: Vec<String> = cycle
+                        .iter()
+                        .map(|n| format!("${}", n.escape_ascii()))
+                        .collect();
+                    write!(f, "expansion loop: {} → {}", names.join(" → "), names[0])
+                } else {
+                    write!(
+                        f,
+                        "expansion nested more than {MAX_NESTING} levels deep (through {})",
+                        chain
+                            .iter()
+                            .take(3)
+                            .map(|n| format!("${}", n.escape_ascii()))
+                            .collect::<Vec<_>>()
+                            .join(" → ")
+                    )
+                }
+            }
+            ExpandError::BadLevel { operand } => write!(
+                f,
+                "`{}` is not a compatibility level (expected a number such as 3.6)",
+                operand.escape_ascii()
+            ),
+            ExpandError::TooLarge => write!(
+                f,
+                "expansion exceeds {} MiB or {MAX_WORK} steps",
+                MAX_OUTPUT >> 20
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ExpandError {}
+
+/// The first cycle in a chain of references: the names from the first one that repeats
+/// up to just before its repetition.
+pub fn first_cycle(chain: &[Vec<u8>]) -> Option<&[Vec<u8>]> {
+    (1..chain.len()).find_map(|j| {
+        chain[..j]
+            .iter()
+            .position(|name| *name == chain[j])
+            .map(|i| &chain[i..j])
+    })
+}
+
+/// Expands `value`.
+pub fn expand(value: &[u8], lookup: &dyn Lookup) -> Result<Vec<u8>, ExpandError> {
+    expand_named(b"", value, lookup)
+}
+
+/// Expands `value`, the value of parameter `name` (named in loop reports).
+pub fn expand_named(
+    name: &[u8],
+    value: &[u8],
+    lookup: &dyn Lookup,
+) -> Result<Vec<u8>, ExpandError> {
+    let mut expander = Expander {
+        lookup,
+        work: 0,
+        chain: if name.is_empty() {
+            Vec::new()
+        } else {
+            vec![name.to_vec()]
+        },
+        parsed: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    let (parsed, error) = expr::parse(value);
+    expander.expand_parsed(b"", value, &parsed, error, &mut out, 0)?;
+    Ok(out)
+}
+
+struct Expander<'l> {
+    lookup: &'l dyn Lookup,
+    work: usize,
+    /// Names being expanded, outermost first, for loop reports.
+    chain: Vec<Vec<u8>>,
+    /// Looked-up values, parsed once per expansion.
+    parsed: HashMap<Vec<u8>, Rc<ParsedValue>>,
+}
+
+/// A value with its parse.
+type ParsedValue = (Vec<u8>, Expr, Option<ExprError>);
+
+impl Expander<'_> {
+    /// Expands the looked-up value of `name`, parsed once per expansion.
+    fn expand_lookup(
+        &mut self,
+        name: &[u8],
+        value: &[u8],
+        out: &mut Vec<u8>,
+        level: usize,
+    ) -> Result<(), ExpandError> {
+        let parsed = match self.parsed.get(name) {
+            Some(p) if p.0 == value => Rc::clone(p),
+            _ => {
+                let (expr, error) = expr::parse(value);
+                let p = Rc::new((value.to_vec(), expr, error));
+                self.parsed.insert(name.to_vec(), Rc::clone(&p));
+                p
+            }
+        };
+        self.expand_parsed(name, &parsed.0, &parsed.1, parsed.2.clone(), out, level)
+    }
+
+    /// Expands a parsed value of `name` (empty: the top-level value).
+    fn expand_parsed(
+        &mut self,
+        name: &[u8],
+        value: &[u8],
+        parsed: &Expr,
+        error: Option<ExprError>,
+        out: &mut Vec<u8>,
+        level: usize,
+    ) -> Result<(), ExpandError> {
+        let result = self.expand_parts(value, &parsed.parts, out, level);
+        match (result, error) {
+            (Err(ExpandError::Syntax { name: n, error }), _) if n.is_empty() => {
+                Err(ExpandError::Syntax {
+                    name: name.to_vec(),
+                    error,
+                })
+            }
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(error)) => Err(ExpandError::Syntax {
+                name: name.to_vec(),
+                error,
+            }),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
+    fn expand_parts(
+        &mut self,
+        text: &[u8],
+        parts: &[Part],
+        out: &mut Vec<u8>,
+        level: usize,
+    ) -> Result<(), ExpandError> {
+        for part in parts {
+            self.work += 1;
+            if self.work > MAX_WORK || out.len() > MAX_OUTPUT {
+                return Err(ExpandError::TooLarge);
+            }
+            if level > MAX_NESTING {
+                return Err(ExpandError::Nesting {
+                    chain: self.chain.clone(),
+                });
+            }
+            match part {
+                Part::Literal(r) => push_unescaped(out, slice(text, r)),
+                Part::Macro(m) => self.expand_macro(text, &m.body, out, level + 1)?,
+                // The parse error is reported by expand_value, which has it.
+                Part::Invalid(_) => {
+                    return Err(ExpandError::Syntax {
+                        name: Vec::new(),
+                        error: ExprError {
+                            span: 0..0,
+                            message: String::new(),
+                        },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn expand_macro(
+        &mut self,
+        text: &[u8],
+        body: &Body,
+        out: &mut Vec<u8>,
+        level: usize,
+    ) -> Result<(), ExpandError> {
+        match body {
+            Body::Name(r) => {
+                let name = slice(text, r);
+                if let Some(value) = self.lookup.lookup(name).filter(|v| !v.is_empty()) {
+                    self.chain.push(name.to_vec());
+                    self.expand_lookup(name, &value, out, level)?;
+                    self.chain.pop();
+                }
+            }
+            Body::Test {
+                subject,
+                if_true,
+                if_false,
+            } => {
+                let value: Option<Cow<'_, [u8]>> = match subject {
+                    Subject::Name(r) => self.lookup.lookup(slice(text, r)),
+                    Subject::Comparison(c) => {
+                        let truth = self.compare(text, c)?;
+                        Some(Cow::Borrowed(if truth { b"true" } else { b"" }))
+                    }
+                };
+                let set = value.as_ref().is_some_and(|v| !v.is_empty());
+                match (set, if_true, if_false) {
+                    (true, Some(operand), _) | (false, _, Some(operand)) => {
+                        self.expand_parts(text, &operand.expr.parts, out, level)?;
+                    }
+                    // A comparison without branches gives its truth value.
+                    (true, None, None) => {
+                        if let Some(v) = value {
+                            let (parsed, error) = expr::parse(&v);
+                            self.expand_parsed(b"", &v, &parsed, error, out, level)?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Body::Function { name, argument } => {
+                let argument = self.fresh(text, argument)?;
+                match slice(text, name) {
+                    // Postfix converts U-labels to A-labels; ASCII names pass unchanged
+                    // except for case (IDNA conversion of non-ASCII names is not modelled).
+                    b"domain_to_ascii" => out.extend(argument.to_ascii_lowercase()),
+                    _ => out.extend(argument),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Expands an operand in a fresh context, as Postfix expands comparison operands and
+    /// function arguments with a separate `mac_expand()` call.
+    fn fresh(&mut self, text: &[u8], operand: &Operand) -> Result<Vec<u8>, ExpandError> {
+        let mut out = Vec::new();
+        let outer_chain = std::mem::take(&mut self.chain);
+        let result = self.expand_parts(text, &operand.expr.parts, &mut out, 0);
+        self.chain = outer_chain;
+        result.map(|()| out)
+    }
+
+    fn compare(&mut self, text: &[u8], c: &Comparison) -> Result<bool, ExpandError> {
+        let left = self.fresh(text, &c.left)?;
+        let right = self.fresh(text, &c.right)?;
+        let order = if c.level {
+            let level = |s: &[u8]| {
+                compat_level(s).ok_or_else(|| ExpandError::BadLevel {
+                    operand: s.to_vec(),
+                })
+            };
+            level(&left)?.cmp(&level(&right)?)
+        } else if all_digits(&left) && all_digits(&right) {
+            compare_numbers(&left, &right)
+        } else {
+            left.cmp(&right)
+        };
+        Ok(match c.operator {
+            Operator::Eq => order == Ordering::Equal,
+            Operator::Ne => order != Ordering::Equal,
+            Operator::Lt => order == Ordering::Less,
+            Operator::Le => order != Ordering::Greater,
+            Operator::Ge => order != Ordering::Less,
+            Operator::Gt => order == Ordering::Greater,
+        })
+    }
+}
+
+fn slice<'t>(text: &'t [u8], range: &std::ops::Range<u32>) -> &'t [u8] {
+    &text[range.start as usize..range.end as usize]
+}
+
+/// Appends literal text, with `$$` standing for one `$`.
+fn push_unescaped(out: &mut Vec<u8>, literal: &[u8]) {
+    let mut i = 0;
+    while i < literal.len() {
+        out.push(literal[i]);
+        i += if literal[i] == b'$' && literal.get(i + 1) == Some(&b'$') {
+            2
+        } else {
+            1
+        };
+    }
+}
+
+/// Postfix's `alldig()`: non-empty and only ASCII digits.
+fn all_digits(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
+}
+
+/// Compares two digit strings as numbers of any length.
+fn compare_numbers(a: &[u8], b: &[u8]) -> Ordering {
+    let trim = |s: &[u8]| {
+        let zeros = s.iter().take_while(|&&c| c == b'0').count();
+        s[zeros..].to_vec()
+    };
+    let (a, b) = (trim(a), trim(b));
+    a.len().cmp(&b.len()).then_with(|| a.cmp(&b))
+}
+
+/// A compatibility level (`major[.minor[.patch]]`) as comparable numbers.
+pub fn compat_level(s: &[u8]) -> Option<(u64, u64, u64)> {
+    let text = std::str::from_utf8(s).ok()?.trim_start();
+    let mut parts = text.split('.');
+    let mut number = |required: bool| -> Option<Option<u64>> {
+        match parts.next() {
+            None if !required => Some(None),
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse().ok().map(Some)
+            }
+            _ => None,
+        }
+    };
+    let major = number(true)??;
+    let minor = number(false)?.unwrap_or(0);
+    let patch = number(false)?.unwrap_or(0);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct Map(HashMap<Vec<u8>, Vec<u8>>);
+
+    impl Lookup for Map {
+        fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
+            self.0.get(name).map(|v| Cow::Borrowed(v.as_slice()))
+        }
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> Map {
+        Map(pairs
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect())
+    }
+
+    fn run(value: &str, pairs: &[(&str, &str)]) -> Result<String, ExpandError> {
+        expand(value.as_bytes(), &map(pairs)).map(|v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn expands_like_postfix() {
+        let vars = [
+            ("myhostname", "mail.example.org"),
+            ("mydomain", "example.org"),
+            ("set", "yes"),
+            ("empty", ""),
+            ("level", "3.6"),
+        ];
+        assert_eq!(
+            run("$myhostname, ${mydomain}, $(mydomain)", &vars).unwrap(),
+            "mail.example.org, example.org, example.org"
+        );
+        assert_eq!(run("$$ and $undefined.x", &vars).unwrap(), "$ and .x");
+        assert_eq!(
+            run("${set?a:b}|${empty?a}|${empty:b}|${nope:{c d}}", &vars).unwrap(),
+            "a:b||b|c d"
+        );
+        assert_eq!(
+            run("${{$set} == {yes} ? {eq} : {ne}}", &vars).unwrap(),
+            "eq"
+        );
+        assert_eq!(
+            run("${{10} > {9}?{num}}${{b} > {a}?{str}}", &vars).unwrap(),
+            "numstr"
+        );
+        assert_eq!(
+            run("${{$level} <level {3.10} ? {old} : {new}}", &vars).unwrap(),
+            "old"
+        );
+        assert_eq!(run("${{$set} == {yes}}", &vars).unwrap(), "true");
+    }
+
+    #[test]
+    fn a_loop_is_an_error_naming_it() {
+        let err = run("$a", &[("a", "$b"), ("b", "$a")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("expansion loop: $a → $b → $a"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn nesting_limit_matches_postfix() {
+        // A chain of 100 references expands; 101 is too deep (corpus synthetic-chain-*).
+        let chain = |n: usize| -> Vec<(String, String)> {
+            (1..=n)
+                .map(|i| {
+                    let value = if i == n {
+                        "end".to_owned()
+                    } else {
+                        format!("$c{}", i + 1)
+                    };
+                    (format!("c{i}"), value)
+                })
+                .collect()
+        };
+        let as_pairs = |v: &[(String, String)]| {
+            v.iter()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect::<Vec<_>>()
+        };
+        let ok = as_pairs(&chain(100));
+        let pairs: Vec<(&str, &str)> = ok.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(run("$c1", &pairs).unwrap(), "end");
+        let deep = as_pairs(&chain(101));
+        let pairs: Vec<(&str, &str)> = deep.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert!(matches!(
+            run("$c1", &pairs),
+            Err(ExpandError::Nesting { .. })
+        ));
+        // Ten levels are nothing special.
+        let ten = as_pairs(&chain(10));
+        let pairs: Vec<(&str, &str)> = ten.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(run("$c1", &pairs).unwrap(), "end");
+    }
+
+    #[test]
+    fn an_exponential_definition_is_bounded() {
+        let mut vars: Vec<(String, String)> = vec![("x0".into(), "0123456789".into())];
+        for i in 1..40 {
+            vars.push((
+                format!("x{i}"),
+                format!("$x{}$x{}$x{}", i - 1, i - 1, i - 1),
+            ));
+        }
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let start = std::time::Instant::now();
+        assert_eq!(run("$x39", &pairs), Err(ExpandError::TooLarge));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn syntax_errors_name_their_parameter() {
+        let err = run("$bad", &[("bad", "${x")]).unwrap_err();
+        assert!(
+            matches!(&err, ExpandError::Syntax { name, .. } if name == b"bad"),
+            "{err:?}"
+        );
+        assert!(matches!(
+            run("${{a}<level{b}}", &[]),
+            Err(ExpandError::BadLevel { .. })
+        ));
+    }
+
+    #[test]
+    fn compat_levels_compare_numerically() {
+        assert!(compat_level(b"3.10").unwrap() > compat_level(b"3.9").unwrap());
+        assert_eq!(compat_level(b"2"), Some((2, 0, 0)));
+        assert_eq!(compat_level(b""), None);
+        assert_eq!(compat_level(b"3.x"), None);
+    }
+}

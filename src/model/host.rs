@@ -1,0 +1,350 @@
+//! Facts about the machine that Postfix computes some defaults from: its host name, its
+//! network interfaces, and the program that reads the configuration.
+//!
+//! The model takes these as input, so tests can fix them (the corpus oracle was produced
+//! on `mail.example.test` with only the loopback interface up) and so that a configuration
+//! kept in a repository is not judged by the facts of the machine that checks it.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// One address of a network interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InterfaceAddress {
+    /// The address.
+    pub ip: IpAddr,
+    /// Its network prefix length.
+    pub prefix: u8,
+}
+
+impl InterfaceAddress {
+    /// An address with a prefix length.
+    pub fn new(ip: IpAddr, prefix: u8) -> InterfaceAddress {
+        InterfaceAddress { ip, prefix }
+    }
+}
+
+/// Where the facts come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactSource {
+    /// Read from the machine pflint runs on.
+    Local,
+    /// Given or assumed: they may not describe the host the configuration is for.
+    Assumed,
+}
+
+/// Host and process facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostFacts {
+    /// The system host name (`uname -n`), possibly without a domain.
+    pub hostname: String,
+    /// Interface addresses, in the order the system lists them.
+    pub interfaces: Vec<InterfaceAddress>,
+    /// The name of the program that reads the configuration (`$process_name`).
+    pub process_name: String,
+    /// Its process id (`$process_id`).
+    pub process_id: u32,
+    /// The release date of the Postfix build (`$mail_release_date`), when known.
+    pub release_date: String,
+    /// Where these facts come from.
+    pub source: FactSource,
+}
+
+impl HostFacts {
+    /// The facts of the corpus oracle: `mail.example.test`, only `lo` up, and postconf as
+    /// PID 1 of its namespace.
+    pub fn corpus() -> HostFacts {
+        HostFacts {
+            hostname: "mail.example.test".to_owned(),
+            interfaces: loopback(),
+            process_name: "postconf".to_owned(),
+            process_id: 1,
+            release_date: String::new(),
+            source: FactSource::Assumed,
+        }
+    }
+
+    /// Neutral facts for a configuration that is not this machine's.
+    pub fn assumed() -> HostFacts {
+        HostFacts {
+            hostname: "localhost.localdomain".to_owned(),
+            interfaces: loopback(),
+            process_name: "postconf".to_owned(),
+            process_id: 1,
+            release_date: String::new(),
+            source: FactSource::Assumed,
+        }
+    }
+
+    /// The facts of the machine pflint runs on, as far as it can read them.
+    pub fn local() -> HostFacts {
+        HostFacts {
+            hostname: local_hostname().unwrap_or_else(|| "localhost".to_owned()),
+            interfaces: local_interfaces(),
+            process_name: "postconf".to_owned(),
+            process_id: std::process::id(),
+            release_date: String::new(),
+            source: FactSource::Local,
+        }
+    }
+}
+
+fn loopback() -> Vec<InterfaceAddress> {
+    vec![
+        InterfaceAddress::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8),
+        InterfaceAddress::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 128),
+    ]
+}
+
+fn local_hostname() -> Option<String> {
+    // Linux exposes uname's node name here; it is what Postfix's get_hostname() returns.
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+fn local_interfaces() -> Vec<InterfaceAddress> {
+    match if_addrs::get_if_addrs() {
+        Ok(interfaces) => {
+            let mut v4 = Vec::new();
+            let mut v6 = Vec::new();
+            for interface in interfaces {
+                let address = match interface.addr {
+                    if_addrs::IfAddr::V4(a) => InterfaceAddress::new(
+                        IpAddr::V4(a.ip),
+                        u32::from(a.netmask).count_ones() as u8,
+                    ),
+                    if_addrs::IfAddr::V6(a) => InterfaceAddress::new(
+                        IpAddr::V6(a.ip),
+                        u128::from(a.netmask).count_ones() as u8,
+                    ),
+                };
+                if address.ip.is_ipv4() {
+                    v4.push(address);
+                } else {
+                    v6.push(address);
+                }
+            }
+            v4.extend(v6);
+            v4
+        }
+        Err(_) => loopback(),
+    }
+}
+
+/// `myhostname`'s default: the host name, with `.$mydomain` appended when it has no dot
+/// (`mydomain` is main.cf's value if set, else `localdomain`).
+pub fn default_myhostname(hostname: &str, mydomain_setting: Option<&str>) -> String {
+    if hostname.contains('.') {
+        hostname.to_owned()
+    } else {
+        format!("{hostname}.{}", mydomain_setting.unwrap_or("localdomain"))
+    }
+}
+
+/// `mydomain`'s default: what follows the first dot of `$myhostname`, else `localdomain`.
+pub fn default_mydomain(myhostname: &str) -> String {
+    match myhostname.split_once('.') {
+        Some((_, domain)) => domain.to_owned(),
+        None => "localdomain".to_owned(),
+    }
+}
+
+/// How `mynetworks` is derived from the interfaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworksStyle {
+    /// Each interface address alone.
+    Host,
+    /// The subnet of each interface.
+    Subnet,
+    /// The class A/B/C network of each IPv4 address (subnets for IPv6).
+    Class,
+}
+
+impl NetworksStyle {
+    /// Parses a `mynetworks_style` value.
+    pub fn parse(value: &str) -> Option<NetworksStyle> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "host" => Some(NetworksStyle::Host),
+            "subnet" => Some(NetworksStyle::Subnet),
+            "class" => Some(NetworksStyle::Class),
+            _ => None,
+        }
+    }
+}
+
+/// `mynetworks`'s default, formatted as Postfix formats it: each network followed by a
+/// space (so the value ends in one), duplicates removed, IPv6 in brackets.
+pub fn default_mynetworks(addresses: &[InterfaceAddress], style: NetworksStyle) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for address in addresses {
+        let network = match address.ip {
+            IpAddr::V4(ip) => {
+                let bits = u32::from(ip);
+                let prefix = match style {
+                    NetworksStyle::Host => 32,
+                    NetworksStyle::Subnet => address.prefix.min(32),
+                    NetworksStyle::Class => class_prefix(bits),
+                };
+                let mask = if prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - prefix)
+                };
+                format!("{}/{prefix}", Ipv4Addr::from(bits & mask))
+            }
+            IpAddr::V6(ip) => {
+                let bits = u128::from(ip);
+                let prefix = match style {
+                    NetworksStyle::Host => 128,
+                    NetworksStyle::Subnet | NetworksStyle::Class => address.prefix.min(128),
+                };
+                let mask = if prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(prefix))
+                };
+                format!("[{}]/{prefix}", Ipv6Addr::from(bits & mask))
+            }
+        };
+        if !seen.contains(&network) {
+            seen.push(network);
+        }
+    }
+    seen.iter().map(|n| format!("{n} ")).collect()
+}
+
+/// The natural (class) prefix length of an IPv4 address.
+fn class_prefix(bits: u32) -> u8 {
+    match bits >> 28 {
+        0x0..=0x7 => 8,
+        0x8..=0xb => 16,
+        0xc | 0xd => 24,
+        _ => 4,
+    }
+}
+
+/// The interface addresses `inet_interfaces` selects, filtered by `inet_protocols`.
+/// `all` takes every interface; `loopback-only` the loopback addresses; otherwise the
+/// listed addresses (host names other than `localhost` cannot be resolved here and are
+/// skipped), each with the prefix of the interface that has it.
+pub fn selected_addresses(
+    interfaces: &[InterfaceAddress],
+    inet_interfaces: &str,
+    inet_protocols: &str,
+) -> Vec<InterfaceAddress> {
+    let protocols: Vec<String> = split_list(inet_protocols)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let any_protocol = protocols.iter().any(|p| p == "all");
+    let want_v4 = any_protocol || protocols.iter().any(|p| p == "ipv4");
+    let want_v6 = any_protocol || protocols.iter().any(|p| p == "ipv6");
+    let allowed = |a: &InterfaceAddress| if a.ip.is_ipv4() { want_v4 } else { want_v6 };
+
+    let names: Vec<String> = split_list(inet_interfaces)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut selected = Vec::new();
+    if names.iter().any(|n| n == "all") {
+        selected.extend(interfaces.iter().copied().filter(allowed));
+        return selected;
+    }
+    for name in &names {
+        let wanted: Vec<IpAddr> = match name.as_str() {
+            "loopback-only" | "localhost" => vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ],
+            other => other
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .into_iter()
+                .collect(),
+        };
+        for ip in wanted {
+            let address =
+                interfaces
+                    .iter()
+                    .copied()
+                    .find(|a| a.ip == ip)
+                    .unwrap_or(InterfaceAddress::new(
+                        ip,
+                        if ip.is_ipv4() { 32 } else { 128 },
+                    ));
+            if allowed(&address) && !selected.contains(&address) {
+                selected.push(address);
+            }
+        }
+    }
+    selected
+}
+
+fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str, prefix: u8) -> InterfaceAddress {
+        InterfaceAddress::new(s.parse().unwrap(), prefix)
+    }
+
+    #[test]
+    fn mynetworks_like_postfix() {
+        let interfaces = [
+            addr("127.0.0.1", 8),
+            addr("192.0.2.10", 24),
+            addr("::1", 128),
+            addr("fe80::1", 64),
+        ];
+        assert_eq!(
+            default_mynetworks(&interfaces, NetworksStyle::Subnet),
+            "127.0.0.0/8 192.0.2.0/24 [::1]/128 [fe80::]/64 "
+        );
+        assert_eq!(
+            default_mynetworks(&interfaces, NetworksStyle::Host),
+            "127.0.0.1/32 192.0.2.10/32 [::1]/128 [fe80::1]/128 "
+        );
+        assert_eq!(
+            default_mynetworks(&interfaces[1..2], NetworksStyle::Class),
+            "192.0.2.0/24 "
+        );
+    }
+
+    #[test]
+    fn host_and_domain_defaults() {
+        assert_eq!(
+            default_myhostname("mail.example.test", None),
+            "mail.example.test"
+        );
+        assert_eq!(default_myhostname("vm", None), "vm.localdomain");
+        assert_eq!(
+            default_myhostname("vm", Some("example.org")),
+            "vm.example.org"
+        );
+        assert_eq!(default_mydomain("mail.example.test"), "example.test");
+        assert_eq!(default_mydomain("localhost"), "localdomain");
+    }
+
+    #[test]
+    fn interface_selection() {
+        let interfaces = [
+            addr("127.0.0.1", 8),
+            addr("192.0.2.10", 24),
+            addr("::1", 128),
+        ];
+        assert_eq!(selected_addresses(&interfaces, "all", "ipv4").len(), 2);
+        assert_eq!(
+            selected_addresses(&interfaces, "loopback-only", "all"),
+            vec![addr("127.0.0.1", 8), addr("::1", 128)]
+        );
+        assert_eq!(
+            selected_addresses(&interfaces, "192.0.2.10", "all"),
+            vec![addr("192.0.2.10", 24)]
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! `postconf -M` and `postconf -P`: master.cf entries and their `-o` parameters.
+
+use super::line::{INDENT, LINE_LIMIT, print_line};
+use super::{Options, Patterns, ShowError};
+use crate::model::config::ServiceEntry;
+use crate::model::{Config, Scope};
+
+/// master.cf's word separators.
+fn has_blank(word: &[u8]) -> bool {
+    word.iter()
+        .any(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The entry's words normalised as postconf normalises them for display
+/// (`pcf_normalize_daemon_args`): `-oname=value` becomes `-o name=value`, option letters
+/// before an `o` are split off (`-vo` → `-v -o`), braces are removed from `{ … }`
+/// arguments and `-o { name = value }` becomes `-o name=value`.
+pub fn postconf_argv(words: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let mut argv = words;
+    let mut field = 8;
+    while field < argv.len() {
+        let arg = argv[field].clone();
+        if arg.first() != Some(&b'-') || arg == b"--" {
+            break;
+        }
+        if let Some(i) = arg.iter().skip(2).position(|&b| b == b'o').map(|i| i + 2) {
+            let mut rest = vec![b'-'];
+            rest.extend_from_slice(&arg[i..]);
+            argv.insert(field + 1, rest);
+            argv[field].truncate(i);
+        }
+        let arg = argv[field].clone();
+        if arg.get(1) != Some(&b'o') {
+            field += 1;
+            continue;
+        }
+        let extract = if arg.len() > 2 {
+            argv.insert(field + 1, arg[2..].to_vec());
+            argv[field].truncate(2);
+            field += 1;
+            argv[field].first() == Some(&b'{')
+        } else if field + 1 < argv.len() {
+            field += 1;
+            argv[field].first() == Some(&b'{')
+        } else {
+            false
+        };
+        if extract {
+            let inner = strip_braces(&argv[field]);
+            argv[field] = match split_nameval(&inner) {
+                Some((name, value)) => [name, b"=", value].concat(),
+                None => inner,
+            };
+        }
+        field += 1;
+    }
+    for arg in argv.iter_mut().skip(field) {
+        if arg.first() == Some(&b'{') {
+            *arg = strip_braces(arg);
+        }
+    }
+    argv
+}
+
+/// `extpar(…, EXTPAR_FLAG_STRIP)`: the text inside the outer braces, trimmed; an unclosed
+/// brace keeps the rest, text after the closing brace is dropped.
+fn strip_braces(word: &[u8]) -> Vec<u8> {
+    let mut depth = 0usize;
+    let close = word.iter().position(|&b| {
+        if b == b'{' {
+            depth += 1;
+        } else if b == b'}' {
+            depth -= 1;
+            return depth == 0;
+        }
+        false
+    });
+    let inner = match close {
+        Some(close) => &word[1..close],
+        None => &word[1..],
+    };
+    trim(inner).to_vec()
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| !is_space(b)).unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    &s[start..end]
+}
+
+fn split_nameval(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    let text = trim(text);
+    let name_len = text.iter().position(|&b| is_space(b) || b == b'=')?;
+    if name_len == 0 {
+        return None;
+    }
+    let rest = trim(&text[name_len..]);
+    let value = rest.strip_prefix(b"=")?;
+    Some((&text[..name_len], trim(value)))
+}
+
+/// The words of an accepted service, as postconf shows them.
+fn entry_argv(config: &Config<'_>, entry: &ServiceEntry<'_>) -> Vec<Vec<u8>> {
+    let src = config.master_file().map_or(&[][..], |f| f.bytes());
+    let words = entry
+        .node
+        .words()
+        .iter()
+        .map(|w| entry.node.text(src, w.clone()).into_owned())
+        .collect();
+    postconf_argv(words)
+}
+
+/// Column positions of the eight fields in `postconf -M` output.
+const COLUMNS: [usize; 8] = [0, 11, 17, 25, 33, 41, 49, 57];
+
+/// `postconf -M [-f] [-x] [service[/type]…]`.
+pub fn entries(
+    config: &Config<'_>,
+    options: &Options,
+    patterns: &Patterns,
+    out: &mut Vec<u8>,
+) -> Result<(), ShowError> {
+    for (index, entry) in config.services().iter().enumerate() {
+        if !patterns.matches_service(entry) {
+            continue;
+        }
+        let argv = entry_argv(config, entry);
+        print_entry(config, options, index, &argv, out)?;
+    }
+    Ok(())
+}
+
+fn print_entry(
+    config: &Config<'_>,
+    options: &Options,
+    index: usize,
+    argv: &[Vec<u8>],
+    out: &mut Vec<u8>,
+) -> Result<(), ShowError> {
+    let mut line_len = 0usize;
+    for (field, goal) in COLUMNS.iter().enumerate() {
+        if line_len > 0 {
+            loop {
+                out.push(b' ');
+                line_len += 1;
+                if line_len >= *goal {
+                    break;
+                }
+            }
+        }
+        out.extend_from_slice(&argv[field]);
+        line_len += argv[field].len();
+    }
+    let mut in_options = true;
+    let mut field = COLUMNS.len();
+    while field < argv.len() {
+        let arg = &argv[field];
+        let mut arg_len = arg.len();
+        let mut value: Option<Vec<u8>> = None;
+        let mut parens = false;
+        if in_options {
+            if arg.first() != Some(&b'-') || arg == b"--" {
+                in_options = false;
+            } else if arg.get(1) == Some(&b'o') && field + 1 < argv.len() {
+                line_len = LINE_LIMIT;
+                let mut aval = argv[field + 1].clone();
+                if arg == b"-o" && options.expand {
+                    aval = expand_override(config, index, &aval)?;
+                }
+                arg_len += aval.len() + 3;
+                parens = has_blank(&aval);
+                if parens {
+                    arg_len += 2;
+                }
+                value = Some(aval);
+            }
+        } else {
+            parens = has_blank(arg);
+        }
+        if line_len > INDENT.len() {
+            if !options.fold || line_len + 1 + arg_len < LINE_LIMIT {
+                out.push(b' ');
+                line_len += 1;
+            } else {
+                out.push(b'\n');
+                out.extend_from_slice(INDENT);
+                line_len = INDENT.len();
+            }
+        }
+        let brace_arg = !in_options && parens;
+        if brace_arg {
+            out.push(b'{');
+        }
+        out.extend_from_slice(arg);
+        line_len += arg.len() + 2 * usize::from(brace_arg);
+        if brace_arg {
+            out.push(b'}');
+        }
+        if let Some(aval) = value {
+            out.push(b' ');
+            if parens {
+                out.push(b'{');
+            }
+            out.extend_from_slice(&aval);
+            if parens {
+                out.push(b'}');
+            }
+            field += 1;
+            line_len = LINE_LIMIT;
+        }
+        field += 1;
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+/// Expands the value part of a `name=value` option argument in the service's scope.
+fn expand_override(
+    config: &Config<'_>,
+    index: usize,
+    argument: &[u8],
+) -> Result<Vec<u8>, ShowError> {
+    config
+        .expand_value(Scope::Service(index), argument)
+        .map_err(ShowError::Expansion)
+}
+
+/// `postconf -P [-x] [service[/type[/parameter]]…]`.
+pub fn params(
+    config: &Config<'_>,
+    options: &Options,
+    patterns: &Patterns,
+    out: &mut Vec<u8>,
+) -> Result<(), ShowError> {
+    for (index, entry) in config.services().iter().enumerate() {
+        if !patterns.matches_service(entry) {
+            continue;
+        }
+        let settings = config.overrides(index);
+        let namespace = [entry.name(), b"/", entry.kind()].concat();
+        for (name, setting) in settings {
+            if !patterns.matches_param(entry, name) {
+                continue;
+            }
+            let value = if options.expand {
+                config
+                    .expand_value(Scope::Service(index), &setting.value)
+                    .map_err(ShowError::Expansion)?
+            } else {
+                setting.value.clone()
+            };
+            let line = if options.hide_value {
+                [&namespace[..], b"/", name].concat()
+            } else if options.hide_name {
+                value
+            } else {
+                [&namespace[..], b"/", name, b" = ", &value].concat()
+            };
+            print_line(out, &line, options.fold);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        postconf_argv(words.iter().map(|w| w.as_bytes().to_vec()).collect())
+            .into_iter()
+            .map(|w| String::from_utf8(w).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn normalises_like_postconf() {
+        let fields = ["s", "inet", "n", "-", "y", "-", "-", "smtpd"];
+        let with = |rest: &[&str]| {
+            let mut all: Vec<&str> = fields.to_vec();
+            all.extend_from_slice(rest);
+            argv(&all)[8..].to_vec()
+        };
+        assert_eq!(with(&["-o", "{ a = b c }"]), ["-o", "a=b c"]);
+        assert_eq!(with(&["-oname=x"]), ["-o", "name=x"]);
+        assert_eq!(with(&["-vo", "a=b"]), ["-v", "-o", "a=b"]);
+        assert_eq!(with(&["-o", "{ a = b"]), ["-o", "a=b"]);
+        assert_eq!(
+            with(&["-o", "{x}", "flags", "{a b}"]),
+            ["-o", "x", "flags", "a b"]
+        );
+    }
+}

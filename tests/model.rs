@@ -1,0 +1,157 @@
+//! The model against postconf's warnings on the corpus: pflint's unknown, undefined,
+//! duplicate and read-only findings name exactly the parameters postconf warns about.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use pflint::check;
+use pflint::config_dir::ConfigDir;
+use pflint::model::HostFacts;
+use pflint::syntax::FileKind;
+
+/// (file, what, name) — postconf shows non-printable and non-ASCII bytes as `?`.
+type Warning = (String, String, String);
+
+fn printable(name: &[u8]) -> String {
+    name.iter()
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '?' })
+        .collect()
+}
+
+fn postconf_warnings(text: &str) -> BTreeSet<Warning> {
+    let mut warnings = BTreeSet::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("postconf: warning: ./") else {
+            continue;
+        };
+        let file = if rest.starts_with("master.cf") {
+            "master.cf"
+        } else {
+            "main.cf"
+        };
+        for (marker, what) in [
+            ("unused parameter: ", "unknown"),
+            ("undefined parameter: ", "undefined"),
+            ("read-only parameter assignment: ", "read-only"),
+            ("overriding earlier entry: ", "duplicate"),
+        ] {
+            if let Some((_, tail)) = rest.split_once(marker) {
+                let name = tail.split('=').next().unwrap_or(tail);
+                warnings.insert((file.to_owned(), what.to_owned(), name.to_owned()));
+            }
+        }
+    }
+    warnings
+}
+
+#[test]
+fn unknown_and_undefined_findings_match_postconf_warnings() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let options = check::Options {
+        version: "3.7.11".parse().unwrap(),
+        host: HostFacts::corpus(),
+    };
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for set in common::corpus_sets(&corpus) {
+        // A fatal error stops postconf before it reports unused parameters.
+        if set.oracle("postconf.rc.txt").contains("-n: 1") {
+            continue;
+        }
+        compared += 1;
+        let theirs = postconf_warnings(&set.oracle("postconf.warnings.txt"));
+        let mut ours = BTreeSet::new();
+        let config = ConfigDir::read(&set.dir).unwrap();
+        for checked in check::check_config(config, &options) {
+            let file = if checked.kind == FileKind::Master {
+                "master.cf"
+            } else {
+                "main.cf"
+            };
+            for finding in &checked.findings {
+                let what = match finding.code {
+                    "PF601" => "unknown",
+                    "PF602" => "undefined",
+                    "PF603" => "read-only",
+                    "PF604" => "duplicate",
+                    _ => continue,
+                };
+                let name = checked.file.slice(finding.span);
+                let name = name.strip_prefix(b"$").unwrap_or(name);
+                ours.insert((file.to_owned(), what.to_owned(), printable(name)));
+            }
+        }
+        total += ours.len();
+        if ours != theirs {
+            failures.push(format!(
+                "{}:\n  only postconf: {:?}\n  only pflint:   {:?}",
+                set.name,
+                theirs.difference(&ours).collect::<Vec<_>>(),
+                ours.difference(&theirs).collect::<Vec<_>>()
+            ));
+        }
+    }
+    common::visible(&format!(
+        "unknown/undefined/duplicate/read-only findings: equal to postconf's warnings on {} of {compared} sets ({total} findings)",
+        compared - failures.len()
+    ));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Checks a main.cf alone and returns the codes found with their messages.
+fn findings(main_cf: &str) -> Vec<(String, String)> {
+    let file = pflint::source::SourceFile::new("main.cf", main_cf.as_bytes().to_vec()).unwrap();
+    check::check_files(Some(file), None, &check::Options::default())
+        .into_iter()
+        .flat_map(|c| c.findings)
+        .map(|f| (f.code.to_owned(), format!("{} ({})", f.message, f.label)))
+        .collect()
+}
+
+#[test]
+fn an_expansion_loop_is_a_finding() {
+    let found = findings("myorigin = $a\na = $b\nb = $a\n");
+    let loops: Vec<_> = found.iter().filter(|(code, _)| code == "PF605").collect();
+    assert_eq!(loops.len(), 1, "{found:?}");
+    assert!(
+        loops[0].1.contains("expansion loop: $a → $b → $a"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_ten_level_chain_is_fine() {
+    let mut text = String::from("myorigin = $c1\n");
+    for i in 1..10 {
+        text.push_str(&format!("c{i} = $c{}\n", i + 1));
+    }
+    text.push_str("c10 = example.org\n");
+    assert_eq!(findings(&text), vec![]);
+}
+
+#[test]
+fn an_exponential_definition_is_a_finding_in_bounded_time() {
+    let mut text = String::from("x0 = 0123456789\n");
+    for i in 1..40 {
+        text.push_str(&format!("x{i} = $x{p}$x{p}$x{p}\n", p = i - 1));
+    }
+    text.push_str("myorigin = $x39\n");
+    let start = std::time::Instant::now();
+    let found = findings(&text);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    let too_large: Vec<_> = found.iter().filter(|(code, _)| code == "PF605").collect();
+    assert_eq!(
+        too_large.len(),
+        1,
+        "one finding for the whole family: {found:?}"
+    );
+    assert!(too_large[0].1.contains("exceeds"), "{found:?}");
+}
