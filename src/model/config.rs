@@ -100,11 +100,21 @@ pub enum Class {
     Legacy,
 }
 
+/// A name the model knows beyond the built-in table of the target version (or a table
+/// name whose class changed): service parameters, user-defined names, relabelled legacy
+/// names.
 struct Known {
     class: Class,
     info: Option<&'static ParamInfo>,
     /// For service parameters: `$default_parameter`.
     service_default: Option<String>,
+}
+
+/// What the model knows about a name, wherever that knowledge comes from.
+struct KnownRef<'k> {
+    class: Class,
+    info: Option<&'static ParamInfo>,
+    service_default: Option<&'k str>,
 }
 
 /// One main.cf setting in effect.
@@ -304,7 +314,6 @@ impl<'a> Config<'a> {
                 config.read_main(main);
             }
         }
-        config.register_builtin();
         config.register_services();
         if !input.defaults_only {
             config.register_user_names();
@@ -421,26 +430,46 @@ impl<'a> Config<'a> {
         }
     }
 
-    /// The built-in parameters of the target version (`pcf_register_builtin_parameters`).
-    fn register_builtin(&mut self) {
-        for info in self.table.all() {
-            if !info.available_in(self.version) {
-                continue;
-            }
-            let class = if info.is_legacy_in(self.version) {
+    /// A known name: the model's own registry first, then the built-in table of the
+    /// target version (postconf registers all built-ins first; consulting the table
+    /// directly avoids copying a thousand names on every run).
+    fn known(&self, name: &[u8]) -> Option<KnownRef<'_>> {
+        if let Some(k) = self.known.get(name) {
+            return Some(KnownRef {
+                class: k.class,
+                info: k.info,
+                service_default: k.service_default.as_deref(),
+            });
+        }
+        let info = self
+            .table
+            .get_in(std::str::from_utf8(name).ok()?, self.version)?;
+        Some(KnownRef {
+            class: if info.is_legacy_in(self.version) {
                 Class::Legacy
             } else {
                 Class::Builtin
-            };
-            self.known.insert(
-                info.name.as_bytes().to_vec(),
-                Known {
-                    class,
-                    info: Some(info),
-                    service_default: None,
-                },
-            );
-        }
+            },
+            info: Some(info),
+            service_default: None,
+        })
+    }
+
+    fn is_known(&self, name: &[u8]) -> bool {
+        self.known(name).is_some()
+    }
+
+    /// Changes the class of a known name.
+    fn reclassify(&mut self, name: &[u8], class: Class) {
+        let info = self.known(name).and_then(|k| k.info);
+        self.known
+            .entry(name.to_vec())
+            .and_modify(|k| k.class = class)
+            .or_insert(Known {
+                class,
+                info,
+                service_default: None,
+            });
     }
 
     /// Per-service parameters of master.cf delivery services (`postconf_service.c`).
@@ -475,18 +504,18 @@ impl<'a> Config<'a> {
             }
         }
         for (name, default) in names {
-            match self.known.get_mut(&name) {
-                Some(known) => known.class = Class::Service,
-                None => {
-                    self.known.insert(
-                        name,
-                        Known {
-                            class: Class::Service,
-                            info: None,
-                            service_default: Some(default),
-                        },
-                    );
-                }
+            if self.is_known(&name) {
+                // A built-in with its own default, such as local_destination_concurrency_limit.
+                self.reclassify(&name, Class::Service);
+            } else {
+                self.known.insert(
+                    name,
+                    Known {
+                        class: Class::Service,
+                        info: None,
+                        service_default: Some(default),
+                    },
+                );
             }
         }
     }
@@ -498,7 +527,8 @@ impl<'a> Config<'a> {
         for service in 0..self.services.len() {
             self.scan_scope(Scope::Service(service), &mut restriction_classes);
         }
-        self.scan_defaults();
+        // postconf scans default values here too; every name they mention is a known
+        // parameter (a test checks this for every version), so the scan changes nothing.
         self.scan_scope(Scope::Main, &mut restriction_classes);
     }
 
@@ -565,7 +595,7 @@ impl<'a> Config<'a> {
             {
                 self.services[i].valid_names.insert(name.clone());
             }
-            let known = self.known.get(&name).map(|k| (k.class, k.info));
+            let known = self.known(&name).map(|k| (k.class, k.info));
             if let Some((class, info)) = known {
                 if info.is_some_and(|i| i.readonly) {
                     self.issues.push(Issue {
@@ -575,10 +605,8 @@ impl<'a> Config<'a> {
                     self.remove_setting(scope, &name);
                     continue;
                 }
-                if class == Class::Legacy
-                    && let Some(k) = self.known.get_mut(&name)
-                {
-                    k.class = Class::User;
+                if class == Class::Legacy {
+                    self.reclassify(&name, Class::User);
                 }
                 if info.is_some_and(|i| i.raw) {
                     continue;
@@ -615,11 +643,16 @@ impl<'a> Config<'a> {
             self.services[i].valid_names.insert(name.to_vec());
         } else if self.main.contains_key(name) {
             supplied = true;
-            self.known.entry(name.to_vec()).or_insert(Known {
-                class: Class::User,
-                info: None,
-                service_default: None,
-            });
+            if !self.is_known(name) {
+                self.known.insert(
+                    name.to_vec(),
+                    Known {
+                        class: Class::User,
+                        info: None,
+                        service_default: None,
+                    },
+                );
+            }
         }
         if scope == Scope::Main {
             for service in &mut self.services {
@@ -631,7 +664,7 @@ impl<'a> Config<'a> {
         }
         if !supplied
             && !dbms
-            && !self.known.contains_key(name)
+            && !self.is_known(name)
             && let Some(location) = at
         {
             self.issues.push(Issue {
@@ -652,27 +685,6 @@ impl<'a> Config<'a> {
                 let namespace = self.services[i].namespace;
                 self.namespaces[namespace].params.remove(name);
             }
-        }
-    }
-
-    /// Default values mention names too (`pcf_scan_default_parameter_values`); they count
-    /// as used. Postfix's defaults reference only known names, so nothing is reported.
-    fn scan_defaults(&mut self) {
-        let mut referenced: Vec<Vec<u8>> = Vec::new();
-        for (name, known) in &self.known {
-            if known.info.is_some_and(|i| i.raw) || self.main.contains_key(name) {
-                continue;
-            }
-            let Some(default) = self.default_value(name) else {
-                continue;
-            };
-            let (parsed, _) = expr::parse(&default);
-            for r in parsed.names() {
-                referenced.push(default[r.start as usize..r.end as usize].to_vec());
-            }
-        }
-        for name in referenced {
-            self.flag_user_name(&name, false, Scope::Main, None);
         }
     }
 
@@ -731,7 +743,7 @@ impl<'a> Config<'a> {
             }
             let Some(suffixes) = std::str::from_utf8(db_type)
                 .ok()
-                .and_then(|t| self.table.dbms_suffixes.get(t))
+                .and_then(|t| self.table.dbms_suffixes(t))
             else {
                 continue;
             };
@@ -745,7 +757,7 @@ impl<'a> Config<'a> {
     fn flag_unused(&mut self) {
         let mut issues = Vec::new();
         for (name, setting) in &self.main {
-            if self.known.contains_key(name) {
+            if self.is_known(name) {
                 continue;
             }
             if let Origin::Main(p) = setting.origin {
@@ -763,7 +775,7 @@ impl<'a> Config<'a> {
         }
         for service in &self.services {
             for (name, setting) in &self.namespaces[service.namespace].params {
-                if self.known.contains_key(name) || service.valid_names.contains(name) {
+                if self.is_known(name) || service.valid_names.contains(name) {
                     continue;
                 }
                 // Services sharing a name and type share their settings; Postfix reports
@@ -794,11 +806,21 @@ impl<'a> Config<'a> {
     fn suggest(&self, name: &[u8]) -> Option<String> {
         let name = String::from_utf8_lossy(name).to_ascii_lowercase();
         let limit = (name.len() / 5).clamp(1, 3);
-        self.known
+        let builtin = self
+            .table
+            .all()
             .iter()
-            .filter(|(_, k)| matches!(k.class, Class::Builtin | Class::Service))
-            .filter_map(|(known, _)| {
-                let known = std::str::from_utf8(known).ok()?;
+            .filter(|p| p.available_in(self.version) && !p.is_legacy_in(self.version))
+            .map(|p| p.name);
+        let services = self
+            .known
+            .iter()
+            .filter(|(_, k)| k.class == Class::Service)
+            .filter_map(|(known, _)| std::str::from_utf8(known).ok());
+        builtin
+            .chain(services)
+            .filter(|known| known.len().abs_diff(name.len()) <= limit)
+            .filter_map(|known| {
                 let distance = edit_distance(&name, known);
                 (distance <= limit).then_some((distance, known))
             })
@@ -843,7 +865,7 @@ impl<'a> Config<'a> {
         for (name, value, scope, at) in settings {
             // Postfix expands only names it knows; malformed expressions are reported by
             // the parser where they are written.
-            match self.known.get(&name) {
+            match self.known(&name) {
                 None => continue,
                 Some(k) if k.info.is_some_and(|i| i.raw) => continue,
                 Some(_) => {}
@@ -912,17 +934,32 @@ impl<'a> Config<'a> {
 
     /// The class of a known name.
     pub fn class(&self, name: &[u8]) -> Option<Class> {
-        self.known.get(name).map(|k| k.class)
+        self.known(name).map(|k| k.class)
     }
 
     /// Facts about a built-in parameter of the target version.
     pub fn info(&self, name: &str) -> Option<&'static ParamInfo> {
-        self.known.get(name.as_bytes()).and_then(|k| k.info)
+        self.known(name.as_bytes()).and_then(|k| k.info)
     }
 
     /// Every known name with its class, in no particular order.
-    pub fn known_names(&self) -> impl Iterator<Item = (&[u8], Class)> {
-        self.known.iter().map(|(n, k)| (n.as_slice(), k.class))
+    pub fn known_names(&self) -> Vec<(&[u8], Class)> {
+        let table = self
+            .table
+            .all()
+            .iter()
+            .filter(|p| p.available_in(self.version) && !self.known.contains_key(p.name.as_bytes()))
+            .map(|p| {
+                let class = if p.is_legacy_in(self.version) {
+                    Class::Legacy
+                } else {
+                    Class::Builtin
+                };
+                (p.name.as_bytes(), class)
+            });
+        table
+            .chain(self.known.iter().map(|(n, k)| (n.as_slice(), k.class)))
+            .collect()
     }
 
     /// The main.cf file, if the model has one.
@@ -1013,13 +1050,12 @@ impl<'a> Config<'a> {
     /// The default value of a known name (`pcf_convert_param_node`), computed for host
     /// facts where Postfix computes it.
     pub fn default_value(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
-        let known = self.known.get(name)?;
+        let known = self.known(name)?;
         match known.class {
             Class::User | Class::Legacy => Some(Cow::Borrowed(b"")),
-            Class::Service if known.service_default.is_some() => known
-                .service_default
-                .as_deref()
-                .map(|d| Cow::Borrowed(d.as_bytes())),
+            Class::Service if known.service_default.is_some() => {
+                known.service_default.map(|d| Cow::Borrowed(d.as_bytes()))
+            }
             Class::Builtin | Class::Service => {
                 let info = known.info?;
                 if info.host.is_some() {

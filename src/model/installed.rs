@@ -28,7 +28,7 @@ pub fn postfix_version() -> Option<Version> {
 
 /// The version in a `mail_version=X.Y.Z` stamp inside a binary.
 pub fn stamped_version(binary: &[u8]) -> Option<Version> {
-    let start = binary.windows(STAMP.len()).position(|w| w == STAMP)? + STAMP.len();
+    let start = memchr::memmem::find(binary, STAMP)? + STAMP.len();
     let rest = &binary[start..];
     let end = rest
         .iter()

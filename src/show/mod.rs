@@ -119,6 +119,7 @@ fn parameters(
     let names: Vec<Vec<u8>> = if options.names.is_empty() {
         let mut names: Vec<&[u8]> = config
             .known_names()
+            .into_iter()
             .filter(|(_, class)| *class != Class::Legacy)
             .map(|(name, _)| name)
             .collect();
