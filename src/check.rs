@@ -191,7 +191,11 @@ fn issue_finding(issue: &Issue) -> Finding {
         IssueKind::Undefined { name } => Finding::new(
             "PF602",
             span,
-            format!("`${}` is not defined anywhere", shown(name)),
+            if name.is_empty() {
+                "this reference has only blanks for a name, so it names no parameter".to_owned()
+            } else {
+                format!("`${}` is not defined anywhere", shown(name))
+            },
             "this expands to nothing",
         ),
         IssueKind::ReadOnly { name } => Finding::new(

@@ -241,6 +241,9 @@ pub enum IssueKind {
 pub enum Fatal {
     /// A line postconf refuses to read.
     Syntax(ProblemKind),
+    /// A default that postconf computes from invalid settings (`mynetworks` from
+    /// `mynetworks_style` and `inet_protocols`).
+    HostDefault(String),
     /// A value whose expansion fails while postconf registers database parameters.
     Expansion {
         /// The parameter.
@@ -273,6 +276,10 @@ pub struct Config<'a> {
     namespaces: Vec<Namespace>,
     known: HashMap<Vec<u8>, Known>,
     defaults_only: bool,
+    /// Set while the default `mynetworks` is being computed, and when that computation
+    /// needed itself (Postfix recurses until it crashes).
+    computing_networks: std::cell::Cell<bool>,
+    networks_loop: std::cell::Cell<bool>,
     /// What postconf warns about, in the order found.
     pub issues: Vec<Issue>,
     /// Why postconf would exit with an error, if it would.
@@ -293,6 +300,8 @@ impl<'a> Config<'a> {
             namespaces: Vec::new(),
             known: HashMap::new(),
             defaults_only: input.defaults_only,
+            computing_networks: std::cell::Cell::new(false),
+            networks_loop: std::cell::Cell::new(false),
             issues: Vec::new(),
             fatal: None,
         };
@@ -317,6 +326,7 @@ impl<'a> Config<'a> {
         config.register_services();
         if !input.defaults_only {
             config.register_user_names();
+            config.check_computed_defaults();
             config.flag_unused();
             config.check_expansions();
         }
@@ -686,6 +696,67 @@ impl<'a> Config<'a> {
                 self.namespaces[namespace].params.remove(name);
             }
         }
+    }
+
+    /// postconf computes every default while it scans them. The defaults computed from
+    /// host facts read main.cf settings expanded against main.cf alone, and a malformed
+    /// or looping expression there stops postconf ("dictionary mail_dict: macro
+    /// processing error"); so do an invalid `mynetworks_style` or `inet_protocols`
+    /// (`name_mask()` is fatal) when the default `mynetworks` is computed.
+    fn check_computed_defaults(&mut self) {
+        let unset = |name: &str| !self.main.contains_key(name.as_bytes());
+        let mut evaluated: Vec<&str> = Vec::new();
+        if unset("myhostname") && !self.host.hostname.contains('.') {
+            evaluated.push("mydomain");
+        }
+        if unset("mydomain") {
+            evaluated.push("myhostname");
+        }
+        for name in evaluated {
+            if let Err(error) = self.main_only_strict(name) {
+                self.fail_expansion(name, error);
+                return;
+            }
+        }
+        if !unset("mynetworks") || self.table.get_in("mynetworks", self.version).is_none() {
+            return;
+        }
+        let mut settings = Vec::new();
+        for name in ["inet_interfaces", "mynetworks_style", "inet_protocols"] {
+            match self.host_setting_strict(name) {
+                Ok(value) => settings.push(value),
+                Err(error) => {
+                    self.fail_expansion(name, error);
+                    return;
+                }
+            }
+        }
+        // Postfix sets up the protocols first and skips the computation (and with it the
+        // style check) when none is enabled.
+        let problem = match host::any_protocol(&settings[2]) {
+            Err(message) => Some(message),
+            Ok(false) => None,
+            Ok(true) => NetworksStyle::parse(&settings[1]).err(),
+        };
+        if let Some(message) = problem {
+            self.fatal.get_or_insert(Fatal::HostDefault(message));
+            return;
+        }
+        let _ = self.host_default(b"mynetworks");
+        if self.networks_loop.get() {
+            self.fatal.get_or_insert(Fatal::HostDefault(
+                "the default mynetworks depends on itself (through mynetworks_style, \
+                 inet_interfaces or inet_protocols)"
+                    .to_owned(),
+            ));
+        }
+    }
+
+    fn fail_expansion(&mut self, name: &str, error: ExpandError) {
+        self.fatal.get_or_insert(Fatal::Expansion {
+            name: name.as_bytes().to_vec(),
+            error,
+        });
     }
 
     /// Legacy database client parameters (`pcf_register_dbms_parameters`): the value is
@@ -1076,23 +1147,20 @@ impl<'a> Config<'a> {
                 host::default_mydomain(&myhostname).into_bytes()
             }
             b"mynetworks" => {
-                let setting = |name: &str| {
-                    self.main_only(name).unwrap_or_else(|| {
-                        let default = self
-                            .default_value(name.as_bytes())
-                            .map(|d| d.into_owned())
-                            .unwrap_or_default();
-                        let expanded = self.expand_value(Scope::Main, &default).unwrap_or(default);
-                        String::from_utf8_lossy(&expanded).into_owned()
-                    })
+                if self.computing_networks.replace(true) {
+                    self.networks_loop.set(true);
+                    return Vec::new();
+                }
+                let style = NetworksStyle::parse(&self.host_setting("mynetworks_style"));
+                let interfaces = self.host_setting("inet_interfaces");
+                let protocols = self.host_setting("inet_protocols");
+                self.computing_networks.set(false);
+                // Invalid settings are fatal for postconf (check_computed_defaults).
+                let (Ok(true), Ok(style)) = (host::any_protocol(&protocols), style) else {
+                    return Vec::new();
                 };
-                let style = NetworksStyle::parse(&setting("mynetworks_style"))
-                    .unwrap_or(NetworksStyle::Host);
-                let addresses = host::selected_addresses(
-                    &self.host.interfaces,
-                    &setting("inet_interfaces"),
-                    &setting("inet_protocols"),
-                );
+                let addresses =
+                    host::selected_addresses(&self.host.interfaces, &interfaces, &protocols);
                 host::default_mynetworks(&addresses, style).into_bytes()
             }
             b"process_name" => self.host.process_name.clone().into_bytes(),
@@ -1103,8 +1171,42 @@ impl<'a> Config<'a> {
         }
     }
 
+    /// A setting the `mynetworks` computation reads: main.cf's value expanded against
+    /// main.cf, else the default expanded (`pcf_mynetworks`).
+    fn host_setting(&self, name: &str) -> String {
+        self.main_only(name).unwrap_or_else(|| {
+            let default = self.default_bytes(name);
+            let expanded = self.expand_value(Scope::Main, &default).unwrap_or(default);
+            String::from_utf8_lossy(&expanded).into_owned()
+        })
+    }
+
+    /// Like [`host_setting`](Self::host_setting), but an expansion error is an error.
+    fn host_setting_strict(&self, name: &str) -> Result<String, ExpandError> {
+        if let Some(value) = self.main_only_strict(name)? {
+            return Ok(value);
+        }
+        let expanded = self.expand_value(Scope::Main, &self.default_bytes(name))?;
+        Ok(String::from_utf8_lossy(&expanded).into_owned())
+    }
+
+    fn default_bytes(&self, name: &str) -> Vec<u8> {
+        self.default_value(name.as_bytes())
+            .map(|d| d.into_owned())
+            .unwrap_or_default()
+    }
+
     fn myhostname_default(&self) -> String {
         host::default_myhostname(&self.host.hostname, self.main_only("mydomain").as_deref())
+    }
+
+    /// Like [`main_only`](Self::main_only), but an expansion error is an error.
+    fn main_only_strict(&self, name: &str) -> Result<Option<String>, ExpandError> {
+        let Some(setting) = self.main.get(name.as_bytes()) else {
+            return Ok(None);
+        };
+        let expanded = expand::expand_named(name.as_bytes(), &setting.value, &MainOnly(self))?;
+        Ok(Some(String::from_utf8_lossy(&expanded).into_owned()))
     }
 
     /// A main.cf value expanded against main.cf alone (Postfix's `mail_conf_lookup_eval`).

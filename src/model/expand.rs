@@ -26,6 +26,10 @@ use crate::syntax::expr::{
 
 /// The nesting level above which Postfix gives up.
 pub const MAX_NESTING: usize = 100;
+/// The deepest nesting across fresh contexts: comparison operands and function arguments
+/// restart Postfix's count, so a loop through them never reaches [`MAX_NESTING`] (Postfix
+/// would run out of stack); pflint stops it here.
+pub const MAX_TOTAL_NESTING: usize = 200;
 /// The most references and literal runs one expansion may enter.
 pub const MAX_WORK: usize = 250_000;
 /// The longest expansion result, in bytes.
@@ -135,6 +139,7 @@ pub fn expand_named(
     let mut expander = Expander {
         lookup,
         work: 0,
+        depth: 0,
         chain: if name.is_empty() {
             Vec::new()
         } else {
@@ -151,6 +156,8 @@ pub fn expand_named(
 struct Expander<'l> {
     lookup: &'l dyn Lookup,
     work: usize,
+    /// Nesting across all contexts, for [`MAX_TOTAL_NESTING`].
+    depth: usize,
     /// Names being expanded, outermost first, for loop reports.
     chain: Vec<Vec<u8>>,
     /// Looked-up values, parsed once per expansion.
@@ -191,24 +198,39 @@ impl Expander<'_> {
         out: &mut Vec<u8>,
         level: usize,
     ) -> Result<(), ExpandError> {
-        let result = self.expand_parts(value, &parsed.parts, out, level);
-        match (result, error) {
-            (Err(ExpandError::Syntax { name: n, error }), _) if n.is_empty() => {
+        // Postfix reports a syntax error only when expansion reaches it (an untaken
+        // branch is never read), so `error` matters only through the parts.
+        let _ = error;
+        match self.expand_parts(value, &parsed.parts, out, level) {
+            Err(ExpandError::Syntax { name: n, error }) if n.is_empty() => {
                 Err(ExpandError::Syntax {
                     name: name.to_vec(),
                     error,
                 })
             }
-            (Err(e), _) => Err(e),
-            (Ok(()), Some(error)) => Err(ExpandError::Syntax {
-                name: name.to_vec(),
-                error,
-            }),
-            (Ok(()), None) => Ok(()),
+            result => result,
         }
     }
 
     fn expand_parts(
+        &mut self,
+        text: &[u8],
+        parts: &[Part],
+        out: &mut Vec<u8>,
+        level: usize,
+    ) -> Result<(), ExpandError> {
+        if self.depth >= MAX_TOTAL_NESTING {
+            return Err(ExpandError::Nesting {
+                chain: self.chain.clone(),
+            });
+        }
+        self.depth += 1;
+        let result = self.expand_each(text, parts, out, level);
+        self.depth -= 1;
+        result
+    }
+
+    fn expand_each(
         &mut self,
         text: &[u8],
         parts: &[Part],
@@ -303,10 +325,8 @@ impl Expander<'_> {
     /// function arguments with a separate `mac_expand()` call.
     fn fresh(&mut self, text: &[u8], operand: &Operand) -> Result<Vec<u8>, ExpandError> {
         let mut out = Vec::new();
-        let outer_chain = std::mem::take(&mut self.chain);
-        let result = self.expand_parts(text, &operand.expr.parts, &mut out, 0);
-        self.chain = outer_chain;
-        result.map(|()| out)
+        self.expand_parts(text, &operand.expr.parts, &mut out, 0)?;
+        Ok(out)
     }
 
     fn compare(&mut self, text: &[u8], c: &Comparison) -> Result<bool, ExpandError> {
@@ -491,6 +511,14 @@ mod tests {
     }
 
     #[test]
+    fn a_loop_through_a_comparison_is_bounded() {
+        // Comparison operands restart Postfix's nesting count; the loop must still end.
+        let err = run("$a", &[("a", "${{$b} == {x} ? {y}}"), ("b", "$a")]).unwrap_err();
+        assert!(matches!(err, ExpandError::Nesting { .. }), "{err:?}");
+        assert!(err.to_string().contains("expansion loop"), "{err}");
+    }
+
+    #[test]
     fn an_exponential_definition_is_bounded() {
         let mut vars: Vec<(String, String)> = vec![("x0".into(), "0123456789".into())];
         for i in 1..40 {
@@ -503,6 +531,12 @@ mod tests {
         let start = std::time::Instant::now();
         assert_eq!(run("$x39", &pairs), Err(ExpandError::TooLarge));
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn an_error_in_an_untaken_branch_is_not_reached() {
+        assert_eq!(run("${set?{ok}:{${}}}", &[("set", "yes")]).unwrap(), "ok");
+        assert!(run("${set?{ok}:{${}}}", &[]).is_err());
     }
 
     #[test]

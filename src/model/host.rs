@@ -4,6 +4,10 @@
 //! The model takes these as input, so tests can fix them (the corpus oracle was produced
 //! on `mail.example.test` with only the loopback interface up) and so that a configuration
 //! kept in a repository is not judged by the facts of the machine that checks it.
+//!
+//! Limitation: Postfix lists the addresses of interfaces that are administratively up;
+//! pflint lists those of every interface (the portable interface list does not say which
+//! are up), so an address on a down interface appears in pflint's default `mynetworks`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -161,14 +165,42 @@ pub enum NetworksStyle {
 }
 
 impl NetworksStyle {
-    /// Parses a `mynetworks_style` value.
-    pub fn parse(value: &str) -> Option<NetworksStyle> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "host" => Some(NetworksStyle::Host),
-            "subnet" => Some(NetworksStyle::Subnet),
-            "class" => Some(NetworksStyle::Class),
-            _ => None,
+    /// Parses a `mynetworks_style` value as Postfix does (`name_mask()`, case-sensitive):
+    /// the words must all be style names and name exactly one style.
+    pub fn parse(value: &str) -> Result<NetworksStyle, String> {
+        let mut style = None;
+        for word in split_list(value) {
+            let this = match word {
+                "host" => NetworksStyle::Host,
+                "subnet" => NetworksStyle::Subnet,
+                "class" => NetworksStyle::Class,
+                other => {
+                    return Err(format!(
+                        "unknown mynetworks mask style value \"{other}\" in \"{value}\""
+                    ));
+                }
+            };
+            if style.is_some_and(|s| s != this) {
+                return Err(format!(
+                    "bad mynetworks_style value: {value}; specify exactly one value"
+                ));
+            }
+            style = Some(this);
         }
+        style.ok_or_else(|| {
+            format!("bad mynetworks_style value: {value}; specify exactly one value")
+        })
+    }
+}
+
+/// Checks an `inet_protocols` value as Postfix does (`all`, `ipv4` and `ipv6` only) and
+/// tells whether it enables any protocol; an empty value disables them all.
+pub fn any_protocol(value: &str) -> Result<bool, String> {
+    match split_list(value).find(|w| !matches!(*w, "all" | "ipv4" | "ipv6")) {
+        Some(other) => Err(format!(
+            "unknown inet_protocols value \"{other}\" in \"{value}\""
+        )),
+        None => Ok(split_list(value).next().is_some()),
     }
 }
 
@@ -232,12 +264,10 @@ pub fn selected_addresses(
     inet_interfaces: &str,
     inet_protocols: &str,
 ) -> Vec<InterfaceAddress> {
-    let protocols: Vec<String> = split_list(inet_protocols)
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let any_protocol = protocols.iter().any(|p| p == "all");
-    let want_v4 = any_protocol || protocols.iter().any(|p| p == "ipv4");
-    let want_v6 = any_protocol || protocols.iter().any(|p| p == "ipv6");
+    let protocols: Vec<&str> = split_list(inet_protocols).collect();
+    let any_protocol = protocols.contains(&"all");
+    let want_v4 = any_protocol || protocols.contains(&"ipv4");
+    let want_v6 = any_protocol || protocols.contains(&"ipv6");
     let allowed = |a: &InterfaceAddress| if a.ip.is_ipv4() { want_v4 } else { want_v6 };
 
     let names: Vec<String> = split_list(inet_interfaces)

@@ -10,9 +10,15 @@ pub mod expand;
 pub mod host;
 pub mod installed;
 pub mod params;
+pub mod roles;
+pub mod typed;
+pub mod value;
 pub mod version;
 
 pub use config::{Config, Input, Scope};
 pub use host::HostFacts;
 pub use params::{ParamInfo, ParamTable, ValueType};
+pub use roles::{Listener, ListenerKind, Program, Relay, Roles};
+pub use typed::{EffectiveTls, ReadError, TlsSide};
+pub use value::TlsLevel;
 pub use version::Version;

@@ -30,7 +30,7 @@ pub fn postconf_argv(words: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
             argv[field].truncate(i);
         }
         let arg = argv[field].clone();
-        if arg.get(1) != Some(&b'o') {
+        if !takes_value(&arg) {
             field += 1;
             continue;
         }
@@ -47,7 +47,7 @@ pub fn postconf_argv(words: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         };
         if extract {
             let inner = strip_braces(&argv[field]);
-            argv[field] = match split_nameval(&inner) {
+            argv[field] = match split_nameval(&inner).filter(|_| arg.len() > 1) {
                 Some((name, value)) => [name, b"=", value].concat(),
                 None => inner,
             };
@@ -60,6 +60,12 @@ pub fn postconf_argv(words: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         }
     }
     argv
+}
+
+/// Whether an option word takes the next word as its value: `-o`, and a lone `-`,
+/// because postconf looks the letter up with strchr(), which also finds the NUL.
+fn takes_value(arg: &[u8]) -> bool {
+    matches!(arg.get(1), Some(b'o') | None)
 }
 
 /// `extpar(…, EXTPAR_FLAG_STRIP)`: the text inside the outer braces, trimmed; an unclosed
@@ -169,7 +175,7 @@ fn print_entry(
         if in_options {
             if arg.first() != Some(&b'-') || arg == b"--" {
                 in_options = false;
-            } else if arg.get(1) == Some(&b'o') && field + 1 < argv.len() {
+            } else if takes_value(arg) && field + 1 < argv.len() {
                 line_len = LINE_LIMIT;
                 let mut aval = argv[field + 1].clone();
                 if arg == b"-o" && options.expand {
@@ -293,6 +299,12 @@ mod tests {
         assert_eq!(with(&["-oname=x"]), ["-o", "name=x"]);
         assert_eq!(with(&["-vo", "a=b"]), ["-v", "-o", "a=b"]);
         assert_eq!(with(&["-o", "{ a = b"]), ["-o", "a=b"]);
+        // A lone `-` takes a value, which is not a name=value pair.
+        assert_eq!(
+            with(&["-", "{ a = b }", "-o", "{x = 1}"]),
+            ["-", "a = b", "-o", "x=1"]
+        );
+        assert_eq!(with(&["-", "o", "{ a = b }"]), ["-", "o", "a = b"]);
         assert_eq!(
             with(&["-o", "{x}", "flags", "{a b}"]),
             ["-o", "x", "flags", "a b"]

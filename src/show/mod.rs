@@ -57,6 +57,7 @@ impl std::fmt::Display for ShowError {
                     kind.code()
                 )
             }
+            ShowError::Fatal(Fatal::HostDefault(message)) => write!(f, "{message}"),
             ShowError::Fatal(Fatal::Expansion { name, error }) => {
                 write!(
                     f,

@@ -164,7 +164,7 @@ pub fn render(expr: &Expr, text: &[u8]) -> String {
         .iter()
         .map(|part| match part {
             Part::Literal(r) => quoted(slice(r)),
-            Part::Invalid(r) => format!("invalid {}", quoted(slice(r))),
+            Part::Invalid(invalid) => format!("invalid {}", quoted(slice(&invalid.span))),
             Part::Macro(m) => {
                 let delimiter = match m.delimiter {
                     Delimiter::Bare => "$",

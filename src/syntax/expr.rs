@@ -12,8 +12,13 @@
 //! op        := "==" | "!=" | "<" | "<=" | ">=" | ">"  [ "level" ]   ("<level" etc.: 3.6+)
 //! ```
 //!
-//! Like Postfix, parsing stops at the first error. Offsets are relative to the parsed text.
-//! Nesting deeper than [`MAX_DEPTH`] is an error, so no input can exhaust the stack.
+//! An error inside an operand stays inside it: Postfix finds an operand's extent (matching
+//! braces, or the rest of the body) before it reads the operand, and when it expands it
+//! reads only the branch it takes. So the operand holds an [`Part::Invalid`] and the
+//! enclosing reference parses; expansion fails only if it reaches that part, while the
+//! scan that postconf makes for names stops at the first error. Any other error ends the
+//! expression it is in. Offsets are relative to the parsed text. Nesting deeper than
+//! [`MAX_DEPTH`] is an error, so no input can exhaust the stack.
 
 use std::ops::Range;
 
@@ -35,8 +40,21 @@ pub enum Part {
     Literal(Range<u32>),
     /// A `$` reference.
     Macro(Box<Macro>),
-    /// Text from a malformed reference to the end, which Postfix does not process.
-    Invalid(Range<u32>),
+    /// Text from a malformed reference to the end of its expression, which Postfix
+    /// cannot process.
+    Invalid(Box<Invalid>),
+}
+
+/// A malformed stretch of an expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// From the malformed reference to the end of its expression.
+    pub span: Range<u32>,
+    /// What is wrong.
+    pub error: ExprError,
+    /// The names postconf's scan registers in this reference before it meets the error
+    /// (say, the operands of a comparison followed by garbage).
+    pub scanned: Vec<Range<u32>>,
 }
 
 /// A `$name`, `${…}` or `$(…)` reference.
@@ -151,13 +169,21 @@ pub struct ExprError {
 /// The names of the functions Postfix 3.11 and later provide for `${name{text}}`.
 pub const FUNCTIONS: [&str; 2] = ["domain_to_ascii", "domain_to_utf8"];
 
-/// Parses `text`. On a syntax error the expression holds the parts before it and an
-/// [`Part::Invalid`] for the rest.
+/// Parses `text`, and returns the first syntax error (in text order), if any; the
+/// malformed parts are [`Part::Invalid`] in the expression.
 pub fn parse(text: &[u8]) -> (Expr, Option<ExprError>) {
-    let parser = Parser { text };
+    let parser = Parser {
+        text,
+        errors: std::cell::RefCell::new(Vec::new()),
+    };
     let mut parts = Vec::new();
-    let error = parser.expr_into(0..len(text), 0, &mut parts).err();
-    (Expr { parts }, error)
+    let _ = parser.expr_into(0..len(text), 0, &mut parts);
+    let first = parser
+        .errors
+        .into_inner()
+        .into_iter()
+        .min_by_key(|e| e.span.start);
+    (Expr { parts }, first)
 }
 
 fn len(text: &[u8]) -> u32 {
@@ -173,17 +199,37 @@ fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-type Result<T> = std::result::Result<T, ExprError>;
+type Result<T> = std::result::Result<T, Failure>;
+
+/// A syntax error, with the names a scan has registered in the reference before it.
+struct Failure {
+    error: ExprError,
+    scanned: Vec<Range<u32>>,
+}
 
 fn error<T>(span: Range<u32>, message: impl Into<String>) -> Result<T> {
-    Err(ExprError {
-        span,
-        message: message.into(),
+    late_error(Vec::new(), span, message)
+}
+
+/// An error found after parts of the reference were scanned.
+fn late_error<T>(
+    scanned: Vec<Range<u32>>,
+    span: Range<u32>,
+    message: impl Into<String>,
+) -> Result<T> {
+    Err(Failure {
+        error: ExprError {
+            span,
+            message: message.into(),
+        },
+        scanned,
     })
 }
 
 struct Parser<'a> {
     text: &'a [u8],
+    /// Every error found, also those contained in operands.
+    errors: std::cell::RefCell<Vec<ExprError>>,
 }
 
 impl Parser<'_> {
@@ -220,9 +266,14 @@ impl Parser<'_> {
                     literal_start = i;
                     parts.push(Part::Macro(Box::new(m)));
                 }
-                Err(e) => {
-                    parts.push(Part::Invalid(i..range.end));
-                    return Err(e);
+                Err(failure) => {
+                    self.errors.borrow_mut().push(failure.error.clone());
+                    parts.push(Part::Invalid(Box::new(Invalid {
+                        span: i..range.end,
+                        error: failure.error,
+                        scanned: failure.scanned,
+                    })));
+                    return Ok(());
                 }
             }
         }
@@ -232,12 +283,13 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn expr(&self, range: Range<u32>, depth: usize) -> Result<Expr> {
+    /// An operand's content. Its errors stay inside it (see the module documentation).
+    fn content(&self, range: Range<u32>, depth: usize) -> Result<Expr> {
         if depth >= MAX_DEPTH {
             return error(range, "expression is nested too deeply");
         }
         let mut parts = Vec::new();
-        self.expr_into(range, depth, &mut parts)?;
+        let _ = self.expr_into(range, depth, &mut parts);
         Ok(Expr { parts })
     }
 
@@ -308,17 +360,13 @@ impl Parser<'_> {
         loop {
             let ahead = self.skip_ws(i, range.end);
             let name = start..i;
+            // Postfix rejects only a reference with nothing between its delimiters;
+            // `${ }` or `${?x}` name the (never defined) empty parameter.
             if ahead == range.end {
-                if name.is_empty() {
-                    return error(range, "empty parameter name");
-                }
                 return Ok(Body::Name(name));
             }
             match self.text[ahead as usize] {
                 b @ (b'?' | b':') => {
-                    if name.is_empty() {
-                        return error(ahead..ahead + 1, "missing parameter name before the test");
-                    }
                     return self.branches(b, ahead + 1, range.end, Subject::Name(name), depth);
                 }
                 b'{' if !name.is_empty() => return self.function(name, ahead, range.end, depth),
@@ -396,7 +444,8 @@ impl Parser<'_> {
         }
         match self.text[after_right as usize] {
             b @ (b'?' | b':') => self.branches(b, after_right + 1, end, subject, depth),
-            _ => error(
+            _ => late_error(
+                scanned_names(&subject, [None, None]),
                 after_right..after_right + 1,
                 "expected `?` or `:` after the comparison",
             ),
@@ -414,23 +463,35 @@ impl Parser<'_> {
     ) -> Result<Body> {
         let mut if_true = None;
         if which == b'?' {
-            let (operand, after) = self.operand(i, end, depth)?;
-            if_true = Some(operand);
+            let (operand, after) = self
+                .operand(i, end, depth)
+                .map_err(|f| rescan(f, &subject, [None, None]))?;
             if after == end {
                 return Ok(Body::Test {
                     subject,
-                    if_true,
+                    if_true: Some(operand),
                     if_false: None,
                 });
             }
             if self.text[after as usize] != b':' {
-                return error(after..after + 1, "expected `:` after the `?` branch");
+                return late_error(
+                    scanned_names(&subject, [Some(&operand), None]),
+                    after..after + 1,
+                    "expected `:` after the `?` branch",
+                );
             }
+            if_true = Some(operand);
             i = after + 1;
         }
-        let (operand, after) = self.operand(i, end, depth)?;
+        let (operand, after) = self
+            .operand(i, end, depth)
+            .map_err(|f| rescan(f, &subject, [if_true.as_ref(), None]))?;
         if after != end {
-            return error(after..end, "unexpected text after the `:` branch");
+            return late_error(
+                scanned_names(&subject, [if_true.as_ref(), Some(&operand)]),
+                after..end,
+                "unexpected text after the `:` branch",
+            );
         }
         Ok(Body::Test {
             subject,
@@ -445,7 +506,7 @@ impl Parser<'_> {
         if self.at(brace).filter(|_| brace < end) == Some(b'{') {
             return self.braced_operand(brace, end, depth);
         }
-        let expr = self.expr(i..end, depth)?;
+        let expr = self.content(i..end, depth)?;
         Ok((
             Operand {
                 span: i..end,
@@ -474,7 +535,7 @@ impl Parser<'_> {
             }
             i += 1;
         };
-        let expr = self.expr(open + 1..close, depth)?;
+        let expr = self.content(open + 1..close, depth)?;
         Ok((
             Operand {
                 span: open..close + 1,
@@ -505,39 +566,88 @@ impl Parser<'_> {
     }
 }
 
+/// A failure to read a branch of a test, with the names scanned before it.
+fn rescan(failure: Failure, subject: &Subject, branches: [Option<&Operand>; 2]) -> Failure {
+    Failure {
+        scanned: scanned_names(subject, branches),
+        ..failure
+    }
+}
+
+/// The names postconf's scan has registered once it has read `subject` and `branches`.
+fn scanned_names(subject: &Subject, branches: [Option<&Operand>; 2]) -> Vec<Range<u32>> {
+    let mut names = Vec::new();
+    if collect_subject_names(subject, &mut names) {
+        for operand in branches.into_iter().flatten() {
+            if !operand.expr.collect_names(&mut names) {
+                break;
+            }
+        }
+    }
+    names
+}
+
+/// Collects the names of a test's subject; returns false at a syntax error. The
+/// operands of a comparison are scanned separately, so an error in the left one does
+/// not stop the scan of the right one.
+fn collect_subject_names(subject: &Subject, names: &mut Vec<Range<u32>>) -> bool {
+    match subject {
+        Subject::Name(name) => {
+            names.push(name.clone());
+            true
+        }
+        Subject::Comparison(c) => {
+            let left = c.left.expr.collect_names(names);
+            let right = c.right.expr.collect_names(names);
+            left && right
+        }
+    }
+}
+
 impl Expr {
-    /// Every parameter name this expression reads, in order, including names inside
-    /// branches and comparisons (both branches, as postconf scans them).
+    /// The parameter names this expression reads, in order, including names inside
+    /// branches and comparisons (both branches, as postconf scans them), up to the first
+    /// syntax error, where postconf's scan stops.
     pub fn names(&self) -> Vec<Range<u32>> {
         let mut names = Vec::new();
         self.collect_names(&mut names);
         names
     }
 
-    fn collect_names(&self, names: &mut Vec<Range<u32>>) {
+    /// Collects names; returns false at a syntax error.
+    fn collect_names(&self, names: &mut Vec<Range<u32>>) -> bool {
         for part in &self.parts {
-            let Part::Macro(m) = part else { continue };
-            match &m.body {
-                Body::Name(name) => names.push(name.clone()),
+            let m = match part {
+                Part::Literal(_) => continue,
+                Part::Invalid(invalid) => {
+                    names.extend(invalid.scanned.iter().cloned());
+                    return false;
+                }
+                Part::Macro(m) => m,
+            };
+            let complete = match &m.body {
+                Body::Name(name) => {
+                    names.push(name.clone());
+                    true
+                }
                 Body::Test {
                     subject,
                     if_true,
                     if_false,
                 } => {
-                    match subject {
-                        Subject::Name(name) => names.push(name.clone()),
-                        Subject::Comparison(c) => {
-                            c.left.expr.collect_names(names);
-                            c.right.expr.collect_names(names);
-                        }
-                    }
-                    for operand in [if_true, if_false].into_iter().flatten() {
-                        operand.expr.collect_names(names);
-                    }
+                    collect_subject_names(subject, names)
+                        && [if_true, if_false]
+                            .into_iter()
+                            .flatten()
+                            .all(|operand| operand.expr.collect_names(names))
                 }
                 Body::Function { argument, .. } => argument.expr.collect_names(names),
+            };
+            if !complete {
+                return false;
             }
         }
+        true
     }
 }
 
@@ -608,6 +718,71 @@ mod tests {
         assert_eq!(error_of("${a:{x} y}").1, "y");
         assert_eq!(error_of("${{a}==bogus{b}}").1, "bogus");
         assert!(error_of("${nosuch{x}}").0.contains("unknown function"));
+    }
+
+    #[test]
+    fn an_error_in_a_branch_stays_in_the_branch() {
+        let (expr, error) = parse(b"${a?{ok}:{${}}} tail $b");
+        assert!(error.is_some());
+        // The reference parses; the error is an invalid part of its false branch.
+        let Part::Macro(m) = &expr.parts[0] else {
+            panic!("{expr:?}")
+        };
+        let Body::Test { if_false, .. } = &m.body else {
+            panic!()
+        };
+        let false_branch = &if_false.as_ref().unwrap().expr.parts;
+        assert!(
+            matches!(false_branch[0], Part::Invalid(_)),
+            "{false_branch:?}"
+        );
+        assert!(
+            matches!(expr.parts.last(), Some(Part::Macro(_))),
+            "{expr:?}"
+        );
+        // postconf's scan stops at the error, so `b` is not among the names.
+        let text = "${a?{ok}:{${}}} tail $b";
+        let names: Vec<&str> = expr
+            .names()
+            .into_iter()
+            .map(|r| &text[r.start as usize..r.end as usize])
+            .collect();
+        assert_eq!(names, ["a"]);
+    }
+
+    /// The names a scan registers, in a text that may be malformed.
+    fn scanned(text: &str) -> Vec<&str> {
+        parse(text.as_bytes())
+            .0
+            .names()
+            .into_iter()
+            .map(|r| &text[r.start as usize..r.end as usize])
+            .collect()
+    }
+
+    #[test]
+    fn the_scan_keeps_names_read_before_an_error() {
+        // Garbage after the last branch is found after both branches were scanned.
+        assert_eq!(scanned("${{$a} < {1} ? {x} : {$b}fix} $c"), ["a", "b"]);
+        assert_eq!(scanned("${t?{$a}junk} $c"), ["t", "a"]);
+        assert_eq!(scanned("${t?{$a}:{$b} junk}"), ["t", "a", "b"]);
+        // A missing `?` is found after the operands were scanned.
+        assert_eq!(scanned("${{$a} == {$b} x} $c"), ["a", "b"]);
+        // Each operand of a comparison is scanned on its own.
+        assert_eq!(scanned("${{${}} == {$b} ? {$c}} $d"), ["b"]);
+        // A name is registered only once it is read whole.
+        assert_eq!(scanned("${a b} $c"), Vec::<&str>::new());
+        // Malformed operands are found before anything is scanned.
+        assert_eq!(scanned("${{$a} = {$b}} $c"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn blank_references_name_the_empty_parameter() {
+        assert_eq!(names("${ }x"), [""]);
+        assert_eq!(names("$( ? y)"), [""]);
+        assert_eq!(names("${:y}"), [""]);
+        assert!(error_of("${}").0.contains("empty"));
+        assert!(error_of("$()").0.contains("empty"));
     }
 
     #[test]

@@ -62,7 +62,8 @@ pub enum Arg {
     Flag(Range<u32>),
     /// A `-o` option.
     Override(Override),
-    /// An argument after the options. `text` excludes surrounding braces.
+    /// A word that is not an option: an argument after the options, or the word that a
+    /// lone `-` takes as its value. `text` excludes surrounding braces.
     Positional {
         /// The word as written.
         word: Range<u32>,
@@ -326,6 +327,15 @@ fn arguments(service: &Service, text: &[u8], problems: &mut Vec<Problem>) -> Vec
         if word[0] != b'-' || word == b"--" {
             break;
         }
+        // postconf looks option letters up with strchr(), which also finds the NUL
+        // after a lone `-`: it takes the next word as its value, and options go on.
+        if word == b"-" && i + 1 < words.len() {
+            args.push(Arg::Flag(range));
+            i += 1;
+            args.push(positional(service, text, words[i].clone(), problems));
+            i += 1;
+            continue;
+        }
         match word[1..].iter().position(|&b| b == b'o') {
             None => args.push(Arg::Flag(range)),
             Some(k) => {
@@ -350,17 +360,23 @@ fn arguments(service: &Service, text: &[u8], problems: &mut Vec<Problem>) -> Vec
         i += 1;
     }
     for w in &words[i..] {
-        let inner = if slice(w).first() == Some(&b'{') {
-            strip_braces(service, text, w.clone(), problems)
-        } else {
-            w.clone()
-        };
-        args.push(Arg::Positional {
-            word: w.clone(),
-            text: inner,
-        });
+        args.push(positional(service, text, w.clone(), problems));
     }
     args
+}
+
+fn positional(
+    service: &Service,
+    text: &[u8],
+    word: Range<u32>,
+    problems: &mut Vec<Problem>,
+) -> Arg {
+    let inner = if text.get(word.start as usize) == Some(&b'{') {
+        strip_braces(service, text, word.clone(), problems)
+    } else {
+        word.clone()
+    };
+    Arg::Positional { word, text: inner }
 }
 
 fn override_option(
@@ -529,6 +545,15 @@ mod tests {
             overrides(src),
             [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4 5"), ("e", "")]
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_lone_dash_takes_the_next_word_and_options_go_on() {
+        let src = b"s inet n - y - - smtpd - { x = 1 } -o a=1 - -o -o b=2 tail -o c=3\n";
+        assert_eq!(
+            overrides(src),
+            [("a", "1"), ("b", "2")].map(|(n, v)| (n.to_owned(), v.to_owned()))
         );
     }
 

@@ -1,0 +1,180 @@
+//! Typed effective values: a parameter as the daemon of a service reads it (its `-o`
+//! override, else main.cf, else the default; expanded; converted), and the TLS level a
+//! server or client ends up with once the deprecated switches are taken into account.
+
+use std::fmt;
+
+use super::config::{Config, Scope};
+use super::expand::ExpandError;
+use super::value::{self, TlsLevel, ValueError};
+
+/// Why a value cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// The parameter is not known at the target version.
+    Unknown(String),
+    /// Its value cannot be expanded.
+    Expansion(String, ExpandError),
+    /// The daemon would refuse the value.
+    Value(ValueError),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Unknown(name) => write!(f, "`{name}` is not a known parameter"),
+            ReadError::Expansion(name, error) => write!(f, "`{name}`: {error}"),
+            ReadError::Value(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+impl From<ValueError> for ReadError {
+    fn from(error: ValueError) -> ReadError {
+        ReadError::Value(error)
+    }
+}
+
+/// Which TLS engine a level is read for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsSide {
+    /// The SMTP server (`smtpd`): `smtpd_tls_security_level`.
+    Server,
+    /// The SMTP client (`smtp`): `smtp_tls_security_level`.
+    SmtpClient,
+    /// The LMTP client (`lmtp`, the `smtp` program run as `lmtp`): `lmtp_tls_security_level`.
+    LmtpClient,
+}
+
+impl TlsSide {
+    fn prefix(self) -> &'static str {
+        match self {
+            TlsSide::Server => "smtpd",
+            TlsSide::SmtpClient => "smtp",
+            TlsSide::LmtpClient => "lmtp",
+        }
+    }
+}
+
+/// The TLS level in effect, and the parameter that decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveTls {
+    /// The level.
+    pub level: TlsLevel,
+    /// The parameter that set it (`smtpd_tls_security_level`, `smtpd_tls_wrappermode`,
+    /// a deprecated `*_use_tls` / `*_enforce_tls`); `None` when nothing turns TLS on.
+    pub decided_by: Option<String>,
+    /// Whether the level was written as one the server does not implement (`verify`,
+    /// `secure`, `fingerprint`), which smtpd runs as `encrypt` with a warning.
+    pub downgraded: bool,
+}
+
+impl Config<'_> {
+    /// The expanded value of `name` in `scope`.
+    pub fn text(&self, scope: Scope, name: &str) -> Result<Vec<u8>, ReadError> {
+        match self.expanded(scope, name) {
+            None => Err(ReadError::Unknown(name.to_owned())),
+            Some(Err(error)) => Err(ReadError::Expansion(name.to_owned(), error)),
+            Some(Ok(value)) => Ok(value),
+        }
+    }
+
+    /// A `yes`/`no` parameter in `scope`.
+    pub fn boolean(&self, scope: Scope, name: &str) -> Result<bool, ReadError> {
+        Ok(value::boolean(name, &self.text(scope, name)?)?)
+    }
+
+    /// A time parameter in `scope`, in seconds (a bare number takes the unit of the
+    /// parameter's default).
+    pub fn seconds(&self, scope: Scope, name: &str) -> Result<u64, ReadError> {
+        let unit = self.info(name).map_or(b's', |i| {
+            value::default_time_unit(i.default_at(self.version))
+        });
+        Ok(value::time(name, &self.text(scope, name)?, unit)?)
+    }
+
+    /// A whole-number parameter in `scope`.
+    pub fn integer(&self, scope: Scope, name: &str) -> Result<i64, ReadError> {
+        Ok(value::integer(name, &self.text(scope, name)?)?)
+    }
+
+    /// A list parameter in `scope`, split into its elements.
+    pub fn list(&self, scope: Scope, name: &str) -> Result<Vec<Vec<u8>>, ReadError> {
+        let text = self.text(scope, name)?;
+        Ok(value::elements(&text)
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect())
+    }
+
+    /// The TLS level `side` uses in `scope`, decided as the daemon decides it: the
+    /// `*_tls_security_level` when set, else the deprecated `*_enforce_tls` and
+    /// `*_use_tls` switches; for the server, `smtpd_tls_wrappermode` (implicit TLS, as
+    /// on port 465) means `encrypt` whatever the level says.
+    pub fn tls_level(&self, scope: Scope, side: TlsSide) -> Result<EffectiveTls, ReadError> {
+        let prefix = side.prefix();
+        let decided = |level, name: String, downgraded| EffectiveTls {
+            level,
+            decided_by: Some(name),
+            downgraded,
+        };
+        if side == TlsSide::Server && self.boolean(scope, "smtpd_tls_wrappermode")? {
+            return Ok(decided(
+                TlsLevel::Encrypt,
+                "smtpd_tls_wrappermode".to_owned(),
+                false,
+            ));
+        }
+        let level_name = format!("{prefix}_tls_security_level");
+        let written = self.text(scope, &level_name)?;
+        if !written.is_empty() {
+            let invalid = || ValueError {
+                name: level_name.clone(),
+                value: String::from_utf8_lossy(&written).into_owned(),
+                expected: match side {
+                    TlsSide::Server => "a server TLS level (`none`, `may` or `encrypt`)",
+                    _ => "a TLS security level",
+                },
+            };
+            let level = TlsLevel::parse(&written).ok_or_else(invalid)?;
+            if side != TlsSide::Server {
+                return Ok(decided(level, level_name, false));
+            }
+            return match level {
+                TlsLevel::None | TlsLevel::May | TlsLevel::Encrypt => {
+                    Ok(decided(level, level_name, false))
+                }
+                TlsLevel::Fingerprint | TlsLevel::Verify | TlsLevel::Secure => {
+                    Ok(decided(TlsLevel::Encrypt, level_name, true))
+                }
+                TlsLevel::Dane | TlsLevel::DaneOnly => Err(invalid().into()),
+            };
+        }
+        let switch = |suffix: &str| -> Result<Option<String>, ReadError> {
+            let name = format!("{prefix}_{suffix}");
+            match self.boolean(scope, &name) {
+                Ok(true) => Ok(Some(name)),
+                Ok(false) | Err(ReadError::Unknown(_)) => Ok(None),
+                Err(error) => Err(error),
+            }
+        };
+        if let Some(name) = switch("enforce_tls")? {
+            let level = match side {
+                TlsSide::Server => TlsLevel::Encrypt,
+                _ if switch("tls_enforce_peername")?.is_some() => TlsLevel::Verify,
+                _ => TlsLevel::Encrypt,
+            };
+            return Ok(decided(level, name, false));
+        }
+        if let Some(name) = switch("use_tls")? {
+            return Ok(decided(TlsLevel::May, name, false));
+        }
+        Ok(EffectiveTls {
+            level: TlsLevel::None,
+            decided_by: None,
+            downgraded: false,
+        })
+    }
+}

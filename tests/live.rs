@@ -1,0 +1,524 @@
+//! `pflint show` against the installed `postconf`, on generated and mutated configurations:
+//! tricky expansions, conditionals and comparisons, loops, long continued values, comments
+//! inside continuations, CR LF, duplicates, unknown names, and master.cf overrides in every
+//! spelling. Skipped with a message when postconf is absent; `PFLINT_REQUIRE_POSTFIX=1`
+//! makes that a failure.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use pflint::config_dir::ConfigDir;
+use pflint::model::{HostFacts, Version, installed};
+use pflint::show::{self, Options};
+
+fn postconf() -> Option<(PathBuf, Version)> {
+    let found = ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
+    let version = installed::postfix_version();
+    if let (Some(path), Some(version)) = (found, version) {
+        return Some((path, version));
+    }
+    assert!(
+        std::env::var_os("PFLINT_REQUIRE_POSTFIX").is_none_or(|v| v != "1"),
+        "PFLINT_REQUIRE_POSTFIX=1 but no postconf is installed"
+    );
+    common::visible(
+        "SKIPPED: no postconf installed (PFLINT_REQUIRE_POSTFIX=1 makes this a failure)",
+    );
+    None
+}
+
+/// A small deterministic generator (xorshift), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const KNOWN: &[&str] = &[
+    "myhostname",
+    "mydomain",
+    "myorigin",
+    "mydestination",
+    "relayhost",
+    "smtpd_banner",
+    "smtpd_tls_security_level",
+    "smtp_tls_security_level",
+    "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions",
+    "alias_maps",
+    "mynetworks_style",
+    "inet_protocols",
+    "compatibility_level",
+    "smtpd_tls_cert_file",
+    "recipient_delimiter",
+    "message_size_limit",
+    "virtual_alias_maps",
+    "smtpd_client_restrictions",
+];
+const USER: &[&str] = &["u1", "u2", "u3", "u4", "mua_restrictions"];
+const WORDS: &[&str] = &[
+    "example.org",
+    "permit_mynetworks",
+    "reject",
+    "hash:/etc/postfix/x",
+    "may",
+    "encrypt",
+    "yes",
+    "3.6",
+    "2",
+    "a,b",
+    "{x y}",
+    "=",
+    "#x",
+    "\\",
+];
+const REFERENCED: &[&str] = &[
+    "myhostname",
+    "mydomain",
+    "mynetworks",
+    "compatibility_level",
+    "config_directory",
+    "mail_name",
+    "data_directory",
+    "u1",
+    "u2",
+    "u3",
+    "undefined_name",
+    "stress",
+];
+
+fn expression(rng: &mut Rng, depth: usize) -> String {
+    let name = rng.pick(REFERENCED);
+    let inner = |rng: &mut Rng| {
+        if depth < 2 && rng.chance(30) {
+            expression(rng, depth + 1)
+        } else {
+            rng.pick(WORDS).replace(['{', '}'], "")
+        }
+    };
+    match rng.below(12) {
+        0 => format!("${name}"),
+        1 => format!("${{{name}}}"),
+        2 => format!("$({name})"),
+        3 => format!("${{{name}?{}}}", inner(rng)),
+        4 => format!("${{{name}:{}}}", inner(rng)),
+        5 => format!("${{{name}?{{{}}}:{{{}}}}}", inner(rng), inner(rng)),
+        6 => format!(
+            "${{{{${name}}} {} {{{}}} ? {{{}}} : {{{}}}}}",
+            rng.pick(&["==", "!=", "<", ">="]),
+            rng.pick(&["yes", "2", "10", "", "example.org"]),
+            inner(rng),
+            inner(rng)
+        ),
+        7 => format!(
+            "${{{{$compatibility_level}} {} {{{}}} ? {{old}} : {{new}}}}",
+            rng.pick(&["<level", ">=level", "==level"]),
+            rng.pick(&["1", "2", "3.6", "3.10"])
+        ),
+        8 => "$$".to_owned(),
+        9 => format!("${name}.suffix"),
+        10 => rng.pick(&["${ }", "$( ? x)", "${:y}"]).to_owned(),
+        _ => format!("${{ {name} }}"),
+    }
+}
+
+fn value(rng: &mut Rng) -> String {
+    let parts = 1 + rng.below(4);
+    let mut out = Vec::new();
+    for _ in 0..parts {
+        out.push(if rng.chance(50) {
+            expression(rng, 0)
+        } else {
+            rng.pick(WORDS).to_owned()
+        });
+    }
+    out.join(rng.pick(&[" ", ", ", ","]))
+}
+
+/// Writes `name = value` with the value spread over continuation lines, comments and
+/// blank lines inside, as people (and Postfix's own files) write them.
+fn setting(rng: &mut Rng, name: &str, value: &str, newline: &str) -> String {
+    let equals = rng.pick(&[" = ", "=", " =", "= ", "\t=\t"]);
+    let words: Vec<&str> = value.split(' ').collect();
+    let mut out = format!("{name}{equals}");
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            if rng.chance(30) {
+                if rng.chance(20) {
+                    out.push_str(&format!("{newline}# comment inside{newline}"));
+                } else if rng.chance(10) {
+                    out.push_str(newline);
+                    out.push_str(newline);
+                } else {
+                    out.push_str(newline);
+                }
+                out.push_str(rng.pick(&[" ", "\t", "    "]));
+            } else {
+                out.push(' ');
+            }
+        }
+        out.push_str(word);
+    }
+    if rng.chance(10) {
+        out.push_str("   ");
+    }
+    out.push_str(newline);
+    out
+}
+
+fn main_cf(rng: &mut Rng) -> String {
+    let newline = if rng.chance(10) { "\r\n" } else { "\n" };
+    let mut out = String::from("# generated\n");
+    for _ in 0..(3 + rng.below(10)) {
+        let name = if rng.chance(75) {
+            rng.pick(KNOWN)
+        } else {
+            rng.pick(USER)
+        };
+        let mut v = value(rng);
+        if rng.chance(3) {
+            // A long value over many lines.
+            v = (0..300)
+                .map(|i| format!("item{i}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        out.push_str(&setting(rng, name, &v, newline));
+        if rng.chance(10) {
+            out.push_str(newline);
+        }
+    }
+    if rng.chance(20) {
+        // Host names would make postconf resolve them (and wait on DNS); pflint does not.
+        let interfaces = rng.pick(&["all", "loopback-only", "127.0.0.1", "127.0.0.1, [::1]"]);
+        out.push_str(&format!("inet_interfaces = {interfaces}\n"));
+    }
+    if rng.chance(8) {
+        out.push_str("u1 = $u2\nu2 = ${u1}\n");
+    }
+    if rng.chance(8) {
+        out.push_str("smtpd_tls_security_levle = may\n");
+    }
+    if rng.chance(8) {
+        out.push_str("smtpd_restriction_classes = u3, u4\nu3 = reject\n");
+    }
+    out
+}
+
+fn master_cf(rng: &mut Rng) -> String {
+    let mut out = String::from(
+        "smtp      inet  n       -       y       -       -       smtpd\n\
+         pickup    unix  n       -       y       60      1       pickup\n\
+         cleanup   unix  n       -       y       -       0       cleanup\n\
+         smtp      unix  -       -       y       -       -       smtp\n\
+         relay     unix  -       -       y       -       -       smtp\n\
+         \x20       -o syslog_name=postfix/$service_name\n\
+         local     unix  -       n       n       -       -       local\n\
+         dovecot   unix  -       n       n       -       -       pipe\n\
+         \x20 flags=DRhu user=vmail:vmail argv=/usr/lib/dovecot/deliver -f ${sender} -d ${recipient}\n",
+    );
+    for service in ["submission", "submissions", "10025"] {
+        if !rng.chance(70) {
+            continue;
+        }
+        out.push_str(&format!("{service} inet n - y - - smtpd\n"));
+        for _ in 0..rng.below(5) {
+            let name = if rng.chance(70) {
+                rng.pick(KNOWN)
+            } else {
+                rng.pick(USER)
+            };
+            let v = value(rng);
+            let line = match rng.below(4) {
+                0 if !v.contains(' ') && !v.contains('{') => format!("  -o {name}={v}\n"),
+                1 => format!("  -o {{ {name} = {v} }}\n"),
+                2 => format!("  -o {{{name}={v}}}\n"),
+                _ => format!("  -o {{ {name} =\n    {v} }}\n"),
+            };
+            out.push_str(&line);
+            if rng.chance(10) {
+                out.push_str("# a comment between options\n");
+            }
+        }
+        if rng.chance(20) {
+            out.push_str("  -o smtpd_client_restrictions=$mua_restrictions\n");
+        }
+        if rng.chance(5) {
+            // A lone `-` takes the next word as its value in postconf.
+            out.push_str("  - { smtpd_banner = x } -o u1=y\n");
+        }
+    }
+    out
+}
+
+/// Flips a few bytes to characters with meaning in the grammars.
+fn mutate(rng: &mut Rng, text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for _ in 0..(1 + rng.below(3)) {
+        let at = rng.below(bytes.len().max(1));
+        let piece = rng.pick(&["$", "{", "}", "\n ", "\n#", "=", " ", "\n", ":", "?", "$$"]);
+        bytes.splice(at..at, piece.bytes());
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn write_old(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    // postconf re-reads a main.cf modified in the last second until it "cools down".
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+}
+
+const VIEWS: [&str; 5] = ["-n", "-nx", "-M", "-Mf", "-P"];
+
+fn options(flags: &str) -> Options {
+    Options {
+        non_default: flags.contains('n'),
+        expand: flags.contains('x'),
+        fold: flags.contains('f'),
+        master_entries: flags.contains('M'),
+        master_params: flags.contains('P'),
+        ..Options::default()
+    }
+}
+
+/// postconf's unknown/undefined warnings as (file, kind, name).
+fn warnings(stderr: &str) -> BTreeSet<(String, String, String)> {
+    let mut out = BTreeSet::new();
+    for line in stderr.lines() {
+        for (marker, kind) in [
+            ("unused parameter: ", "unknown"),
+            ("undefined parameter: ", "undefined"),
+        ] {
+            if let Some((head, tail)) = line.split_once(marker) {
+                let file = if head.contains("master.cf") {
+                    "master.cf"
+                } else {
+                    "main.cf"
+                };
+                let name = tail.split(['=', ' ']).next().unwrap_or(tail);
+                out.insert((file.to_owned(), kind.to_owned(), name.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// One generated configuration and postconf's output for each view.
+struct Case {
+    number: usize,
+    mutated: bool,
+    main: String,
+    master: String,
+    dir: tempfile::TempDir,
+    postconf: Vec<std::process::Output>,
+}
+
+fn run_postconf(postconf: &Path, dir: &Path, flags: &str) -> std::process::Output {
+    Command::new(postconf)
+        .arg("-c")
+        .arg(dir)
+        .arg(flags)
+        .env("LC_ALL", "C")
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn show_matches_the_installed_postconf() {
+    let Some((postconf, version)) = postconf() else {
+        return;
+    };
+    let host = HostFacts::local();
+    let count: usize = std::env::var("PFLINT_LIVE_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(150);
+    // PFLINT_LIVE_SEED and PFLINT_LIVE_CASES explore further than the default run.
+    let seed: u64 = std::env::var("PFLINT_LIVE_SEED")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0x5eed_cafe_f00d_1234);
+    let mut rng = Rng(seed | 1);
+    let mut cases: Vec<Case> = (0..count)
+        .map(|number| {
+            let (mut main, mut master) = (main_cf(&mut rng), master_cf(&mut rng));
+            let mutated = number % 3 == 2;
+            if mutated {
+                main = mutate(&mut rng, &main);
+                master = mutate(&mut rng, &master);
+            }
+            let dir = tempfile::tempdir().unwrap();
+            write_old(&dir.path().join("main.cf"), &main);
+            write_old(&dir.path().join("master.cf"), &master);
+            Case {
+                number,
+                mutated,
+                main,
+                master,
+                dir,
+                postconf: Vec::new(),
+            }
+        })
+        .collect();
+    // postconf sleeps a second after a fatal error, so most of its time is spent asleep:
+    // run the (case, view) pairs from a pool of workers.
+    let jobs: Vec<(usize, usize)> = (0..cases.len())
+        .flat_map(|c| (0..VIEWS.len()).map(move |v| (c, v)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(vec![None; jobs.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..32 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(c, v)) = jobs.get(i) else { break };
+                    let output = run_postconf(&postconf, cases[c].dir.path(), VIEWS[v]);
+                    results.lock().unwrap()[i] = Some(output);
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap().into_iter();
+    for case in &mut cases {
+        case.postconf = (0..VIEWS.len())
+            .map(|_| results.next().flatten().expect("every job ran"))
+            .collect();
+    }
+
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    let mut unresolved = 0;
+    for case in &cases {
+        // postconf resolves host names in inet_interfaces (a mutation may make one);
+        // pflint does not look names up, so such cases say nothing about it.
+        if case
+            .postconf
+            .iter()
+            .any(|o| String::from_utf8_lossy(&o.stderr).contains("host not found"))
+        {
+            unresolved += 1;
+            continue;
+        }
+        if std::env::var_os("PFLINT_LIVE_DUMP").is_some() {
+            std::fs::write("/tmp/live-case-main.cf", &case.main).unwrap();
+            std::fs::write("/tmp/live-case-master.cf", &case.master).unwrap();
+        }
+        let dir_arg = case.dir.path().as_os_str().as_encoded_bytes().to_vec();
+        let loaded = ConfigDir::read(case.dir.path()).unwrap();
+        let config = loaded.model(version, &host, Some(dir_arg), false);
+        for (flags, real) in VIEWS.iter().zip(&case.postconf) {
+            let ours = show::show(&config, &options(flags));
+            compared += 1;
+            // Killed by a signal: postconf recursed until it crashed, where pflint stops
+            // with an error (its nesting bound); both fail with nothing printed.
+            let real_status = real.status.code().unwrap_or(1);
+            let our_status = i32::from(ours.error.is_some());
+            let mut problem = None;
+            if real.stdout != ours.stdout || real_status != our_status {
+                problem = Some(format!(
+                    "stdout or status differs (postconf {real_status} {}, pflint {our_status} {})\n{}",
+                    String::from_utf8_lossy(&real.stderr)
+                        .lines()
+                        .last()
+                        .unwrap_or(""),
+                    ours.error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    similar::TextDiff::from_lines(
+                        &*String::from_utf8_lossy(&real.stdout),
+                        &*String::from_utf8_lossy(&ours.stdout)
+                    )
+                    .unified_diff()
+                    .context_radius(1)
+                    .header("postconf", "pflint")
+                ));
+            } else if *flags == "-n" && real_status == 0 {
+                let theirs = warnings(&String::from_utf8_lossy(&real.stderr));
+                let mine = warnings(
+                    &ours
+                        .warnings
+                        .iter()
+                        .map(|w| {
+                            let file = w.split(',').next().unwrap_or("");
+                            format!("{file}: {}", w.split_once(": ").map_or("", |(_, r)| r))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+                if theirs != mine {
+                    problem = Some(format!(
+                        "warnings differ\n  only postconf: {:?}\n  only pflint: {:?}",
+                        theirs.difference(&mine).collect::<Vec<_>>(),
+                        mine.difference(&theirs).collect::<Vec<_>>()
+                    ));
+                }
+            }
+            if let Some(problem) = problem {
+                failures.push(format!(
+                    "case {}{} {flags}: {problem}\n--- main.cf\n{}--- master.cf\n{}",
+                    case.number,
+                    if case.mutated { " (mutated)" } else { "" },
+                    case.main,
+                    case.master
+                ));
+            }
+        }
+    }
+    common::visible(&format!(
+        "live: pflint show vs postconf {version}: {} of {compared} outputs equal over {count} generated configurations ({unresolved} skipped: postconf resolved a host name)",
+        compared - failures.len()
+    ));
+    if let Ok(wanted) = std::env::var("PFLINT_LIVE_SHOW") {
+        for failure in failures
+            .iter()
+            .filter(|f| f.starts_with(&format!("case {wanted} ")))
+        {
+            common::visible(failure);
+        }
+    }
+    let summary: Vec<String> = failures
+        .iter()
+        .map(|f| f.lines().next().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}\n\nfirst in full:\n{}",
+        failures.len(),
+        summary.join("\n"),
+        failures
+            .iter()
+            .take(2)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
