@@ -216,6 +216,12 @@ fn issue_finding(issue: &Issue) -> Finding {
             format!("the value of `{}` cannot be expanded", shown(name)),
             error.to_string(),
         ),
+        IssueKind::InvalidValue { name, message } => Finding::new(
+            "PF606",
+            span,
+            format!("Postfix refuses this `{}` and stops", shown(name)),
+            message.clone(),
+        ),
     }
 }
 

@@ -84,11 +84,15 @@ struct Reported {
 }
 
 /// The kinds postconf itself detects. The others (a `-o` without `=`, an inet service
-/// left private, a NUL byte) only make the daemons fail, so postconf stays silent.
+/// left private, a NUL byte) only make the daemons fail, and postconf does not know that
+/// it reads some options unlike the daemon, so postconf stays silent.
 fn postconf_detects(kind: ProblemKind) -> bool {
     !matches!(
         kind,
-        ProblemKind::BadOverride | ProblemKind::PrivateInet | ProblemKind::NulByte
+        ProblemKind::BadOverride
+            | ProblemKind::PrivateInet
+            | ProblemKind::NulByte
+            | ProblemKind::OptionReading
     )
 }
 

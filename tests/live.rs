@@ -253,8 +253,10 @@ fn master_cf(rng: &mut Rng) -> String {
                 rng.pick(USER)
             };
             let v = value(rng);
-            let line = match rng.below(4) {
+            let line = match rng.below(5) {
                 0 if !v.contains(' ') && !v.contains('{') => format!("  -o {name}={v}\n"),
+                // Attached: postconf cuts the word before each further `o`.
+                3 if !v.contains(' ') && !v.contains('{') => format!("  -o{name}={v}\n"),
                 1 => format!("  -o {{ {name} = {v} }}\n"),
                 2 => format!("  -o {{{name}={v}}}\n"),
                 _ => format!("  -o {{ {name} =\n    {v} }}\n"),

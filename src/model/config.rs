@@ -234,6 +234,13 @@ pub enum IssueKind {
         /// Why.
         error: ExpandError,
     },
+    /// A value every Postfix daemon refuses at start-up (postconf itself may not notice).
+    InvalidValue {
+        /// The parameter.
+        name: Vec<u8>,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Why postconf would stop instead of printing (exit status 1).
@@ -327,6 +334,7 @@ impl<'a> Config<'a> {
         if !input.defaults_only {
             config.register_user_names();
             config.check_computed_defaults();
+            config.check_startup_values();
             config.flag_unused();
             config.check_expansions();
         }
@@ -360,8 +368,7 @@ impl<'a> Config<'a> {
             });
             let index = self.services.len();
             let args = service.args(src);
-            for arg in &args {
-                let Arg::Override(o) = arg else { continue };
+            for o in service.postconf_overrides(src) {
                 let (Some(name), Some(value)) = (&o.name, &o.value) else {
                     continue;
                 };
@@ -370,7 +377,7 @@ impl<'a> Config<'a> {
                     OverrideSetting {
                         value: service.text(src, value.clone()).into_owned(),
                         service: index,
-                        option: o.clone(),
+                        option: o,
                     },
                 );
             }
@@ -757,6 +764,49 @@ impl<'a> Config<'a> {
             name: name.as_bytes().to_vec(),
             error,
         });
+    }
+
+    /// Settings that every daemon reads at start-up and refuses when malformed:
+    /// `compatibility_level` (`mail_params_init()`), `inet_protocols` (`inet_proto_init()`),
+    /// and `mynetworks_style` when `mynetworks` is left to its default.
+    fn check_startup_values(&mut self) {
+        let mut invalid = Vec::new();
+        if let Some(level) = self.main_only("compatibility_level")
+            && expand::compat_level(level.as_bytes()).is_none()
+        {
+            invalid.push((
+                "compatibility_level",
+                format!("`{level}` is not a compatibility level (such as 3.6)"),
+            ));
+        }
+        let protocols = self.main_only("inet_protocols");
+        if let Some(Err(message)) = protocols.as_deref().map(host::any_protocol) {
+            invalid.push(("inet_protocols", message));
+        }
+        let protocols_enabled = host::any_protocol(&self.host_setting("inet_protocols"));
+        if !self.main.contains_key(&b"mynetworks"[..])
+            && protocols_enabled == Ok(true)
+            && let Some(Err(message)) = self
+                .main_only("mynetworks_style")
+                .map(|style| NetworksStyle::parse(&style))
+        {
+            invalid.push(("mynetworks_style", message));
+        }
+        for (name, message) in invalid {
+            let Some(Origin::Main(p)) = self.main.get(name.as_bytes()).map(|s| s.origin) else {
+                continue;
+            };
+            self.issues.push(Issue {
+                kind: IssueKind::InvalidValue {
+                    name: name.as_bytes().to_vec(),
+                    message,
+                },
+                location: Location {
+                    file: FileRole::Main,
+                    span: p.name_span(),
+                },
+            });
+        }
     }
 
     /// Legacy database client parameters (`pcf_register_dbms_parameters`): the value is

@@ -195,6 +195,7 @@ fn warnings(config: &Config<'_>, options: &Options) -> Vec<String> {
     config
         .issues
         .iter()
+        .filter(|issue| !matches!(issue.kind, IssueKind::InvalidValue { .. }))
         .map(|issue| {
             let (file, name) = match issue.location.file {
                 crate::model::config::FileRole::Main => (config.main_file(), "main.cf"),
@@ -221,6 +222,9 @@ fn warnings(config: &Config<'_>, options: &Options) -> Vec<String> {
                 }
                 IssueKind::Expansion { name, error } => {
                     format!("{}: {error}", name.escape_ascii())
+                }
+                IssueKind::InvalidValue { name, message } => {
+                    format!("{}: {message}", name.escape_ascii())
                 }
             };
             format!("{name}, line {line}: {what}")

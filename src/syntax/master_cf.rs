@@ -62,8 +62,7 @@ pub enum Arg {
     Flag(Range<u32>),
     /// A `-o` option.
     Override(Override),
-    /// A word that is not an option: an argument after the options, or the word that a
-    /// lone `-` takes as its value. `text` excludes surrounding braces.
+    /// An argument after the options. `text` excludes surrounding braces.
     Positional {
         /// The word as written.
         word: Range<u32>,
@@ -116,6 +115,16 @@ impl Service {
         }
         let text = self.layout.text(src);
         arguments(self, &text[..self.visible as usize], &mut Vec::new())
+    }
+
+    /// The `-o` settings as postconf reads them, which is not always as the daemon does
+    /// (see [`postconf_overrides`]); the model follows postconf, its oracle.
+    pub fn postconf_overrides(&self, src: &[u8]) -> Vec<Override> {
+        if self.words.len() < FIELD_COUNT {
+            return Vec::new();
+        }
+        let text = self.layout.text(src);
+        postconf_overrides(&self.words[FIELD_COUNT..], &text[..self.visible as usize])
     }
 
     /// The `-o` options that have a name, in order.
@@ -233,7 +242,8 @@ fn service(line: LogicalLine<'_>, problems: &mut Vec<Problem>) -> Item<Service> 
         ));
     } else {
         check_fields(&service, visible, problems);
-        arguments(&service, visible, problems);
+        let args = arguments(&service, visible, problems);
+        check_option_readings(&service, visible, &args, problems);
     }
     Item::Entry(Box::new(service))
 }
@@ -324,17 +334,9 @@ fn arguments(service: &Service, text: &[u8], problems: &mut Vec<Problem>) -> Vec
     while i < words.len() {
         let range = words[i].clone();
         let word = slice(&range);
-        if word[0] != b'-' || word == b"--" {
+        // getopt() stops at the first word that is not an option; a lone `-` is not one.
+        if word[0] != b'-' || word == b"--" || word == b"-" {
             break;
-        }
-        // postconf looks option letters up with strchr(), which also finds the NUL
-        // after a lone `-`: it takes the next word as its value, and options go on.
-        if word == b"-" && i + 1 < words.len() {
-            args.push(Arg::Flag(range));
-            i += 1;
-            args.push(positional(service, text, words[i].clone(), problems));
-            i += 1;
-            continue;
         }
         match word[1..].iter().position(|&b| b == b'o') {
             None => args.push(Arg::Flag(range)),
@@ -363,6 +365,149 @@ fn arguments(service: &Service, text: &[u8], problems: &mut Vec<Problem>) -> Vec
         args.push(positional(service, text, w.clone(), problems));
     }
     args
+}
+
+/// Reports options that the daemon (getopt()) and postconf read differently, so that
+/// `postconf -P` and `postconf -e`, and pflint with them, see other settings than the
+/// daemon: `-oname=value` with another `o` in it, or a lone `-` before options.
+fn check_option_readings(
+    service: &Service,
+    text: &[u8],
+    args: &[Arg],
+    problems: &mut Vec<Problem>,
+) {
+    let words = &service.words[FIELD_COUNT..];
+    let slice = |r: &Range<u32>| &text[r.start as usize..r.end as usize];
+    let setting = |o: &Override| {
+        let part = |r: &Option<Range<u32>>| r.as_ref().map(slice);
+        (part(&o.name), part(&o.value))
+    };
+    let daemon: Vec<_> = args
+        .iter()
+        .filter_map(|a| match a {
+            Arg::Override(o) if o.name.is_some() => Some(setting(o)),
+            _ => None,
+        })
+        .collect();
+    let postconf: Vec<_> = postconf_overrides(words, text)
+        .iter()
+        .map(setting)
+        .collect();
+    if daemon == postconf {
+        return;
+    }
+    let cause = words.iter().find(|w| {
+        let word = slice(w);
+        let after_option = word.iter().skip(1).position(|&b| b == b'o').map(|i| i + 2);
+        word == b"-" || after_option.is_some_and(|i| word[i..].contains(&b'o'))
+    });
+    let span = cause.cloned().unwrap_or_else(|| {
+        let first = words.first().map_or(0, |w| w.start);
+        first..words.last().map_or(first, |w| w.end)
+    });
+    let shown = String::from_utf8_lossy(slice(&span)).into_owned();
+    let (message, label) = if shown == "-" {
+        (
+            "a lone `-` ends the options for the daemon, but not for postconf".to_owned(),
+            "the daemon ignores every option after this",
+        )
+    } else {
+        (
+            format!("postconf reads `{shown}` as other options than the daemon does"),
+            "postconf cuts this word before each further `o`",
+        )
+    };
+    problems.push(Problem::new(
+        ProblemKind::OptionReading,
+        service.source_span(span),
+        message,
+        label,
+    ));
+}
+
+/// A piece of an option word: postconf cuts words apart and reads the pieces after the
+/// first with a `-` in front that is not in the text.
+#[derive(Clone)]
+struct Piece {
+    range: Range<u32>,
+    added_dash: bool,
+}
+
+/// postconf's reading of the options (`pcf_normalize_daemon_args()` and the loop that
+/// registers `-o` settings): an option word is cut before every `o` after its second
+/// byte (`-osyslog_name=x` reads as `-osysl`, `-og_name=x`), the letter after `-` is
+/// looked up with strchr(), which also finds the NUL of a lone `-` (so `-` takes the next
+/// word as a value), and a value in braces is unwrapped. The daemon's getopt() reads such
+/// words differently; checks point that out.
+fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> Vec<Override> {
+    let bytes = |p: &Piece| -> Vec<u8> {
+        let own = &text[p.range.start as usize..p.range.end as usize];
+        if p.added_dash {
+            [b"-", own].concat()
+        } else {
+            own.to_vec()
+        }
+    };
+    let mut queue: std::collections::VecDeque<Piece> = words
+        .iter()
+        .map(|w| Piece {
+            range: w.clone(),
+            added_dash: false,
+        })
+        .collect();
+    let mut overrides = Vec::new();
+    while let Some(mut piece) = queue.pop_front() {
+        let word = bytes(&piece);
+        if word.first() != Some(&b'-') || word == b"--" {
+            break;
+        }
+        if let Some(cut) = word.iter().skip(2).position(|&b| b == b'o') {
+            // Offsets in `word` count the added dash, which the text does not have.
+            let at = piece.range.start + (cut + 2) as u32 - u32::from(piece.added_dash);
+            queue.push_front(Piece {
+                range: at..piece.range.end,
+                added_dash: true,
+            });
+            piece.range.end = at;
+        }
+        let word = bytes(&piece);
+        if !matches!(word.get(1), Some(b'o') | None) {
+            continue;
+        }
+        let value = if word.len() > 2 {
+            Some(Piece {
+                range: piece.range.start + 2 - u32::from(piece.added_dash)..piece.range.end,
+                added_dash: false,
+            })
+        } else {
+            queue.pop_front()
+        };
+        if word.get(1) != Some(&b'o') {
+            continue;
+        }
+        let option = piece.range.start..piece.range.start + 2 - u32::from(piece.added_dash);
+        // A value that postconf gave a dash of its own cannot be a setting we can point at.
+        let Some(value) = value.filter(|v| !v.added_dash) else {
+            continue;
+        };
+        let argument = value.range.clone();
+        let braced = text.get(argument.start as usize) == Some(&b'{');
+        let inner = if braced {
+            unwrap_braces(text, argument.clone()).0
+        } else {
+            argument.clone()
+        };
+        if let Some((name, value)) = split_nameval(text, inner) {
+            overrides.push(Override {
+                option,
+                argument: Some(argument),
+                name: Some(name),
+                value: Some(value),
+                braced,
+            });
+        }
+    }
+    overrides
 }
 
 fn positional(
@@ -437,43 +582,60 @@ fn strip_braces(
     range: Range<u32>,
     problems: &mut Vec<Problem>,
 ) -> Range<u32> {
+    let (inner, trouble) = unwrap_braces(text, range.clone());
+    match trouble {
+        Some(BraceTrouble::Unclosed) => problems.push(Problem::new(
+            ProblemKind::UnbalancedBrace,
+            service.source_span(range),
+            "missing `}` in a braced argument",
+            "this `{` is never closed, so the rest of the entry becomes part of it",
+        )),
+        Some(BraceTrouble::TextAfter(after)) => problems.push(Problem::new(
+            ProblemKind::UnbalancedBrace,
+            service.source_span(after),
+            "text after the closing `}` of a braced argument",
+            "Postfix drops this text",
+        )),
+        None => {}
+    }
+    inner
+}
+
+/// What is wrong with a braced argument.
+enum BraceTrouble {
+    /// The `{` is never closed (the rest of the word is kept).
+    Unclosed,
+    /// Text follows the closing `}` (dropped).
+    TextAfter(Range<u32>),
+}
+
+/// Postfix's `extpar(…, EXTPAR_FLAG_STRIP)`: the text inside the outer braces, trimmed.
+fn unwrap_braces(text: &[u8], range: Range<u32>) -> (Range<u32>, Option<BraceTrouble>) {
     let bytes = &text[range.start as usize..range.end as usize];
     let mut depth = 0usize;
     let close = bytes.iter().position(|&b| {
         match b {
             b'{' => depth += 1,
             b'}' => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 return depth == 0;
             }
             _ => {}
         }
         false
     });
-    let inner = match close {
-        None => {
-            problems.push(Problem::new(
-                ProblemKind::UnbalancedBrace,
-                service.source_span(range.clone()),
-                "missing `}` in a braced argument",
-                "this `{` is never closed, so the rest of the entry becomes part of it",
-            ));
-            range.start + 1..range.end
-        }
+    match close {
+        None => (
+            trim(text, range.start + 1..range.end),
+            Some(BraceTrouble::Unclosed),
+        ),
         Some(close) => {
             let close = range.start + close as u32;
-            if close + 1 < range.end {
-                problems.push(Problem::new(
-                    ProblemKind::UnbalancedBrace,
-                    service.source_span(close + 1..range.end),
-                    "text after the closing `}` of a braced argument",
-                    "Postfix drops this text",
-                ));
-            }
-            range.start + 1..close
+            let trouble =
+                (close + 1 < range.end).then(|| BraceTrouble::TextAfter(close + 1..range.end));
+            (trim(text, range.start + 1..close), trouble)
         }
-    };
-    trim(text, inner)
+    }
 }
 
 fn trim(text: &[u8], mut range: Range<u32>) -> Range<u32> {
@@ -548,13 +710,47 @@ mod tests {
         );
     }
 
+    fn postconf_overrides(src: &[u8]) -> Vec<(String, String)> {
+        let (s, _) = service(src);
+        s.postconf_overrides(src)
+            .into_iter()
+            .map(|o| {
+                let text = |r: &Option<Range<u32>>| {
+                    String::from_utf8_lossy(&s.text(src, r.clone().unwrap_or(0..0))).into_owned()
+                };
+                (text(&o.name), text(&o.value))
+            })
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     #[test]
-    fn a_lone_dash_takes_the_next_word_and_options_go_on() {
+    fn a_lone_dash_ends_the_options_for_the_daemon_not_for_postconf() {
         let src = b"s inet n - y - - smtpd - { x = 1 } -o a=1 - -o -o b=2 tail -o c=3\n";
+        assert_eq!(overrides(src), []);
+        assert_eq!(postconf_overrides(src), pairs(&[("a", "1"), ("b", "2")]));
+    }
+
+    #[test]
+    fn postconf_cuts_option_words_before_each_o() {
+        let src = b"s inet n - y - - smtpd -osyslog_name=postfix/x -o{ a = b } -o { c = d }\n";
         assert_eq!(
             overrides(src),
-            [("a", "1"), ("b", "2")].map(|(n, v)| (n.to_owned(), v.to_owned()))
+            pairs(&[("syslog_name", "postfix/x"), ("a", "b"), ("c", "d")])
         );
+        // `-osysl`, `-og_name=p`, `-ostfix/x`: only the middle one is name=value.
+        assert_eq!(
+            postconf_overrides(src),
+            pairs(&[("g_name", "p"), ("a", "b"), ("c", "d")])
+        );
+        // Both agree on every usual spelling.
+        let usual = b"s inet n - y - - smtpd -o a=1 -ob=2 -vo c=3 -o { d = 4 5 }\n";
+        assert_eq!(overrides(usual), postconf_overrides(usual));
     }
 
     #[test]

@@ -51,11 +51,13 @@ pub enum ProblemKind {
     UnbalancedBrace,
     /// A `-o` option without `name=value` (the daemon: fatal at start).
     BadOverride,
+    /// Options that postconf and the daemon read differently.
+    OptionReading,
 }
 
 impl ProblemKind {
     /// Every kind, for completeness tests.
-    pub const ALL: [ProblemKind; 11] = [
+    pub const ALL: [ProblemKind; 12] = [
         ProblemKind::MissingEquals,
         ProblemKind::MissingName,
         ProblemKind::LeadingWhitespace,
@@ -67,6 +69,7 @@ impl ProblemKind {
         ProblemKind::PrivateInet,
         ProblemKind::UnbalancedBrace,
         ProblemKind::BadOverride,
+        ProblemKind::OptionReading,
     ];
 
     /// The stable rule code.
@@ -83,6 +86,7 @@ impl ProblemKind {
             ProblemKind::PrivateInet => "PF013",
             ProblemKind::UnbalancedBrace => "PF014",
             ProblemKind::BadOverride => "PF015",
+            ProblemKind::OptionReading => "PF016",
         }
     }
 }

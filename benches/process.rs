@@ -1,0 +1,158 @@
+//! Whole-process wall time: `pflint show -n` and `pflint check` against `postconf -n` on
+//! the same real configurations, in the same run.
+//!
+//! `cargo bench --bench process` runs each command many times per configuration,
+//! interleaved so that drift in machine load hits all three alike, and prints the median
+//! and best wall time of each and the ratio to postconf's median. `PFLINT_BENCH_RUNS`
+//! sets the repetitions (default 200). It uses the corpus beside the repository
+//! (`../shared/corpus`) and the installed `postconf`; without them it times pflint on
+//! the bundled example alone.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Real sets of different sizes: a large containerised server, a mid-size personal
+/// server and Postfix's own author's configuration.
+const SETS: [&str; 3] = [
+    "mailcow-mailcow-dockerized-1",
+    "docker-mailserver-docker-mailserver-1",
+    "vdukhovni-postfix-2",
+];
+
+struct Timed {
+    label: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
+    samples: Vec<Duration>,
+}
+
+impl Timed {
+    fn run_once(&mut self) {
+        let start = Instant::now();
+        let status = Command::new(&self.program)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let elapsed = start.elapsed();
+        match status {
+            Ok(_) => self.samples.push(elapsed),
+            Err(e) => panic!("cannot run {}: {e}", self.program.display()),
+        }
+    }
+
+    fn median(&self) -> Duration {
+        let mut sorted = self.samples.clone();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    }
+
+    fn best(&self) -> Duration {
+        self.samples.iter().copied().min().unwrap_or_default()
+    }
+}
+
+fn postconf() -> Option<PathBuf> {
+    ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let runs: usize = std::env::var("PFLINT_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pflint = PathBuf::from(env!("CARGO_BIN_EXE_pflint"));
+    let corpus = root.join("../shared/corpus");
+    let mut dirs: Vec<PathBuf> = SETS
+        .iter()
+        .map(|s| corpus.join(s))
+        .filter(|d| d.join("main.cf").is_file())
+        .collect();
+    if dirs.is_empty() {
+        println!(
+            "no corpus at {}: timing the bundled example",
+            corpus.display()
+        );
+        dirs.push(root.join("examples/mail"));
+    }
+    let postconf = postconf();
+    if postconf.is_none() {
+        println!("no postconf installed: timing pflint alone");
+    }
+    println!("{runs} runs of each command per configuration, interleaved\n");
+    for dir in dirs {
+        let dir_arg = dir.display().to_string();
+        let mut commands = vec![
+            Timed {
+                label: "pflint show -n",
+                program: pflint.clone(),
+                args: vec!["show".into(), "-c".into(), dir_arg.clone(), "-n".into()],
+                samples: Vec::new(),
+            },
+            Timed {
+                label: "pflint check",
+                program: pflint.clone(),
+                args: vec!["check".into(), dir_arg.clone()],
+                samples: Vec::new(),
+            },
+        ];
+        if let Some(postconf) = &postconf {
+            commands.insert(
+                0,
+                Timed {
+                    label: "postconf -n",
+                    program: postconf.clone(),
+                    args: vec!["-c".into(), dir_arg.clone(), "-n".into()],
+                    samples: Vec::new(),
+                },
+            );
+        }
+        // Warm the page cache and the binaries.
+        for command in &mut commands {
+            for _ in 0..5 {
+                command.run_once();
+            }
+            command.samples.clear();
+        }
+        for _ in 0..runs {
+            for command in &mut commands {
+                command.run_once();
+            }
+        }
+        let size: u64 = ["main.cf", "master.cf"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+            .map(|m| m.len())
+            .sum();
+        let name = dir
+            .file_name()
+            .map_or(dir_arg.clone(), |n| n.to_string_lossy().into_owned());
+        println!("{name} ({size} bytes of main.cf + master.cf)");
+        let reference = postconf.as_ref().map(|_| commands[0].median());
+        for command in &commands {
+            let ratio = reference.map_or(String::new(), |r| {
+                format!(
+                    "  {:.2}x postconf",
+                    command.median().as_secs_f64() / r.as_secs_f64()
+                )
+            });
+            println!(
+                "  {:<16} median {:>9}  best {:>9}{ratio}",
+                command.label,
+                ms(command.median()),
+                ms(command.best())
+            );
+        }
+        println!();
+    }
+}
