@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use pflint::config_dir::ConfigDir;
 use pflint::model::{HostFacts, Version, installed};
-use pflint::show::{self, Options};
+use pflint::show;
 
 fn postconf() -> Option<(PathBuf, Version)> {
     let found = ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
@@ -298,17 +298,6 @@ fn write_old(path: &Path, text: &str) {
 
 const VIEWS: [&str; 5] = ["-n", "-nx", "-M", "-Mf", "-P"];
 
-fn options(flags: &str) -> Options {
-    Options {
-        non_default: flags.contains('n'),
-        expand: flags.contains('x'),
-        fold: flags.contains('f'),
-        master_entries: flags.contains('M'),
-        master_params: flags.contains('P'),
-        ..Options::default()
-    }
-}
-
 /// postconf's unknown/undefined warnings as (file, kind, name).
 fn warnings(stderr: &str) -> BTreeSet<(String, String, String)> {
     let mut out = BTreeSet::new();
@@ -437,7 +426,7 @@ fn show_matches_the_installed_postconf() {
         let loaded = ConfigDir::read(case.dir.path()).unwrap();
         let config = loaded.model(version, &host, Some(dir_arg), false);
         for (flags, real) in VIEWS.iter().zip(&case.postconf) {
-            let ours = show::show(&config, &options(flags));
+            let ours = show::show(&config, &common::show_options(flags));
             compared += 1;
             // Killed by a signal: postconf recursed until it crashed, where pflint stops
             // with an error (its nesting bound); both fail with nothing printed.

@@ -5,7 +5,7 @@ mod common;
 
 use pflint::config_dir::ConfigDir;
 use pflint::model::{HostFacts, Version};
-use pflint::show::{self, Options};
+use pflint::show;
 
 /// The postconf flags of each oracle file.
 const VIEWS: [(&str, &str); 5] = [
@@ -15,17 +15,6 @@ const VIEWS: [(&str, &str); 5] = [
     ("-Mf", "postconf.Mf.txt"),
     ("-P", "postconf.P.txt"),
 ];
-
-fn options(flags: &str) -> Options {
-    Options {
-        non_default: flags.contains('n'),
-        expand: flags.contains('x'),
-        fold: flags.contains('f'),
-        master_entries: flags.contains('M'),
-        master_params: flags.contains('P'),
-        ..Options::default()
-    }
-}
 
 #[test]
 fn show_is_byte_equal_to_postconf_on_the_corpus() {
@@ -54,7 +43,7 @@ fn show_is_byte_equal_to_postconf_on_the_corpus() {
                 .and_then(|l| l.rsplit(' ').next())
                 .unwrap_or("0")
                 .to_owned();
-            let output = show::show(&config, &options(flags));
+            let output = show::show(&config, &common::show_options(flags));
             let status = if output.error.is_some() { "1" } else { "0" };
             if output.stdout != expected || status != expected_status {
                 set_ok = false;

@@ -688,8 +688,16 @@ mod tests {
     }
 
     fn overrides(src: &[u8]) -> Vec<(String, String)> {
+        settings(src, Service::overrides)
+    }
+
+    fn postconf_overrides(src: &[u8]) -> Vec<(String, String)> {
+        settings(src, Service::postconf_overrides)
+    }
+
+    fn settings(src: &[u8], read: fn(&Service, &[u8]) -> Vec<Override>) -> Vec<(String, String)> {
         let (s, _) = service(src);
-        s.overrides(src)
+        read(&s, src)
             .into_iter()
             .map(|o| {
                 let text = |r: &Option<Range<u32>>| {
@@ -708,19 +716,6 @@ mod tests {
             [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4 5"), ("e", "")]
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
         );
-    }
-
-    fn postconf_overrides(src: &[u8]) -> Vec<(String, String)> {
-        let (s, _) = service(src);
-        s.postconf_overrides(src)
-            .into_iter()
-            .map(|o| {
-                let text = |r: &Option<Range<u32>>| {
-                    String::from_utf8_lossy(&s.text(src, r.clone().unwrap_or(0..0))).into_owned()
-                };
-                (text(&o.name), text(&o.value))
-            })
-            .collect()
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -94,3 +94,15 @@ pub fn corpus_sets(corpus: &Path) -> Vec<CorpusSet> {
 pub fn pflint() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_pflint"))
 }
+
+/// `pflint show` options for postconf flags such as `-nx` or `-Mf`.
+pub fn show_options(flags: &str) -> pflint::show::Options {
+    pflint::show::Options {
+        non_default: flags.contains('n'),
+        expand: flags.contains('x'),
+        fold: flags.contains('f'),
+        master_entries: flags.contains('M'),
+        master_params: flags.contains('P'),
+        ..pflint::show::Options::default()
+    }
+}
