@@ -8,7 +8,11 @@ use crate::config_dir::ConfigDir;
 use crate::diagnostic::Finding;
 use crate::model::config::{FileRole, Issue, IssueKind};
 use crate::model::{HostFacts, Version, params};
+use crate::policy::Policy;
+use crate::rules;
+use crate::settings::RoleOverrides;
 use crate::source::{SourceFile, Span};
+use crate::suppress;
 use crate::syntax::{self, FileKind, MainCf, MasterCf, expr};
 
 /// A file to check and the grammar to read it with.
@@ -108,6 +112,10 @@ pub struct Options {
     pub version: Version,
     /// Facts for host-dependent defaults.
     pub host: HostFacts,
+    /// Which rules report, at which severity.
+    pub policy: Policy,
+    /// Roles to assume over those read from the files.
+    pub roles: RoleOverrides,
 }
 
 impl Default for Options {
@@ -115,6 +123,8 @@ impl Default for Options {
         Options {
             version: crate::model::params::table().latest_stable,
             host: HostFacts::assumed(),
+            policy: Policy::default(),
+            roles: RoleOverrides::default(),
         }
     }
 }
@@ -122,6 +132,10 @@ impl Default for Options {
 /// Checks one configuration: its main.cf and master.cf, each if present. Findings come
 /// from the parser, from `$` expressions, and from the model of the whole configuration.
 pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
+    // Without a master.cf, Postfix's stock services decide the roles the rules see (not
+    // which names are used: postconf reads no master.cf then); what rules place in the
+    // stock file is shown at the start of main.cf.
+    let stock = (dir.master.is_none() && dir.main.is_some()).then(crate::config_dir::stock_master);
     let (main_findings, master_findings) = {
         let config = dir.model(options.version, &options.host, None, false);
         let mut main_findings = Vec::new();
@@ -138,15 +152,42 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
             ));
         }
         for issue in &config.issues {
-            let finding = issue_finding(issue);
+            let finding = issue_finding(issue, options.version);
             match issue.location.file {
                 FileRole::Main => main_findings.push(finding),
                 FileRole::Master => master_findings.push(finding),
             }
         }
+        let with_stock = stock.as_ref().map(|stock| {
+            dir.model_with_master(Some(stock), options.version, &options.host, None, false)
+        });
+        let judged = with_stock.as_ref().unwrap_or(&config);
+        let mut roles = judged.roles();
+        options.roles.apply(&mut roles);
+        for placed in rules::engine::run(judged, &roles) {
+            match placed.file {
+                FileRole::Main => main_findings.push(placed.finding),
+                FileRole::Master if stock.is_some() => {
+                    let mut finding = placed.finding;
+                    finding.span = Span::default();
+                    finding.message =
+                        format!("{} (Postfix's stock master.cf assumed)", finding.message);
+                    main_findings.push(finding);
+                }
+                FileRole::Master => master_findings.push(placed.finding),
+            }
+        }
         (main_findings, master_findings)
     };
     let mut checked = Vec::new();
+    let mut main_findings = main_findings;
+    let mut master_findings = master_findings;
+    if let Some(main) = &dir.main {
+        suppress::apply(&main.tree, main.file.bytes(), &mut main_findings);
+    }
+    if let Some(master) = &dir.master {
+        suppress::apply(&master.tree, master.file.bytes(), &mut master_findings);
+    }
     for (file, kind, mut findings) in [
         dir.main.map(|m| (m.file, FileKind::Main, main_findings)),
         dir.master
@@ -155,6 +196,7 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
     .into_iter()
     .flatten()
     {
+        options.policy.apply(&mut findings);
         findings.sort_by_key(|f| (f.span.start, f.span.end, f.code));
         findings.dedup();
         checked.push(Checked {
@@ -175,9 +217,53 @@ pub fn check_files(
     check_config(ConfigDir::from_files(main, master), options)
 }
 
-fn issue_finding(issue: &Issue) -> Finding {
+/// A name the target version does not know, but another release does: too new, or
+/// removed.
+fn version_finding(name: &[u8], span: Span, version: Version) -> Option<Finding> {
+    let name = std::str::from_utf8(name).ok()?;
+    let info = params::table().get(name)?;
+    if info.template {
+        return None;
+    }
+    if let Some(removed) = info.removed.filter(|r| version >= *r) {
+        let note = info
+            .deprecated
+            .as_ref()
+            .map(|d| d.note)
+            .unwrap_or("it has no effect");
+        return Some(Finding::new(
+            "PF504",
+            span,
+            format!("`{name}` was removed in Postfix {removed}"),
+            note,
+        ));
+    }
+    let first = info
+        .since
+        .iter()
+        .filter_map(|s| match s {
+            crate::model::version::Since::Version(v) => Some(*v),
+            crate::model::version::Since::Always => None,
+        })
+        .min()?;
+    (version < first).then(|| {
+        Finding::new(
+            "PF503",
+            span,
+            format!("`{name}` needs Postfix {first} or later (target: {version})"),
+            "the target version ignores this setting",
+        )
+    })
+}
+
+fn issue_finding(issue: &Issue, version: Version) -> Finding {
     let span = issue.location.span;
     let shown = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+    if let IssueKind::Unknown { name, .. } = &issue.kind
+        && let Some(finding) = version_finding(name, span, version)
+    {
+        return finding;
+    }
     match &issue.kind {
         IssueKind::Unknown { name, suggestion } => Finding::new(
             "PF601",

@@ -73,12 +73,30 @@ impl ConfigDir {
         config_directory: Option<Vec<u8>>,
         defaults_only: bool,
     ) -> Config<'a> {
+        self.model_with_master(
+            self.master.as_ref(),
+            version,
+            host,
+            config_directory,
+            defaults_only,
+        )
+    }
+
+    /// Builds the model of this directory's main.cf with another master.cf.
+    pub fn model_with_master<'a>(
+        &'a self,
+        master: Option<&'a Loaded<MasterCf>>,
+        version: Version,
+        host: &'a HostFacts,
+        config_directory: Option<Vec<u8>>,
+        defaults_only: bool,
+    ) -> Config<'a> {
         Config::build(ModelInput {
             main: self.main.as_ref().map(|m| Parsed {
                 file: &m.file,
                 tree: &m.tree,
             }),
-            master: self.master.as_ref().map(|m| Parsed {
+            master: master.map(|m| Parsed {
                 file: &m.file,
                 tree: &m.tree,
             }),
@@ -87,5 +105,18 @@ impl ConfigDir {
             config_directory,
             defaults_only,
         })
+    }
+}
+
+/// Postfix's stock master.cf services (`data/stock-master.cf`), for a main.cf checked
+/// without its master.cf.
+pub fn stock_master() -> Loaded<MasterCf> {
+    const STOCK: &str = include_str!("../data/stock-master.cf");
+    let parsed = master_cf::parse(STOCK.as_bytes());
+    Loaded {
+        file: SourceFile::new("master.cf (Postfix's stock)", STOCK.as_bytes().to_vec())
+            .unwrap_or_else(|_| unreachable!("the stock master.cf is small")),
+        tree: parsed.tree,
+        problems: parsed.problems,
     }
 }

@@ -67,6 +67,67 @@ pub struct Finding {
     pub label: String,
     /// How to fix it.
     pub help: String,
+    /// The service and role the finding concerns, when a rule judged one service.
+    pub context: Option<String>,
+    /// Parameter edits that fix it, when the rule knows them.
+    pub fix: Option<Fix>,
+}
+
+/// Parameter edits that fix a finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// Whether applying the edits can change what mail Postfix accepts or delivers (then
+    /// a person should decide).
+    pub safety: Safety,
+    /// The edits.
+    pub edits: Vec<Edit>,
+}
+
+/// Whether a fix may be applied without a person looking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Safety {
+    /// Keeps mail flowing as before.
+    Safe,
+    /// Changes behaviour; review first.
+    Unsafe,
+}
+
+/// One parameter edit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    /// `main.cf`, or `master.cf` for a `-o` of a service.
+    pub file: &'static str,
+    /// The master.cf service (`name/type`) for a `-o` edit.
+    pub service: Option<String>,
+    /// The parameter.
+    pub parameter: String,
+    /// The new value; `None` removes the setting.
+    pub value: Option<String>,
+}
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let edits: Vec<String> = self
+            .edits
+            .iter()
+            .map(|e| {
+                let place = match &e.service {
+                    Some(service) => format!("as `-o` of {service} in master.cf"),
+                    None => format!("in {}", e.file),
+                };
+                match &e.value {
+                    Some(value) => format!("set `{} = {value}` {place}", e.parameter),
+                    None => format!("remove `{}` {place}", e.parameter),
+                }
+            })
+            .collect();
+        let safety = match self.safety {
+            Safety::Safe => "safe",
+            Safety::Unsafe => "review before applying",
+        };
+        write!(f, "{} ({safety})", edits.join("; "))
+    }
 }
 
 impl Finding {
@@ -86,6 +147,8 @@ impl Finding {
             message: message.into(),
             label: label.into(),
             help: rule.map_or_else(String::new, |r| r.help.trim().to_owned()),
+            context: None,
+            fix: None,
         }
     }
 
@@ -141,8 +204,15 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        (!self.finding.help.is_empty())
-            .then(|| Box::new(&self.finding.help) as Box<dyn fmt::Display>)
+        let f = self.finding;
+        let mut help = f.help.clone();
+        if let Some(fix) = &f.fix {
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&format!("Fix: {fix}"));
+        }
+        (!help.is_empty()).then(|| Box::new(help) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

@@ -207,3 +207,96 @@ fn examples_directory_is_a_complete_config() {
         );
     }
 }
+
+#[test]
+fn rules_lists_every_rule_and_explain_works_for_each() {
+    let out = run(&["rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let table = stdout(&out);
+    let catalog: Vec<_> = pflint::rules::catalog().rules().collect();
+    assert!(catalog.len() >= 30, "only {} rules", catalog.len());
+    for rule in catalog {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{} ", rule.code)))
+            .unwrap_or_else(|| panic!("{} is not listed", rule.code));
+        assert!(row.contains(&rule.name), "{row}");
+        for wanted in [rule.code.as_str(), rule.name.as_str()] {
+            let out = run(&["explain", wanted]);
+            assert_eq!(out.status.code(), Some(0), "explain {wanted}");
+            let text = stdout(&out);
+            assert!(
+                text.starts_with(&format!("{} {} (", rule.code, rule.name)),
+                "{text}"
+            );
+            for section in ["Why:", "Fix:", "Sources:", "Reported:", "Not reported:"] {
+                assert!(text.contains(section), "explain {wanted} lacks {section}");
+            }
+        }
+    }
+    let out = run(&["explain", "PF999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no rule is called `PF999`"));
+}
+
+#[test]
+fn readme_rule_table_is_the_generated_one() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README.md");
+    let start = readme.find("<!-- rules:start").expect("rules:start marker");
+    let body_start = start + readme[start..].find("-->\n").expect("marker end") + 4;
+    let end = readme.find("<!-- rules:end -->").expect("rules:end marker");
+    let out = run(&["rules", "--format", "markdown"]);
+    assert_eq!(
+        &readme[body_start..end],
+        stdout(&out),
+        "README's rule table is stale: paste `pflint rules --format markdown` between the markers"
+    );
+}
+
+#[test]
+fn select_and_ignore_filter_by_code_prefix_and_name() {
+    let dir = "tests/fixtures/scenarios/too-much-tls";
+    let codes = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", "--format", "short", dir];
+        all.extend_from_slice(args);
+        let text = stdout(&run(&all));
+        text.lines()
+            .filter_map(|l| l.split_once('[').and_then(|(_, r)| r.split_once(']')))
+            .map(|(code, _)| code.to_owned())
+            .collect()
+    };
+    let all = codes(&[]);
+    assert!(all.contains(&"PF101".to_owned()) && all.contains(&"PF201".to_owned()));
+    assert_eq!(codes(&["--select", "PF2"]), ["PF201"]);
+    let ignored = codes(&["--ignore", "PF2,deprecated-parameter"]);
+    assert!(!ignored.iter().any(|c| c.starts_with("PF2") || c == "PF501"));
+    assert!(ignored.contains(&"PF101".to_owned()));
+    let typo = run(&["check", dir, "--ignore", "PF9"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("`PF9` names no rule"),
+        "{}",
+        stderr(&typo)
+    );
+}
+
+#[test]
+fn a_bad_settings_file_is_a_located_error() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("main.cf"), "myhostname = mx.example.org\n").unwrap();
+    std::fs::write(
+        dir.path().join(".pflint.yaml"),
+        "disable: [PF203]\nseverty: {}\n",
+    )
+    .unwrap();
+    let out = run(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(".pflint.yaml") && err.contains("severty") && err.contains("line 2"),
+        "{err}"
+    );
+    // --no-config ignores it.
+    let out = run(&["check", "--no-config", dir.path().to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+}

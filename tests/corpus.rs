@@ -171,6 +171,7 @@ fn our_reports(dir: &Path) -> Vec<(ProblemKind, &'static str, u32)> {
     let options = check::Options {
         version: "3.7.11".parse().unwrap(),
         host: HostFacts::corpus(),
+        ..check::Options::default()
     };
     let mut reports = Vec::new();
     for checked in check::check_config(config, &options) {

@@ -17,10 +17,14 @@ fn codes(example: &Example) -> Vec<&'static str> {
     let file = |name: &str, text: Option<String>| {
         text.map(|t| SourceFile::new(name, t.into_bytes()).unwrap())
     };
+    let mut options = check::Options::default();
+    if let Some(version) = &files.postfix_version {
+        options.version = version.parse().unwrap();
+    }
     check::check_files(
         file("main.cf", files.main_cf),
         file("master.cf", files.master_cf),
-        &check::Options::default(),
+        &options,
     )
     .iter()
     .flat_map(|checked| checked.findings.iter().map(|f| f.code))
@@ -29,6 +33,10 @@ fn codes(example: &Example) -> Vec<&'static str> {
 
 #[test]
 fn every_rule_has_examples_that_pass() {
+    if let Err(errors) = rules::Catalog::load(rules::embedded_files()) {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        panic!("rule files do not load:\n{}", lines.join("\n"));
+    }
     let mut failures = Vec::new();
     let mut count = 0;
     for rule in rules::catalog().rules() {
@@ -69,4 +77,25 @@ fn parser_rules_and_problem_kinds_match_one_to_one() {
         .collect();
     let kinds: BTreeSet<&str> = ProblemKind::ALL.iter().map(|k| k.code()).collect();
     assert_eq!(parser_rules, kinds);
+}
+
+#[test]
+fn every_builtin_check_is_used_by_exactly_one_rule() {
+    for name in pflint::rules::builtin::names() {
+        let users: Vec<&str> = rules::catalog()
+            .rules()
+            .filter(|r| r.check == Check::Builtin(name.to_owned()))
+            .map(|r| r.code.as_str())
+            .collect();
+        assert_eq!(users.len(), 1, "built-in check {name} is used by {users:?}");
+    }
+}
+
+#[test]
+fn the_catalog_has_at_least_thirty_rules_beyond_syntax() {
+    let engine = rules::catalog()
+        .rules()
+        .filter(|r| matches!(r.check, Check::Condition | Check::Builtin(_)))
+        .count();
+    assert!(engine >= 30, "only {engine} condition and built-in rules");
 }

@@ -8,7 +8,9 @@ use super::CheckArgs;
 use crate::check::{self, Checked, InputError, Options};
 use crate::config_dir::ConfigDir;
 use crate::model::HostFacts;
+use crate::policy::Policy;
 use crate::report::{self, Style};
+use crate::settings::Settings;
 use crate::syntax::FileKind;
 
 /// Exit status when nothing at or above `--fail-on` was found.
@@ -19,32 +21,24 @@ const FINDINGS: u8 = 1;
 const TROUBLE: u8 = 2;
 
 pub(super) fn run(args: CheckArgs) -> ExitCode {
-    let version = match super::target_version(args.postfix_version.as_deref()) {
-        Ok(version) => version,
-        Err(message) => {
-            eprintln!("pflint: {message}");
-            return ExitCode::from(TROUBLE);
-        }
-    };
     // Host-dependent defaults describe this machine only when its own configuration is
     // checked; a configuration kept elsewhere is judged without them.
     let live = args.paths.is_empty();
     let paths = if live {
         vec![default_config_dir()]
     } else {
-        args.paths
-    };
-    let options = Options {
-        version,
-        host: if live {
-            HostFacts::local()
-        } else {
-            HostFacts::assumed()
-        },
+        args.paths.clone()
     };
     let mut trouble = false;
     let mut checked: Vec<Checked> = Vec::new();
     for path in &paths {
+        let options = match options_for(path, &args, live) {
+            Ok(options) => options,
+            Err(message) => {
+                eprintln!("pflint: {message}");
+                return ExitCode::from(TROUBLE);
+            }
+        };
         match read_config(path) {
             Ok(config) => checked.extend(check::check_config(config, &options)),
             Err(e) => {
@@ -76,6 +70,54 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::from(CLEAN)
     }
+}
+
+/// The options for checking `path`: the command line over its `.pflint.yaml` (the file
+/// given with `--config`, else the nearest one above the path).
+fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, String> {
+    let settings_file = if args.no_config {
+        None
+    } else {
+        args.config.clone().or_else(|| Settings::discover(path))
+    };
+    let settings = match &settings_file {
+        Some(file) => Settings::load(file).map_err(|e| e.to_string())?,
+        None => Settings::default(),
+    };
+    let version = args
+        .postfix_version
+        .as_deref()
+        .or(settings.postfix_version.as_deref());
+    let version = super::target_version(version).map_err(|e| {
+        match (&args.postfix_version, &settings_file) {
+            (None, Some(file)) => format!("{}: postfix-version: {e}", file.display()),
+            _ => e,
+        }
+    })?;
+    let policy = Policy {
+        select: args.select.clone(),
+        ignore: settings
+            .disable
+            .iter()
+            .chain(&args.ignore)
+            .cloned()
+            .collect(),
+        severity: settings.severity.clone(),
+    };
+    policy.validate().map_err(|e| match &settings_file {
+        Some(file) => format!("{e} (command line or {})", file.display()),
+        None => e,
+    })?;
+    Ok(Options {
+        version,
+        host: if live {
+            HostFacts::local()
+        } else {
+            HostFacts::assumed()
+        },
+        policy,
+        roles: settings.roles,
+    })
 }
 
 /// A directory gives its main.cf and master.cf; a file is one configuration file alone.

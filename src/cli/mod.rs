@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and the wiring from arguments to the library.
 
 mod check;
+mod rules;
 mod show;
 
 use std::path::PathBuf;
@@ -32,6 +33,10 @@ enum Command {
     /// errors and unreadable files.
     #[command(disable_help_flag = true)]
     Show(ShowArgs),
+    /// Explain a rule: what it finds, why it matters, how to fix it, with examples.
+    Explain(ExplainArgs),
+    /// List every rule: code, severity, name and summary.
+    Rules(RulesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,9 +95,41 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Severity::Warning, value_name = "SEVERITY")]
     fail_on: Severity,
 
-    /// Target Postfix version (default: the installed postconf's, else the newest stable).
+    /// Target Postfix version (default: `postfix-version` of .pflint.yaml, else the
+    /// installed postconf's, else the newest stable release).
     #[arg(long, value_name = "X.Y")]
     postfix_version: Option<String>,
+
+    /// Report only these rules: codes, code prefixes (`PF2`) or names.
+    #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1..)]
+    select: Vec<String>,
+
+    /// Never report these rules (wins over --select and adds to `disable` of
+    /// .pflint.yaml).
+    #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1..)]
+    ignore: Vec<String>,
+
+    /// Settings file to use instead of the nearest .pflint.yaml above each path.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+
+    /// Ignore .pflint.yaml files.
+    #[arg(long)]
+    no_config: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ExplainArgs {
+    /// A rule code (PF201) or name (mandatory-tls-on-public-mx).
+    #[arg(value_name = "CODE")]
+    rule: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = rules::TableFormat::Table)]
+    format: rules::TableFormat,
 }
 
 /// Runs the command line and returns the exit status.
@@ -100,11 +137,14 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Show(args) => show::run(args),
+        Command::Explain(args) => rules::explain(&args.rule),
+        Command::Rules(args) => rules::list(args.format),
     }
 }
 
-/// The Postfix version to judge against: `--postfix-version`, else the installed
-/// postconf's, else the newest stable release the parameter table knows.
+/// The Postfix version to judge against: the one given (`--postfix-version`, or
+/// `postfix-version` of .pflint.yaml), else the installed postconf's, else the newest
+/// stable release the parameter table knows.
 fn target_version(given: Option<&str>) -> Result<crate::model::Version, String> {
     match given {
         Some(v) => v

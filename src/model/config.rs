@@ -1126,6 +1126,33 @@ impl<'a> Config<'a> {
         self.default_value(name).map(|v| (v, Origin::Default))
     }
 
+    /// Where `name` is written for `scope`: its `-o` override (from `-o` to the end of the
+    /// value) or its main.cf setting (name to value); `None` when it has its default.
+    pub fn setting_location(&self, scope: Scope, name: &str) -> Option<Location> {
+        if let Scope::Service(i) = scope
+            && let Some(s) = self.overrides(i).get(name.as_bytes())
+        {
+            let node = self.services[s.service].node;
+            let o = &s.option;
+            let end = o
+                .value
+                .as_ref()
+                .or(o.argument.as_ref())
+                .map_or(o.option.end, |r| r.end);
+            return Some(Location {
+                file: FileRole::Master,
+                span: node.source_span(o.option.start..end),
+            });
+        }
+        match self.main.get(name.as_bytes())?.origin {
+            Origin::Main(p) => Some(Location {
+                file: FileRole::Main,
+                span: p.name_span().cover(p.value_span()),
+            }),
+            _ => None,
+        }
+    }
+
     /// The value of `name` in `scope`, fully expanded.
     pub fn expanded(&self, scope: Scope, name: &str) -> Option<Result<Vec<u8>, ExpandError>> {
         let (raw, _) = self.raw(scope, name)?;

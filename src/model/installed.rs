@@ -12,7 +12,13 @@ use super::version::Version;
 const STAMP: &[u8] = b"mail_version=";
 
 /// The installed postconf's version: the first `postconf` on `$PATH`, else `/usr/sbin`.
+/// Read once per process (it means reading a binary).
 pub fn postfix_version() -> Option<Version> {
+    static FOUND: std::sync::OnceLock<Option<Version>> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(find_postfix_version)
+}
+
+fn find_postfix_version() -> Option<Version> {
     let candidates = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .unwrap_or_default()

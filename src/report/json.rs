@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Summary;
 use crate::check::Checked;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Fix, Severity};
 
 /// The schema version; raised only on an incompatible change.
 const VERSION: u32 = 1;
@@ -30,8 +30,10 @@ struct Finding<'a> {
     end_column: u32,
     message: &'a str,
     help: &'a str,
-    /// Parameter edits that fix the finding; no rule offers one yet.
-    fix: Option<()>,
+    /// The service and role the finding concerns, for rules that judge one service.
+    context: Option<&'a str>,
+    /// Parameter edits that fix the finding, when the rule knows them.
+    fix: Option<&'a Fix>,
 }
 
 pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
@@ -52,7 +54,8 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                     end_column: end.column,
                     message: &finding.message,
                     help: &finding.help,
-                    fix: None,
+                    context: finding.context.as_deref(),
+                    fix: finding.fix.as_ref(),
                 }
             })
         })

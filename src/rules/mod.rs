@@ -8,21 +8,87 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Safety, Severity};
+
+pub mod builtin;
+pub mod condition;
+pub mod engine;
+pub mod subject;
+
+pub use condition::Condition;
+pub use subject::SubjectKind;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/rule_files.rs"));
 }
 
 /// How a rule finds its problems.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(from = "String")]
 pub enum Check {
     /// The parser reports it while reading the file (see [`crate::syntax::ProblemKind`]).
     Parser,
     /// The model reports it while building the effective configuration (see
     /// [`crate::model::config::IssueKind`]).
     Model,
+    /// The rule's `when:` condition, for each subject it applies to.
+    Condition,
+    /// Inline suppressions report it (see [`crate::suppress`]).
+    Suppression,
+    /// A named check written in Rust ([`builtin`]), for what a condition cannot say.
+    Builtin(String),
+}
+
+impl From<String> for Check {
+    fn from(name: String) -> Check {
+        match name.as_str() {
+            "parser" => Check::Parser,
+            "model" => Check::Model,
+            "when" => Check::Condition,
+            "suppression" => Check::Suppression,
+            _ => Check::Builtin(name),
+        }
+    }
+}
+
+/// What a rule applies to.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Applies {
+    /// The subjects it is checked against: one kind or a list.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<SubjectKind>,
+    /// The target Postfix versions it concerns (`>= 3.6`).
+    pub postfix: Option<String>,
+}
+
+/// The edits that fix what a rule finds, written in the rule file.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    /// Parameters to set, with their new values.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Parameters to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Whether the edits can be applied without review.
+    pub safety: Safety,
+    /// Where the edits go.
+    #[serde(default)]
+    pub on: FixTarget,
+}
+
+/// Where a fix's edits go.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixTarget {
+    /// Where the parameter that causes the finding is written: its `-o`, else main.cf.
+    #[default]
+    Written,
+    /// As `-o` options of the service the finding concerns: the setting must not change
+    /// the other services (wrappermode for port 465, mandatory TLS for 587).
+    Service,
 }
 
 /// One rule, as written in its YAML file.
@@ -43,8 +109,22 @@ pub struct Rule {
     pub help: String,
     /// Where the facts come from (RFCs, postconf(5), Postfix source files, seeds).
     pub sources: Vec<String>,
-    /// How the rule finds problems.
+    /// How the rule finds problems: `parser`, `model`, a built-in check's name, or (the
+    /// default) its `when` condition.
+    #[serde(default = "condition_check")]
     pub check: Check,
+    /// What it applies to.
+    #[serde(default)]
+    pub applies: Applies,
+    /// The condition, for `check: when`.
+    pub when: Option<Condition>,
+    /// The finding's message; `{param}` and `{value}` stand for the parameter that causes
+    /// it and its effective value. Default: the summary.
+    pub message: Option<String>,
+    /// The label at the finding's place (same placeholders).
+    pub label: Option<String>,
+    /// The edits that fix it.
+    pub fix: Option<FixSpec>,
     /// Configurations that must and must not trigger the rule; run as tests.
     pub examples: Examples,
 }
@@ -69,9 +149,26 @@ pub enum Example {
     Files(ExampleFiles),
 }
 
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SubjectKind>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(SubjectKind),
+        Many(Vec<SubjectKind>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(kind) => vec![kind],
+        OneOrMany::Many(kinds) => kinds,
+    })
+}
+
+fn condition_check() -> Check {
+    Check::Condition
+}
+
 /// The files of an example.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ExampleFiles {
     /// main.cf text.
     #[serde(rename = "main.cf", default)]
@@ -79,6 +176,8 @@ pub struct ExampleFiles {
     /// master.cf text.
     #[serde(rename = "master.cf", default)]
     pub master_cf: Option<String>,
+    /// The Postfix version to judge the example against (default: the newest stable).
+    pub postfix_version: Option<String>,
 }
 
 impl Example {
@@ -87,7 +186,7 @@ impl Example {
         match self {
             Example::MainCf(text) => ExampleFiles {
                 main_cf: Some(text.clone()),
-                master_cf: None,
+                ..ExampleFiles::default()
             },
             Example::Files(files) => files.clone(),
         }
@@ -137,6 +236,9 @@ impl Catalog {
             for text in [&mut rule.summary, &mut rule.why, &mut rule.help] {
                 *text = unwrap_paragraphs(text);
             }
+            if let Err(message) = validate(&rule) {
+                errors.push(error(message));
+            }
             let expected_stem = format!("{}-{}.yaml", rule.code, rule.name);
             if !path.ends_with(&format!("/{expected_stem}")) {
                 errors.push(error(format!("file name should be {expected_stem}")));
@@ -166,6 +268,28 @@ impl Catalog {
     }
 }
 
+/// Checks what serde cannot: the check and the condition fit together, a built-in check
+/// exists, versions parse.
+fn validate(rule: &Rule) -> Result<(), String> {
+    match (&rule.check, &rule.when) {
+        (Check::Condition, None) => return Err("a rule needs `when:` or `check:`".to_owned()),
+        (Check::Condition, Some(condition)) => condition.validate()?,
+        (_, Some(_)) => return Err("`when:` goes with `check: when` only".to_owned()),
+        (Check::Builtin(name), None) if builtin::lookup(name).is_none() => {
+            return Err(format!("no built-in check is named `{name}`"));
+        }
+        _ => {}
+    }
+    if let Some(range) = &rule.applies.postfix {
+        condition::VersionTest::parse(range)?;
+    }
+    let engine = matches!(rule.check, Check::Condition | Check::Builtin(_));
+    if !engine && (rule.applies != Applies::default() || rule.fix.is_some()) {
+        return Err("`applies` and `fix` belong to condition and built-in rules".to_owned());
+    }
+    Ok(())
+}
+
 /// Joins the lines of each paragraph with spaces, so that text wrapped for the YAML file
 /// reflows in any output; blank lines still separate paragraphs.
 fn unwrap_paragraphs(text: &str) -> String {
@@ -174,6 +298,42 @@ fn unwrap_paragraphs(text: &str) -> String {
         .filter(|paragraph| !paragraph.is_empty())
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+/// What a rule looks at, in words: the subjects of an engine rule, or the stage that
+/// reports it.
+pub fn applies_to(rule: &Rule) -> Vec<String> {
+    match rule.check {
+        Check::Parser => vec!["main.cf and master.cf syntax".to_owned()],
+        Check::Model => vec!["the effective configuration".to_owned()],
+        Check::Suppression => vec!["pflint suppression comments".to_owned()],
+        Check::Condition | Check::Builtin(_) if rule.applies.to.is_empty() => {
+            vec![SubjectKind::Main.describe().to_owned()]
+        }
+        Check::Condition | Check::Builtin(_) => rule
+            .applies
+            .to
+            .iter()
+            .map(|kind| kind.describe().to_owned())
+            .collect(),
+    }
+}
+
+/// The catalog as a Markdown table (README.md holds a copy, kept equal by a test).
+pub fn markdown_table() -> String {
+    let mut text =
+        String::from("| Code | Name | Severity | Applies to | Summary |\n|---|---|---|---|---|\n");
+    for rule in catalog().rules() {
+        text.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            rule.code,
+            rule.name,
+            rule.severity.as_str(),
+            applies_to(rule).join(", "),
+            rule.summary.replace('|', "\\|")
+        ));
+    }
+    text
 }
 
 /// The rule files built into this binary, as (path, contents).

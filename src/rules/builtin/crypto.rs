@@ -1,0 +1,289 @@
+//! Protocol and cipher checks: protocol lists read as Postfix's `tls_proto_mask_lims()`
+//! reads them, so that `!SSLv2, !SSLv3`, `>=TLSv1.2` and inclusion lists all mean what
+//! they mean to Postfix.
+
+use super::{Hit, at, written};
+use crate::model::TlsLevel;
+use crate::model::TlsSide;
+use crate::model::Version;
+use crate::rules::condition::Context;
+use crate::rules::subject::Subject;
+
+/// The protocol versions Postfix names, oldest first.
+const VERSIONS: [&str; 6] = ["SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+/// Which protocol versions a `*_tls_protocols` value enables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Protocols([bool; 6]);
+
+impl Protocols {
+    /// Reads a protocol list: names to include, `!name` to exclude, `>=name` and `<=name`
+    /// bounds (Postfix 3.6+); separators are commas, blanks and colons. Unknown names are
+    /// ignored (Postfix warns about them).
+    pub fn parse(value: &str) -> Protocols {
+        let index = |name: &str| VERSIONS.iter().position(|v| v.eq_ignore_ascii_case(name));
+        let mut include = [false; 6];
+        let mut exclude = [false; 6];
+        let mut floor = 0;
+        let mut ceiling = VERSIONS.len() - 1;
+        let mut any_included = false;
+        for token in value
+            .split(|c: char| c == ',' || c == ':' || c.is_ascii_whitespace())
+            .filter(|t| !t.is_empty())
+        {
+            if let Some(name) = token.strip_prefix(">=") {
+                if let Some(i) = index(name) {
+                    floor = i;
+                }
+            } else if let Some(name) = token.strip_prefix("<=") {
+                if let Some(i) = index(name) {
+                    ceiling = i;
+                }
+            } else if let Some(name) = token.strip_prefix('!') {
+                if let Some(i) = index(name) {
+                    exclude[i] = true;
+                }
+            } else if let Some(i) = index(token) {
+                include[i] = true;
+                any_included = true;
+            }
+        }
+        let mut enabled = [false; 6];
+        for (i, on) in enabled.iter_mut().enumerate() {
+            *on = (!any_included || include[i]) && !exclude[i] && i >= floor && i <= ceiling;
+        }
+        Protocols(enabled)
+    }
+
+    /// Whether `version` (`TLSv1.2`, …) is enabled.
+    pub fn allows(self, version: &str) -> bool {
+        VERSIONS
+            .iter()
+            .position(|v| *v == version)
+            .is_some_and(|i| self.0[i])
+    }
+
+    /// The enabled versions older than TLS 1.2.
+    fn weak(self) -> Vec<&'static str> {
+        VERSIONS[..4]
+            .iter()
+            .zip(self.0)
+            .filter(|(_, on)| *on)
+            .map(|(v, _)| *v)
+            .collect()
+    }
+}
+
+fn protocols(cx: &Context<'_, '_>, name: &str) -> Option<Protocols> {
+    let text = cx.config.text(cx.scope, name).ok()?;
+    Some(Protocols::parse(&String::from_utf8_lossy(&text)))
+}
+
+fn floor_hit(cx: &Context<'_, '_>, name: &str, channel: &str) -> Vec<Hit> {
+    match protocols(cx, name) {
+        Some(p) if !p.allows("TLSv1.2") => vec![Hit {
+            cause: Some(name.to_owned()),
+            message: format!(
+                "opportunistic TLS {channel} refuses TLS 1.2, so peers without TLS 1.3 fall back to plaintext"
+            ),
+            label: format!("{name} = {}", crate::rules::engine::shown_value(cx, name)),
+            ..Hit::default()
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// PF401: the public MX, with opportunistic TLS, does not offer TLS 1.2.
+pub fn opportunistic_server(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    match cx.config.tls_level(cx.scope, TlsSide::Server) {
+        Ok(t) if t.level == TlsLevel::May => {
+            floor_hit(cx, "smtpd_tls_protocols", "on the public MX")
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// PF402: delivery to MX hosts, with opportunistic TLS, does not offer TLS 1.2. `dane`
+/// counts too: towards a destination without usable TLSA records `dane_init()` falls back
+/// to `may` before the protocol list is chosen, so `smtp_tls_protocols` applies
+/// (`smtp_tls_policy.c`).
+pub fn opportunistic_client(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    match cx.config.tls_level(cx.scope, TlsSide::SmtpClient) {
+        Ok(t) if matches!(t.level, TlsLevel::May | TlsLevel::Dane) => {
+            floor_hit(cx, "smtp_tls_protocols", "to other domains' MX hosts")
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn is_protocol_list(name: &str) -> bool {
+    name.ends_with("_tls_protocols") || name.ends_with("_tls_mandatory_protocols")
+}
+
+/// PF403: a written protocol list enables SSLv2 or SSLv3.
+pub fn ssl_protocols(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    written(cx.config, |name, _| is_protocol_list(name))
+        .iter()
+        .filter_map(|w| {
+            let enabled: Vec<&str> = ["SSLv2", "SSLv3"]
+                .into_iter()
+                .filter(|v| Protocols::parse(&w.value).allows(v))
+                .collect();
+            (!enabled.is_empty()).then(|| {
+                at(
+                    w,
+                    format!("`{}` enables {}", w.name, enabled.join(" and ")),
+                    "exclude SSLv2 and SSLv3, or set a floor of >=TLSv1.2".to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// PF303: mandatory TLS (submission, or a relay client) accepts protocols older than TLS 1.2.
+pub fn weak_mandatory(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
+    let (side, name) = if subject.relay.is_some() {
+        (TlsSide::SmtpClient, "smtp_tls_mandatory_protocols")
+    } else {
+        (TlsSide::Server, "smtpd_tls_mandatory_protocols")
+    };
+    let mandatory = cx
+        .config
+        .tls_level(cx.scope, side)
+        .is_ok_and(|t| t.level.is_mandatory());
+    if !mandatory {
+        return Vec::new();
+    }
+    let Some(p) = protocols(cx, name) else {
+        return Vec::new();
+    };
+    let weak = p.weak();
+    if weak.is_empty() {
+        return Vec::new();
+    }
+    vec![Hit {
+        cause: Some(name.to_owned()),
+        message: format!("mandatory TLS still accepts {}", weak.join(", ")),
+        label: format!("{name} = {}", crate::rules::engine::shown_value(cx, name)),
+        ..Hit::default()
+    }]
+}
+
+/// PF404: a cipher grade that gives weak or no encryption. From Postfix 3.8 `export` and
+/// `low` are read as `medium` (`tls_cipher_grade_table` in `tls_misc.c`).
+pub fn weak_cipher_grade(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let weak_grades = cx.config.version < Version::with_patch(3, 8, 0);
+    written(cx.config, |name, _| {
+        name.ends_with("_tls_ciphers") || name.ends_with("_tls_mandatory_ciphers")
+    })
+    .iter()
+    .filter_map(|w| {
+        let grade = w.value.trim().to_ascii_lowercase();
+        let what = match grade.as_str() {
+            "null" => "ciphers without encryption",
+            "export" if weak_grades => "export-grade ciphers",
+            "low" if weak_grades => "low-grade ciphers",
+            _ => return None,
+        };
+        Some(at(
+            w,
+            format!("`{} = {grade}` allows {what}", w.name),
+            "use medium (the default), or high for mandatory TLS only".to_owned(),
+        ))
+    })
+    .collect()
+}
+
+/// The `*_tls_loglevel` words (`tls_log_table` in `tls_misc.c`) that turn on more than the
+/// per-session summary: levels 2 and up and their names, their parts, and `trace`.
+const DEBUG_LOG_WORDS: [&str; 9] = [
+    "debug",
+    "ssl-expert",
+    "ssl-developer",
+    "verbose",
+    "cache",
+    "ssl-debug",
+    "ssl-handshake-packet-dump",
+    "ssl-session-packet-dump",
+    "trace",
+];
+
+/// Whether a TLS log level (a list of numbers and names, any case) logs more than a
+/// summary of each session.
+fn logs_debug(value: &str) -> bool {
+    value
+        .split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            DEBUG_LOG_WORDS.iter().any(|d| d.eq_ignore_ascii_case(w))
+                || w.parse::<u32>().is_ok_and(|level| level >= 2)
+        })
+}
+
+/// PF408: a TLS log level meant for debugging, left on.
+pub fn debug_loglevel(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    written(cx.config, |name, _| name.ends_with("_tls_loglevel"))
+        .iter()
+        .filter(|w| logs_debug(&w.value))
+        .map(|w| {
+            at(
+                w,
+                format!(
+                    "`{} = {}` logs every TLS session in detail",
+                    w.name,
+                    w.value.trim()
+                ),
+                "1 logs a summary of each TLS session".to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enabled(value: &str) -> Vec<&'static str> {
+        let p = Protocols::parse(value);
+        VERSIONS.into_iter().filter(|v| p.allows(v)).collect()
+    }
+
+    #[test]
+    fn protocol_lists_like_postfix() {
+        assert_eq!(
+            enabled("!SSLv2, !SSLv3"),
+            ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+        );
+        assert_eq!(enabled(">=TLSv1.2"), ["TLSv1.2", "TLSv1.3"]);
+        assert_eq!(
+            enabled(">=TLSv1, <=TLSv1.2"),
+            ["TLSv1", "TLSv1.1", "TLSv1.2"]
+        );
+        assert_eq!(enabled("TLSv1.3"), ["TLSv1.3"]);
+        assert_eq!(enabled("SSLv3:TLSv1"), ["SSLv3", "TLSv1"]);
+        assert_eq!(
+            enabled("!SSLv2 !SSLv3 !TLSv1 !TLSv1.1"),
+            ["TLSv1.2", "TLSv1.3"]
+        );
+        assert_eq!(enabled("").len(), 6);
+        assert!(!Protocols::parse(">=TLSv1.3").allows("TLSv1.2"));
+    }
+
+    #[test]
+    fn tls_log_levels_like_postfix() {
+        for debug in [
+            "2",
+            "4",
+            "9",
+            "debug",
+            "1, SSL-Expert",
+            "1,trace",
+            "summary verbose",
+        ] {
+            assert!(logs_debug(debug), "{debug}");
+        }
+        for quiet in ["0", "1", "routine", "summary, peercert", "none", ""] {
+            assert!(!logs_debug(quiet), "{quiet}");
+        }
+    }
+}

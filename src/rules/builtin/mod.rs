@@ -1,0 +1,134 @@
+//! Built-in checks: rules whose condition the YAML language cannot say (parsing protocol
+//! lists, walking restriction lists, reading the parameter table). Each is a plain
+//! function from a subject to its hits; the rule file names it with `check: NAME`.
+
+mod crypto;
+mod names;
+mod relay;
+mod transport;
+mod versions;
+
+use crate::model::config::{Config, Location, Origin, Scope};
+
+use super::condition::Context;
+use super::subject::Subject;
+
+/// One problem a built-in check found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hit {
+    /// The parameter that causes it; the finding goes where that is written.
+    pub cause: Option<String>,
+    /// An exact place, when there is one (it wins over `cause`).
+    pub location: Option<Location>,
+    /// The message.
+    pub message: String,
+    /// The label at the place.
+    pub label: String,
+}
+
+/// A built-in check.
+pub type BuiltinCheck = fn(&Context<'_, '_>, &Subject) -> Vec<Hit>;
+
+/// Every built-in check, by the name rule files use.
+const CHECKS: &[(&str, BuiltinCheck)] = &[
+    ("smtps-relay-without-wrappermode", transport::smtps_relay),
+    (
+        "opportunistic-protocols-server",
+        crypto::opportunistic_server,
+    ),
+    (
+        "opportunistic-protocols-client",
+        crypto::opportunistic_client,
+    ),
+    ("ssl-protocols", crypto::ssl_protocols),
+    ("weak-mandatory-protocols", crypto::weak_mandatory),
+    ("weak-cipher-grade", crypto::weak_cipher_grade),
+    ("tls-debug-loglevel", crypto::debug_loglevel),
+    ("deprecated-parameter", versions::deprecated),
+    ("deprecated-soon", versions::deprecated_soon),
+    ("deprecated-and-replacement", versions::both_set),
+    ("invalid-value", versions::invalid_value),
+    ("syntax-newer-than-target", versions::newer_syntax),
+    ("open-relay", relay::open_relay),
+    ("mynetworks-everything", relay::mynetworks_everything),
+    ("mynetworks-public", relay::mynetworks_public),
+    ("override-for-other-daemon", names::other_daemon),
+    ("duplicate-service", names::duplicate_service),
+    ("comment-in-value", names::comment_in_value),
+];
+
+/// The check named `name`.
+pub fn lookup(name: &str) -> Option<BuiltinCheck> {
+    CHECKS.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
+/// The names of all built-in checks.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    CHECKS.iter().map(|(n, _)| *n)
+}
+
+/// A place where a parameter is written: a main.cf setting or a service's `-o`.
+#[derive(Clone, Debug)]
+pub struct Written {
+    /// The parameter.
+    pub name: String,
+    /// The scope it is written for.
+    pub scope: Scope,
+    /// The value, expanded when it can be (else as written).
+    pub value: String,
+    /// Where it is.
+    pub location: Location,
+}
+
+/// The parameters written in main.cf and in master.cf `-o` options that `keep` accepts
+/// (by name and scope), in file order. Only their values are expanded: expansion can be
+/// costly (a value may double with each level), and most checks look at a few names.
+pub fn written(config: &Config<'_>, keep: impl Fn(&str, Scope) -> bool) -> Vec<Written> {
+    let mut out = Vec::new();
+    let mut push = |name: &[u8], scope: Scope| {
+        let name = String::from_utf8_lossy(name).into_owned();
+        if !keep(&name, scope) {
+            return;
+        }
+        let Some(location) = config.setting_location(scope, &name) else {
+            return;
+        };
+        let value = match config.text(scope, &name) {
+            Ok(v) => v,
+            Err(_) => config
+                .raw(scope, &name)
+                .map(|(v, _)| v.into_owned())
+                .unwrap_or_default(),
+        };
+        out.push(Written {
+            value: String::from_utf8_lossy(&value).into_owned(),
+            name,
+            scope,
+            location,
+        });
+    };
+    for (name, setting) in config.main_settings() {
+        if matches!(setting.origin, Origin::Main(_)) {
+            push(name, Scope::Main);
+        }
+    }
+    for index in 0..config.services().len() {
+        for (name, setting) in config.overrides(index) {
+            if setting.service == index {
+                push(name, Scope::Service(index));
+            }
+        }
+    }
+    out.sort_by_key(|w| w.location);
+    out
+}
+
+/// A hit at a written setting.
+fn at(w: &Written, message: String, label: String) -> Hit {
+    Hit {
+        cause: Some(w.name.clone()),
+        location: Some(w.location),
+        message,
+        label,
+    }
+}

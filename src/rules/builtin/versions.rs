@@ -1,0 +1,312 @@
+//! Checks that read the parameter table: deprecations for the target version, values the
+//! daemons refuse, and syntax newer than the target version.
+
+use super::{Hit, Written, at, written};
+use crate::model::config::Scope;
+use crate::model::value::{self, TlsLevel};
+use crate::model::{ParamInfo, ValueType, Version};
+use crate::rules::condition::Context;
+use crate::rules::subject::Subject;
+use crate::syntax::expr::{self, Body, Expr, Part, Subject as Tested};
+
+fn deprecation_text(info: &ParamInfo) -> String {
+    let Some(d) = &info.deprecated else {
+        return String::new();
+    };
+    match d.replacement {
+        Some(replacement) => format!("use `{replacement}` instead"),
+        None => d.note.to_owned(),
+    }
+}
+
+fn since_text(info: &ParamInfo) -> String {
+    match info.deprecated.as_ref().map(|d| d.since) {
+        Some("0") | None => "long obsolete".to_owned(),
+        Some(since) => format!("deprecated since Postfix {since}"),
+    }
+}
+
+/// The first release of a version's line (`3.9` → `3.9.0`); a version with a patch level
+/// stays as it is.
+fn first_release(v: Version) -> Version {
+    Version::with_patch(v.major, v.minor, v.patch.unwrap_or(0))
+}
+
+/// Whether the table marks `name` deprecated (in any version).
+fn is_deprecated(cx: &Context<'_, '_>, name: &str) -> bool {
+    cx.config.info(name).is_some_and(|i| i.deprecated.is_some())
+}
+
+/// PF501: a parameter deprecated in the target version.
+pub fn deprecated(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let version = cx.config.version;
+    written(cx.config, |name, _| is_deprecated(cx, name))
+        .iter()
+        .filter_map(|w| {
+            let info = cx.config.info(&w.name)?;
+            info.deprecated_in(version).then(|| {
+                at(
+                    w,
+                    format!("`{}` is {}", w.name, since_text(info)),
+                    deprecation_text(info),
+                )
+            })
+        })
+        .collect()
+}
+
+/// PF508: a parameter that a later Postfix release deprecates.
+pub fn deprecated_soon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let version = cx.config.version;
+    written(cx.config, |name, _| is_deprecated(cx, name))
+        .iter()
+        .filter_map(|w| {
+            let info = cx.config.info(&w.name)?;
+            let since: Version = info.deprecated.as_ref()?.since.parse().ok()?;
+            (version < first_release(since)).then(|| {
+                at(
+                    w,
+                    format!(
+                        "`{}` is deprecated from Postfix {since}: replace it before upgrading",
+                        w.name
+                    ),
+                    deprecation_text(info),
+                )
+            })
+        })
+        .collect()
+}
+
+/// PF502: a deprecated parameter written beside its replacement, which wins.
+pub fn both_set(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    written(cx.config, |name, _| is_deprecated(cx, name))
+        .iter()
+        .filter_map(|w| {
+            let info = cx.config.info(&w.name)?;
+            let replacement = info.deprecated.as_ref()?.replacement?;
+            // A per-site table and a policy table are not one setting in two spellings.
+            if w.name.ends_with("_per_site") {
+                return None;
+            }
+            let newer = cx.config.setting_location(w.scope, replacement)?;
+            let both_here = w.scope == Scope::Main || newer.file == w.location.file;
+            (both_here && replacement_wins(cx, w, info, replacement)).then(|| {
+                at(
+                    w,
+                    format!(
+                        "`{}` has no effect: `{replacement}` is also set and wins",
+                        w.name
+                    ),
+                    format!("{replacement} decides"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether the written `replacement` makes the deprecated setting `w` dead. It does not
+/// when its value reads the old parameter (`virtual_alias_maps = $virtual_maps, …`), nor
+/// when it is empty and the old parameter is a switch the daemon falls back to, not an
+/// alias: an empty `*_tls_security_level` leaves `*_use_tls` and `*_enforce_tls` in
+/// charge (`smtpd.c`, `global_tls_level()` in `smtp_tls_policy.c`), an empty
+/// `smtp_dns_support_level` leaves `disable_dns_lookups` (`smtp.c`).
+fn replacement_wins(
+    cx: &Context<'_, '_>,
+    w: &Written,
+    info: &ParamInfo,
+    replacement: &str,
+) -> bool {
+    let Some((raw, _)) = cx.config.raw(w.scope, replacement) else {
+        return true;
+    };
+    let (parsed, _) = expr::parse(&raw);
+    let reads_old = parsed
+        .names()
+        .into_iter()
+        .any(|r| raw.get(r.start as usize..r.end as usize) == Some(w.name.as_bytes()));
+    if reads_old {
+        return false;
+    }
+    let empty = cx
+        .config
+        .text(w.scope, replacement)
+        .is_ok_and(|v| v.iter().all(u8::is_ascii_whitespace));
+    !(empty && info.legacy.is_none())
+}
+
+/// The numeric parameters Postfix reads as a `long` (its `CONFIG_LONG_TABLE`s), so that
+/// values beyond the range of an `int` are fine.
+const LONG_PARAMS: [&str; 5] = [
+    "lmdb_map_size",
+    "mailbox_size_limit",
+    "message_size_limit",
+    "queue_minfree",
+    "virtual_mailbox_limit",
+];
+
+/// Why a value is refused, if it is.
+fn refusal(cx: &Context<'_, '_>, w: &Written, info: &ParamInfo) -> Option<String> {
+    let value = w.value.trim();
+    let bytes = value.as_bytes();
+    match info.value_type {
+        ValueType::Bool => value::boolean(&w.name, bytes).err().map(|e| e.to_string()),
+        // The TLS log levels are name lists (`tls_log_mask()`: `routine`, `1, peercert`,
+        // `2,trace`); an unknown name draws a warning, not a fatal error.
+        ValueType::Int if w.name.ends_with("_tls_loglevel") => None,
+        ValueType::Int if LONG_PARAMS.contains(&w.name.as_str()) => {
+            value.parse::<i64>().is_err().then(|| {
+                value::ValueError {
+                    name: w.name.clone(),
+                    value: value.to_owned(),
+                    expected: "a whole number",
+                }
+                .to_string()
+            })
+        }
+        ValueType::Int => value::integer(&w.name, bytes).err().map(|e| e.to_string()),
+        ValueType::Time => {
+            let unit = value::default_time_unit(info.default_at(cx.config.version));
+            value::time(&w.name, bytes, unit)
+                .err()
+                .map(|e| e.to_string())
+        }
+        ValueType::Enum if value.is_empty() => None,
+        ValueType::Enum if w.name.ends_with("_tls_security_level") => {
+            let level = TlsLevel::parse(bytes);
+            let server = info.values.len() <= 3;
+            match level {
+                None => Some(format!("`{value}` is not a TLS security level")),
+                Some(TlsLevel::Dane | TlsLevel::DaneOnly) if server => Some(format!(
+                    "`{value}` is a client level; the server refuses it"
+                )),
+                Some(_) => None,
+            }
+        }
+        ValueType::Enum => {
+            (!info.values.iter().any(|v| v.eq_ignore_ascii_case(value))).then(|| {
+                format!(
+                    "`{value}` is not one of {}",
+                    info.values
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        }
+        ValueType::List | ValueType::Version | ValueType::String => None,
+    }
+}
+
+/// PF506: a value the daemon reading it refuses (it stops with a fatal error).
+pub fn invalid_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let checked = |name: &str, _| {
+        cx.config.info(name).is_some_and(|i| {
+            matches!(
+                i.value_type,
+                ValueType::Bool | ValueType::Int | ValueType::Time | ValueType::Enum
+            )
+        })
+    };
+    written(cx.config, checked)
+        .iter()
+        .filter_map(|w| {
+            let info = cx.config.info(&w.name)?;
+            // A value that cannot be expanded is PF605's finding.
+            if cx.config.text(w.scope, &w.name).is_err() || info.raw {
+                return None;
+            }
+            let why = refusal(cx, w, info)?;
+            Some(at(
+                w,
+                format!("Postfix refuses `{} = {}`", w.name, w.value.trim()),
+                why,
+            ))
+        })
+        .collect()
+}
+
+/// The newest syntax an expression uses, with its first release.
+fn newest_syntax(expr: &Expr, found: &mut Vec<(Version, &'static str)>) {
+    for part in &expr.parts {
+        let Part::Macro(m) = part else { continue };
+        match &m.body {
+            Body::Name(_) => {}
+            Body::Function { argument, .. } => {
+                found.push((Version::new(3, 11), "`${name{…}}` functions"));
+                newest_syntax(&argument.expr, found);
+            }
+            Body::Test {
+                subject,
+                if_true,
+                if_false,
+            } => {
+                if let Tested::Comparison(c) = subject {
+                    found.push((Version::new(3, 0), "`${{…} == {…} ? … : …}` comparisons"));
+                    if c.level {
+                        found.push((Version::new(3, 6), "`<level` comparisons"));
+                    }
+                    newest_syntax(&c.left.expr, found);
+                    newest_syntax(&c.right.expr, found);
+                }
+                for operand in [if_true, if_false].into_iter().flatten() {
+                    if operand.braced {
+                        found.push((Version::new(3, 0), "`{…}` branches in `${name?{…}:{…}}`"));
+                    }
+                    newest_syntax(&operand.expr, found);
+                }
+            }
+        }
+    }
+}
+
+/// PF507: syntax that the target Postfix version does not understand.
+pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let version = cx.config.version;
+    let mut hits = Vec::new();
+    // Every newer form has a `{`, except a braced `-o`, which any override may be.
+    let may_be_newer = |name: &str, scope| {
+        scope != Scope::Main
+            || cx
+                .config
+                .raw(scope, name)
+                .is_some_and(|(raw, _)| raw.contains(&b'{'))
+    };
+    for w in written(cx.config, may_be_newer) {
+        let Some((raw, _)) = cx.config.raw(w.scope, &w.name) else {
+            continue;
+        };
+        if cx.config.info(&w.name).is_some_and(|i| i.raw) {
+            continue;
+        }
+        let (parsed, _) = expr::parse(&raw);
+        let mut found = Vec::new();
+        newest_syntax(&parsed, &mut found);
+        if w.scope != Scope::Main && braced_override(cx, &w) {
+            found.push((Version::new(3, 0), "`-o { name = value }` options"));
+        }
+        if let Some((needs, what)) = found
+            .into_iter()
+            .filter(|(v, _)| version < first_release(*v))
+            .max()
+        {
+            hits.push(at(
+                &w,
+                format!("{what} need Postfix {needs} or later (target: {version})"),
+                "the target version reads this differently".to_owned(),
+            ));
+        }
+    }
+    hits
+}
+
+/// Whether the `-o` that writes `w` is the braced form.
+fn braced_override(cx: &Context<'_, '_>, w: &Written) -> bool {
+    let Scope::Service(i) = w.scope else {
+        return false;
+    };
+    cx.config
+        .overrides(i)
+        .get(w.name.as_bytes())
+        .is_some_and(|s| s.option.braced)
+}

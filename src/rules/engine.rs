@@ -1,0 +1,248 @@
+//! Runs the condition and built-in rules over the model: each rule against each subject it
+//! applies to, each finding placed at the line that causes it.
+
+use crate::diagnostic::{Edit, Finding, Fix};
+use crate::model::Roles;
+use crate::model::config::{Config, FileRole, Location, Origin, Scope};
+use crate::source::Span;
+use crate::syntax::document::Entry as _;
+
+use super::builtin::{self, Hit};
+use super::condition::{Causes, Context, VersionTest};
+use super::subject::{Subject, SubjectKind, subjects};
+use super::{Check, FixTarget, Rule, catalog};
+
+/// A finding and the file it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// main.cf or master.cf.
+    pub file: FileRole,
+    /// The finding.
+    pub finding: Finding,
+}
+
+/// Runs every condition and built-in rule.
+pub fn run(config: &Config<'_>, roles: &Roles) -> Vec<Placed> {
+    let mut merged: Vec<(Placed, Vec<String>)> = Vec::new();
+    for rule in catalog().rules() {
+        if !matches!(rule.check, Check::Condition | Check::Builtin(_)) {
+            continue;
+        }
+        let in_range = rule
+            .applies
+            .postfix
+            .as_deref()
+            .and_then(|r| VersionTest::parse(r).ok())
+            .is_none_or(|test| test.holds(config.version));
+        if !in_range {
+            continue;
+        }
+        let kinds = if rule.applies.to.is_empty() {
+            vec![SubjectKind::Main]
+        } else {
+            rule.applies.to.clone()
+        };
+        for subject in kinds.into_iter().flat_map(|k| subjects(k, config, roles)) {
+            let cx = Context {
+                config,
+                roles,
+                scope: subject.scope,
+            };
+            for hit in hits(rule, &cx, &subject) {
+                let (placed, context) = place(rule, &cx, &subject, hit);
+                match merged.iter_mut().find(|(p, _)| *p == placed) {
+                    Some((_, contexts)) => contexts.extend(context),
+                    None => merged.push((placed, context.into_iter().collect())),
+                }
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut placed, contexts)| {
+            if !contexts.is_empty() {
+                let joined = contexts.join("; ");
+                placed.finding.message = format!("{} ({joined})", placed.finding.message);
+                placed.finding.context = Some(joined);
+            }
+            placed
+        })
+        .collect()
+}
+
+fn hits(rule: &'static Rule, cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
+    match &rule.check {
+        Check::Condition => {
+            let Some(condition) = &rule.when else {
+                return Vec::new();
+            };
+            condition
+                .eval(cx)
+                .map(|causes| vec![condition_hit(rule, cx, causes)])
+                .unwrap_or_default()
+        }
+        Check::Builtin(name) => {
+            builtin::lookup(name).map_or_else(Vec::new, |check| check(cx, subject))
+        }
+        Check::Parser | Check::Model | Check::Suppression => Vec::new(),
+    }
+}
+
+/// A condition's finding: at the first cause that is written somewhere, with the rule's
+/// message and label filled in.
+fn condition_hit(rule: &Rule, cx: &Context<'_, '_>, causes: Causes) -> Hit {
+    let cause = causes
+        .iter()
+        .find(|c| cx.config.setting_location(cx.scope, c).is_some())
+        .or(causes.first())
+        .cloned();
+    let fill = |template: &str| match &cause {
+        Some(param) => template
+            .replace("{param}", param)
+            .replace("{value}", &shown_value(cx, param)),
+        None => template.to_owned(),
+    };
+    let message = fill(rule.message.as_deref().unwrap_or(&rule.summary));
+    let label = match (&rule.label, &cause) {
+        (Some(label), _) => fill(label),
+        (None, Some(param)) => {
+            let value = shown_value(cx, param);
+            if cx.config.setting_location(cx.scope, param).is_some() {
+                format!("{param} = {value}")
+            } else {
+                format!("by default, {param} = {value}")
+            }
+        }
+        (None, None) => String::new(),
+    };
+    Hit {
+        cause,
+        location: None,
+        message,
+        label,
+    }
+}
+
+/// The effective value of `param` for display: expanded when it can be.
+/// An empty value reads `(empty)`, so that `name = ` does not look truncated.
+pub fn shown_value(cx: &Context<'_, '_>, param: &str) -> String {
+    let value = match cx.config.text(cx.scope, param) {
+        Ok(v) => String::from_utf8_lossy(&v).into_owned(),
+        Err(_) => cx
+            .config
+            .raw(cx.scope, param)
+            .map(|(v, _)| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_default(),
+    };
+    if value.trim().is_empty() {
+        "(empty)".to_owned()
+    } else {
+        value
+    }
+}
+
+/// Turns a hit into a finding at its place, with the subject's context.
+fn place(
+    rule: &'static Rule,
+    cx: &Context<'_, '_>,
+    subject: &Subject,
+    hit: Hit,
+) -> (Placed, Option<String>) {
+    let location = hit
+        .location
+        .or_else(|| {
+            hit.cause
+                .as_deref()
+                .and_then(|c| cx.config.setting_location(cx.scope, c))
+        })
+        .or_else(|| subject.service.map(|i| service_row(cx.config, i)))
+        .unwrap_or_else(|| file_start(cx.config));
+    let mut finding = Finding::new(rule.code.as_str(), location.span, hit.message, hit.label);
+    finding.fix = rule.fix.as_ref().map(|spec| {
+        let target = match (spec.on, cx.scope) {
+            (FixTarget::Service, Scope::Service(index)) => Some(service_name(cx.config, index)),
+            _ => hit
+                .cause
+                .as_deref()
+                .and_then(|c| override_service(cx.config, cx.scope, c)),
+        };
+        let edit = |parameter: &String, value: Option<&String>| Edit {
+            file: if target.is_some() {
+                "master.cf"
+            } else {
+                "main.cf"
+            },
+            service: target.clone(),
+            parameter: parameter.clone(),
+            value: value.cloned(),
+        };
+        Fix {
+            safety: spec.safety,
+            edits: spec
+                .set
+                .iter()
+                .map(|(p, v)| edit(p, Some(v)))
+                .chain(spec.remove.iter().map(|p| edit(p, None)))
+                .collect(),
+        }
+    });
+    let context = subject.service.map(|i| {
+        let name = service_name(cx.config, i);
+        match subject.role {
+            Some(role) => format!("service `{name}`, {role}"),
+            None => format!("service `{name}`"),
+        }
+    });
+    let context = context.or_else(|| subject.role.map(str::to_owned));
+    (
+        Placed {
+            file: location.file,
+            finding,
+        },
+        context,
+    )
+}
+
+/// The `name/type` of the service whose `-o` sets `param` for `scope`, if one does.
+fn override_service(config: &Config<'_>, scope: Scope, param: &str) -> Option<String> {
+    let (_, origin) = config.raw(scope, param)?;
+    let Origin::Override { service, .. } = origin else {
+        return None;
+    };
+    Some(service_name(config, service))
+}
+
+/// A service as `name/type`.
+fn service_name(config: &Config<'_>, index: usize) -> String {
+    let entry = &config.services()[index];
+    format!(
+        "{}/{}",
+        String::from_utf8_lossy(entry.name()),
+        String::from_utf8_lossy(entry.kind())
+    )
+}
+
+/// The service-name field of a master.cf row.
+pub fn service_row(config: &Config<'_>, index: usize) -> Location {
+    let node = config.services()[index].node;
+    let span = node
+        .words()
+        .first()
+        .map_or(node.span(), |w| node.source_span(w.clone()));
+    Location {
+        file: FileRole::Master,
+        span,
+    }
+}
+
+/// The start of main.cf (or of master.cf when there is no main.cf).
+pub fn file_start(config: &Config<'_>) -> Location {
+    Location {
+        file: if config.main_file().is_some() {
+            FileRole::Main
+        } else {
+            FileRole::Master
+        },
+        span: Span::default(),
+    }
+}

@@ -1,0 +1,116 @@
+//! `.pflint.yaml`: per-repository settings, found by walking up from the checked path.
+//!
+//! ```yaml
+//! postfix-version: "3.7"        # the version the configuration runs on
+//! disable: [PF205]              # rules (codes, code prefixes or names) never reported
+//! severity: { PF203: info }     # severity overrides
+//! roles:                        # what pflint cannot see from the files
+//!   public-mx: false            # port 25 is firewalled: an internal relay, not an MX
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostic::Severity;
+use crate::model::Roles;
+
+/// The file name searched for.
+pub const FILE_NAME: &str = ".pflint.yaml";
+
+/// The settings of one `.pflint.yaml`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    /// The target Postfix version (`--postfix-version` wins).
+    pub postfix_version: Option<String>,
+    /// Rules never reported (added to `--ignore`).
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Severity overrides by rule code, code prefix or name.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+    /// Roles to assume instead of those read from the files.
+    #[serde(default)]
+    pub roles: RoleOverrides,
+}
+
+/// Facts about the host that its files do not show.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RoleOverrides {
+    /// Whether port-25 listeners are reachable from the Internet (`false`: a firewall or
+    /// NAT keeps them internal, so the host is no public MX).
+    pub public_mx: Option<bool>,
+    /// Whether the submission listeners (587, 465) are reachable beyond the host.
+    pub submission_server: Option<bool>,
+    /// Whether outbound mail goes straight to other domains' MX hosts (`false`: a
+    /// gateway the files do not show relays it).
+    pub direct_delivery: Option<bool>,
+}
+
+impl RoleOverrides {
+    /// Applies the overrides to roles read from the files.
+    pub fn apply(&self, roles: &mut Roles) {
+        use crate::model::ListenerKind;
+        for listener in &mut roles.listeners {
+            let reachable = match listener.kind {
+                ListenerKind::Mx => self.public_mx,
+                ListenerKind::Submission | ListenerKind::Submissions => self.submission_server,
+                _ => None,
+            };
+            if let Some(reachable) = reachable {
+                listener.loopback_only = !reachable;
+            }
+        }
+        if let Some(direct) = self.direct_delivery {
+            roles.direct_delivery = direct;
+        }
+    }
+}
+
+/// A settings file that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingsError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong, with the line and column when YAML says so.
+    pub message: String,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl Settings {
+    /// Reads one settings file.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        let error = |message: String| SettingsError {
+            path: path.to_owned(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        if text.trim().is_empty() {
+            return Ok(Settings::default());
+        }
+        serde_yaml::from_str(&text).map_err(|e| error(e.to_string()))
+    }
+
+    /// The nearest `.pflint.yaml` in the checked path's directory or one above it.
+    pub fn discover(checked: &Path) -> Option<PathBuf> {
+        let absolute = std::path::absolute(checked).ok()?;
+        let start = if absolute.is_dir() {
+            absolute.as_path()
+        } else {
+            absolute.parent()?
+        };
+        start
+            .ancestors()
+            .map(|dir| dir.join(FILE_NAME))
+            .find(|candidate| candidate.is_file())
+    }
+}
