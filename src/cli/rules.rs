@@ -27,7 +27,7 @@ pub(super) fn list(format: TableFormat) -> ExitCode {
 }
 
 pub(super) fn explain(wanted: &str) -> ExitCode {
-    let catalog = rules::catalog();
+    let catalog = rules::full_catalog();
     let found = catalog
         .rules()
         .find(|r| r.code.eq_ignore_ascii_case(wanted) || r.name == wanted);

@@ -260,8 +260,11 @@ pub enum Fatal {
     },
 }
 
+/// A parameter's expanded value: `None` when the name is unknown.
+pub type ExpandedValue = Option<Result<Vec<u8>, ExpandError>>;
+
 /// Whose values an expansion sees: main.cf and defaults, or also a service's `-o`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// main.cf and defaults.
     Main,
@@ -287,6 +290,9 @@ pub struct Config<'a> {
     /// needed itself (Postfix recurses until it crashes).
     computing_networks: std::cell::Cell<bool>,
     networks_loop: std::cell::Cell<bool>,
+    /// Expanded values already computed, once the model is complete (rules ask for the
+    /// same values for every subject; an expansion can be costly).
+    expanded_memo: Option<std::cell::RefCell<HashMap<(Scope, String), ExpandedValue>>>,
     /// What postconf warns about, in the order found.
     pub issues: Vec<Issue>,
     /// Why postconf would exit with an error, if it would.
@@ -309,6 +315,7 @@ impl<'a> Config<'a> {
             defaults_only: input.defaults_only,
             computing_networks: std::cell::Cell::new(false),
             networks_loop: std::cell::Cell::new(false),
+            expanded_memo: None,
             issues: Vec::new(),
             fatal: None,
         };
@@ -338,6 +345,7 @@ impl<'a> Config<'a> {
             config.flag_unused();
             config.check_expansions();
         }
+        config.expanded_memo = Some(std::cell::RefCell::default());
         config
     }
 
@@ -1154,7 +1162,20 @@ impl<'a> Config<'a> {
     }
 
     /// The value of `name` in `scope`, fully expanded.
-    pub fn expanded(&self, scope: Scope, name: &str) -> Option<Result<Vec<u8>, ExpandError>> {
+    pub fn expanded(&self, scope: Scope, name: &str) -> ExpandedValue {
+        let Some(memo) = &self.expanded_memo else {
+            return self.expand_named(scope, name);
+        };
+        let key = (scope, name.to_owned());
+        if let Some(known) = memo.borrow().get(&key) {
+            return known.clone();
+        }
+        let value = self.expand_named(scope, name);
+        memo.borrow_mut().insert(key, value.clone());
+        value
+    }
+
+    fn expand_named(&self, scope: Scope, name: &str) -> ExpandedValue {
         let (raw, _) = self.raw(scope, name)?;
         if self.info(name).is_some_and(|i| i.raw) {
             return Some(Ok(raw.into_owned()));

@@ -93,6 +93,8 @@ pub struct Context<'c, 'a> {
     pub roles: &'c Roles,
     /// The subject's scope.
     pub scope: Scope,
+    /// Where parameters are written (see [`crate::rules::builtin::places`]).
+    pub places: &'c [crate::rules::builtin::Place],
 }
 
 /// Why a condition holds: the parameters whose values make it hold, in order.

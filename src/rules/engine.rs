@@ -24,6 +24,7 @@ pub struct Placed {
 /// Runs every condition and built-in rule.
 pub fn run(config: &Config<'_>, roles: &Roles) -> Vec<Placed> {
     let mut merged: Vec<(Placed, Vec<String>)> = Vec::new();
+    let places = builtin::places(config);
     for rule in catalog().rules() {
         if !matches!(rule.check, Check::Condition | Check::Builtin(_)) {
             continue;
@@ -47,6 +48,7 @@ pub fn run(config: &Config<'_>, roles: &Roles) -> Vec<Placed> {
                 config,
                 roles,
                 scope: subject.scope,
+                places: &places,
             };
             for hit in hits(rule, &cx, &subject) {
                 let (placed, context) = place(rule, &cx, &subject, hit);

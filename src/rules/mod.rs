@@ -13,6 +13,7 @@ use crate::diagnostic::{Safety, Severity};
 pub mod builtin;
 pub mod condition;
 pub mod engine;
+mod reflow;
 pub mod subject;
 
 pub use condition::Condition;
@@ -103,11 +104,14 @@ pub struct Rule {
     pub severity: Severity,
     /// One sentence: what is wrong.
     pub summary: String,
-    /// Why it matters, with its sources.
+    /// Why it matters, with its sources. (Like `sources` and `examples`, absent from
+    /// the catalog `check` loads; see [`full_catalog`].)
+    #[serde(default)]
     pub why: String,
     /// How to fix it.
     pub help: String,
     /// Where the facts come from (RFCs, postconf(5), Postfix source files, seeds).
+    #[serde(default)]
     pub sources: Vec<String>,
     /// How the rule finds problems: `parser`, `model`, a built-in check's name, or (the
     /// default) its `when` condition.
@@ -126,11 +130,12 @@ pub struct Rule {
     /// The edits that fix it.
     pub fix: Option<FixSpec>,
     /// Configurations that must and must not trigger the rule; run as tests.
+    #[serde(default)]
     pub examples: Examples,
 }
 
 /// A rule's test cases.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Examples {
     /// Each must produce at least one finding of this rule.
@@ -215,9 +220,26 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads rule files given as (path, contents). Each file must parse, its file name must
-    /// start with its code and end with its name, and codes and names must be unique.
+    /// Loads rule files given as (path, YAML contents). Each file must parse, its file
+    /// name must start with its code and end with its name, and codes and names must be
+    /// unique.
     pub fn load(files: &[(&str, &str)]) -> Result<Catalog, Vec<CatalogError>> {
+        Catalog::load_with(files, |text| {
+            let mut rule: Rule = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+            if rule.why.trim().is_empty() || rule.sources.is_empty() {
+                return Err("a rule needs `why:` and `sources:`".to_owned());
+            }
+            for text in [&mut rule.summary, &mut rule.why, &mut rule.help] {
+                *text = reflow::unwrap_paragraphs(text);
+            }
+            Ok(rule)
+        })
+    }
+
+    fn load_with(
+        files: &[(&str, &str)],
+        parse: impl Fn(&str) -> Result<Rule, String>,
+    ) -> Result<Catalog, Vec<CatalogError>> {
         let mut catalog = Catalog::default();
         let mut errors = Vec::new();
         let mut names = BTreeMap::new();
@@ -226,16 +248,13 @@ impl Catalog {
                 path: (*path).to_owned(),
                 message,
             };
-            let mut rule: Rule = match serde_yaml::from_str(text) {
+            let rule: Rule = match parse(text) {
                 Ok(rule) => rule,
                 Err(e) => {
-                    errors.push(error(e.to_string()));
+                    errors.push(error(e));
                     continue;
                 }
             };
-            for text in [&mut rule.summary, &mut rule.why, &mut rule.help] {
-                *text = unwrap_paragraphs(text);
-            }
             if let Err(message) = validate(&rule) {
                 errors.push(error(message));
             }
@@ -290,16 +309,6 @@ fn validate(rule: &Rule) -> Result<(), String> {
     Ok(())
 }
 
-/// Joins the lines of each paragraph with spaces, so that text wrapped for the YAML file
-/// reflows in any output; blank lines still separate paragraphs.
-fn unwrap_paragraphs(text: &str) -> String {
-    text.split("\n\n")
-        .map(|paragraph| paragraph.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|paragraph| !paragraph.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
 /// What a rule looks at, in words: the subjects of an engine rule, or the stage that
 /// reports it.
 pub fn applies_to(rule: &Rule) -> Vec<String> {
@@ -336,16 +345,37 @@ pub fn markdown_table() -> String {
     text
 }
 
-/// The rule files built into this binary, as (path, contents).
-pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
+/// The rule files built into this binary, as (path, YAML contents).
+pub fn embedded_files() -> Vec<(&'static str, &'static str)> {
     embedded::RULE_FILES
+        .iter()
+        .map(|(path, yaml, _)| (*path, *yaml))
+        .collect()
 }
 
-/// The built-in catalog. The test suite loads every embedded file, so a broken rule file
-/// cannot reach a release; should one anyway, its rules are missing rather than fatal.
+/// The built-in catalog with every rule's reasons, sources and examples, read from the
+/// YAML files (slower than [`catalog`]; for `pflint explain` and the tests).
+pub fn full_catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::load(&embedded_files()).unwrap_or_default())
+}
+
+/// The built-in catalog without reasons, sources and examples, read from the JSON form of the rule files that the build made
+/// (the same data; reading YAML would cost each run milliseconds). The test suite loads
+/// every embedded YAML file, so a broken rule file cannot reach a release; should one
+/// anyway, its rules are missing rather than fatal.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::load(embedded_files()).unwrap_or_default())
+    CATALOG.get_or_init(|| {
+        let files: Vec<(&str, &str)> = embedded::RULE_FILES
+            .iter()
+            .map(|(path, _, json)| (*path, *json))
+            .collect();
+        Catalog::load_with(&files, |text| {
+            serde_json::from_str(text).map_err(|e| e.to_string())
+        })
+        .unwrap_or_default()
+    })
 }
 
 #[cfg(test)]
@@ -354,10 +384,27 @@ mod tests {
 
     #[test]
     fn every_embedded_rule_file_loads() {
-        if let Err(errors) = Catalog::load(embedded_files()) {
+        if let Err(errors) = Catalog::load(&embedded_files()) {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             panic!("rule files do not load:\n{}", lines.join("\n"));
         }
+    }
+
+    #[test]
+    fn the_json_form_is_the_same_catalog_without_examples_and_reasons() {
+        let rules = |c: &Catalog| {
+            c.rules()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r.examples = Examples::default();
+                    r.why = String::new();
+                    r.sources = Vec::new();
+                    format!("{r:?}")
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(rules(full_catalog()), rules(catalog()));
+        assert!(catalog().rules().all(|r| r.examples.bad.is_empty()));
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn is_protocol_list(name: &str) -> bool {
 
 /// PF403: a written protocol list enables SSLv2 or SSLv3.
 pub fn ssl_protocols(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
-    written(cx.config, |name, _| is_protocol_list(name))
+    written(cx, |name, _| is_protocol_list(name))
         .iter()
         .filter_map(|w| {
             let enabled: Vec<&str> = ["SSLv2", "SSLv3"]
@@ -173,7 +173,7 @@ pub fn weak_mandatory(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
 /// `low` are read as `medium` (`tls_cipher_grade_table` in `tls_misc.c`).
 pub fn weak_cipher_grade(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let weak_grades = cx.config.version < Version::with_patch(3, 8, 0);
-    written(cx.config, |name, _| {
+    written(cx, |name, _| {
         name.ends_with("_tls_ciphers") || name.ends_with("_tls_mandatory_ciphers")
     })
     .iter()
@@ -222,7 +222,7 @@ fn logs_debug(value: &str) -> bool {
 
 /// PF408: a TLS log level meant for debugging, left on.
 pub fn debug_loglevel(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
-    written(cx.config, |name, _| name.ends_with("_tls_loglevel"))
+    written(cx, |name, _| name.ends_with("_tls_loglevel"))
         .iter()
         .filter(|w| logs_debug(&w.value))
         .map(|w| {

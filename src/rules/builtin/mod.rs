@@ -80,32 +80,31 @@ pub struct Written {
     pub location: Location,
 }
 
-/// The parameters written in main.cf and in master.cf `-o` options that `keep` accepts
-/// (by name and scope), in file order. Only their values are expanded: expansion can be
-/// costly (a value may double with each level), and most checks look at a few names.
-pub fn written(config: &Config<'_>, keep: impl Fn(&str, Scope) -> bool) -> Vec<Written> {
+/// Where a parameter is written: a main.cf setting or a service's `-o` (its value is
+/// read only when a check asks for it).
+#[derive(Clone, Debug)]
+pub struct Place {
+    /// The parameter.
+    pub name: String,
+    /// The scope it is written for.
+    pub scope: Scope,
+    /// Where it is.
+    pub location: Location,
+}
+
+/// Every parameter written in main.cf and in master.cf `-o` options, in file order.
+/// Computed once per run and shared by the checks through their [`Context`].
+pub fn places(config: &Config<'_>) -> Vec<Place> {
     let mut out = Vec::new();
     let mut push = |name: &[u8], scope: Scope| {
         let name = String::from_utf8_lossy(name).into_owned();
-        if !keep(&name, scope) {
-            return;
+        if let Some(location) = config.setting_location(scope, &name) {
+            out.push(Place {
+                name,
+                scope,
+                location,
+            });
         }
-        let Some(location) = config.setting_location(scope, &name) else {
-            return;
-        };
-        let value = match config.text(scope, &name) {
-            Ok(v) => v,
-            Err(_) => config
-                .raw(scope, &name)
-                .map(|(v, _)| v.into_owned())
-                .unwrap_or_default(),
-        };
-        out.push(Written {
-            value: String::from_utf8_lossy(&value).into_owned(),
-            name,
-            scope,
-            location,
-        });
     };
     for (name, setting) in config.main_settings() {
         if matches!(setting.origin, Origin::Main(_)) {
@@ -119,8 +118,34 @@ pub fn written(config: &Config<'_>, keep: impl Fn(&str, Scope) -> bool) -> Vec<W
             }
         }
     }
-    out.sort_by_key(|w| w.location);
+    out.sort_by_key(|p| p.location);
     out
+}
+
+/// The written parameters that `keep` accepts (by name and scope), in file order, with
+/// their values. Only those values are expanded: expansion can be costly (a value may
+/// double with each level), and most checks look at a few names.
+pub fn written(cx: &Context<'_, '_>, keep: impl Fn(&str, Scope) -> bool) -> Vec<Written> {
+    cx.places
+        .iter()
+        .filter(|p| keep(&p.name, p.scope))
+        .map(|p| {
+            let value = match cx.config.text(p.scope, &p.name) {
+                Ok(v) => v,
+                Err(_) => cx
+                    .config
+                    .raw(p.scope, &p.name)
+                    .map(|(v, _)| v.into_owned())
+                    .unwrap_or_default(),
+            };
+            Written {
+                value: String::from_utf8_lossy(&value).into_owned(),
+                name: p.name.clone(),
+                scope: p.scope,
+                location: p.location,
+            }
+        })
+        .collect()
 }
 
 /// A hit at a written setting.

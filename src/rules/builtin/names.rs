@@ -14,7 +14,7 @@ pub fn other_daemon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let client_or_server = |name: &str| {
         name.starts_with("smtp_") || name.starts_with("lmtp_") || name.starts_with("smtpd_")
     };
-    written(cx.config, |name, scope| {
+    written(cx, |name, scope| {
         scope != Scope::Main && client_or_server(name)
     })
     .iter()
@@ -86,7 +86,7 @@ pub fn comment_in_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             .raw(scope, name)
             .is_some_and(|(raw, _)| raw.contains(&b'#'))
     };
-    written(cx.config, has_hash)
+    written(cx, has_hash)
         .iter()
         .filter_map(|w| {
             let (raw, _) = cx.config.raw(w.scope, &w.name)?;

@@ -40,7 +40,7 @@ fn is_deprecated(cx: &Context<'_, '_>, name: &str) -> bool {
 /// PF501: a parameter deprecated in the target version.
 pub fn deprecated(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let version = cx.config.version;
-    written(cx.config, |name, _| is_deprecated(cx, name))
+    written(cx, |name, _| is_deprecated(cx, name))
         .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
@@ -58,7 +58,7 @@ pub fn deprecated(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 /// PF508: a parameter that a later Postfix release deprecates.
 pub fn deprecated_soon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let version = cx.config.version;
-    written(cx.config, |name, _| is_deprecated(cx, name))
+    written(cx, |name, _| is_deprecated(cx, name))
         .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
@@ -79,7 +79,7 @@ pub fn deprecated_soon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 
 /// PF502: a deprecated parameter written beside its replacement, which wins.
 pub fn both_set(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
-    written(cx.config, |name, _| is_deprecated(cx, name))
+    written(cx, |name, _| is_deprecated(cx, name))
         .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
@@ -208,7 +208,7 @@ pub fn invalid_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             )
         })
     };
-    written(cx.config, checked)
+    written(cx, checked)
         .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
@@ -272,7 +272,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 .raw(scope, name)
                 .is_some_and(|(raw, _)| raw.contains(&b'{'))
     };
-    for w in written(cx.config, may_be_newer) {
+    for w in written(cx, may_be_newer) {
         let Some((raw, _)) = cx.config.raw(w.scope, &w.name) else {
             continue;
         };
