@@ -120,6 +120,56 @@ fn is_protocol_list(name: &str) -> bool {
     name.ends_with("_tls_protocols") || name.ends_with("_tls_mandatory_protocols")
 }
 
+/// Why Postfix would reject a protocol list as a whole (`tls_proto_mask_lims()` returns
+/// "invalid" on the first token it cannot read), if it would.
+fn protocol_list_problem(value: &str, version: Version) -> Option<String> {
+    let known = |name: &str| VERSIONS.iter().any(|v| v.eq_ignore_ascii_case(name));
+    let hex = |name: &str| {
+        let digits = name
+            .strip_prefix("0x")
+            .or_else(|| name.strip_prefix("0X"))
+            .unwrap_or(name);
+        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_hexdigit())
+    };
+    let bounds_since = Version::new(3, 6);
+    for token in value
+        .split(|c: char| c == ',' || c == ':' || c.is_ascii_whitespace())
+        .filter(|t| !t.is_empty())
+    {
+        if let Some(name) = token
+            .strip_prefix(">=")
+            .or_else(|| token.strip_prefix("<="))
+        {
+            if version < bounds_since {
+                return Some(format!(
+                    "`{token}`: bounds need Postfix {bounds_since} (target: {version})"
+                ));
+            }
+            if !known(name) && !hex(name) {
+                return Some(format!("`{token}` names no protocol version"));
+            }
+        } else if !known(token.strip_prefix('!').unwrap_or(token)) {
+            return Some(format!("`{token}` names no protocol version"));
+        }
+    }
+    None
+}
+
+/// PF410: a written protocol list that Postfix rejects as a whole.
+pub fn invalid_protocol_list(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    written(cx, |name, _| is_protocol_list(name))
+        .iter()
+        .filter_map(|w| {
+            let problem = protocol_list_problem(&w.value, cx.config.version)?;
+            Some(at(
+                w,
+                format!("Postfix cannot read `{}`: {problem}", w.name),
+                "the whole list is invalid, and TLS with it".to_owned(),
+            ))
+        })
+        .collect()
+}
+
 /// PF403: a written protocol list enables SSLv2 or SSLv3.
 pub fn ssl_protocols(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     written(cx, |name, _| is_protocol_list(name))
@@ -246,6 +296,18 @@ mod tests {
     fn enabled(value: &str) -> Vec<&'static str> {
         let p = Protocols::parse(value);
         VERSIONS.into_iter().filter(|v| p.allows(v)).collect()
+    }
+
+    #[test]
+    fn invalid_protocol_lists_like_postfix() {
+        let v36 = Version::new(3, 6);
+        let v35 = Version::new(3, 5);
+        assert_eq!(protocol_list_problem(">=TLSv1.2", v36), None);
+        assert_eq!(protocol_list_problem("!SSLv2, !SSLv3 tlsv1", v35), None);
+        assert_eq!(protocol_list_problem(">=0x0303", v36), None);
+        assert!(protocol_list_problem(">=TLSv1.2", v35).is_some());
+        assert!(protocol_list_problem("!SSLv2, !TLS1.1", v36).is_some());
+        assert!(protocol_list_problem(">= TLSv1.2", v36).is_some());
     }
 
     #[test]

@@ -41,6 +41,7 @@ const CHECKS: &[(&str, BuiltinCheck)] = &[
         crypto::opportunistic_client,
     ),
     ("ssl-protocols", crypto::ssl_protocols),
+    ("invalid-protocol-list", crypto::invalid_protocol_list),
     ("weak-mandatory-protocols", crypto::weak_mandatory),
     ("weak-cipher-grade", crypto::weak_cipher_grade),
     ("tls-debug-loglevel", crypto::debug_loglevel),
