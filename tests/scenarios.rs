@@ -190,3 +190,41 @@ fn settings_file_changes_version_rules_and_severity() {
             .any(|f| f["code"] == "PF408" || f["code"] == "PF020")
     );
 }
+
+#[test]
+fn an_override_finding_points_at_its_o_line_and_names_the_service() {
+    use pflint::check;
+    use pflint::source::SourceFile;
+    let main = "smtpd_tls_security_level = may\nsmtpd_tls_chain_files = /etc/ssl/private/mx.pem\n";
+    let master = "smtp inet n - y - - smtpd\n  -o syslog_name=postfix/mx\n  -o smtpd_tls_security_level=encrypt\nsubmission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n";
+    let checked = check::check_files(
+        Some(SourceFile::new("main.cf", main.as_bytes().to_vec()).expect("a file")),
+        Some(SourceFile::new("master.cf", master.as_bytes().to_vec()).expect("a file")),
+        &check::Options::default(),
+    );
+    let found: Vec<(String, u32, Option<String>)> = checked
+        .iter()
+        .flat_map(|c| {
+            c.findings
+                .iter()
+                .filter(|f| f.code == "PF201")
+                .map(|f| {
+                    let at = c.file.position(f.span.start);
+                    (
+                        c.file.name().display().to_string(),
+                        at.line,
+                        f.context.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "master.cf".to_owned(),
+            3,
+            Some("service `smtp/inet`, public MX on port 25".to_owned())
+        )]
+    );
+}
