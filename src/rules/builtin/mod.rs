@@ -50,7 +50,10 @@ const CHECKS: &[(&str, BuiltinCheck)] = &[
     ("deprecated-and-replacement", versions::both_set),
     ("invalid-value", versions::invalid_value),
     ("syntax-newer-than-target", versions::newer_syntax),
-    ("open-relay", relay::open_relay),
+    (
+        "missing-relay-restriction",
+        relay::missing_relay_restriction,
+    ),
     ("mynetworks-everything", relay::mynetworks_everything),
     ("mynetworks-public", relay::mynetworks_public),
     ("override-for-other-daemon", names::other_daemon),

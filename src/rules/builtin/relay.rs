@@ -53,7 +53,7 @@ fn has_required(cx: &Context<'_, '_>, list: &[Vec<u8>], classes: &[Vec<u8>], dep
 
 /// PF701: neither relay-related restriction list has a working
 /// `reject_unauth_destination` (or its kin): smtpd refuses to start.
-pub fn open_relay(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+pub fn missing_relay_restriction(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let list = |name: &str| cx.config.list(cx.scope, name).unwrap_or_default();
     let classes = list("smtpd_restriction_classes");
     let relay = list("smtpd_relay_restrictions");
