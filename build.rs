@@ -1,6 +1,7 @@
 //! Build-time data:
 //!
-//! * every rule file under `rules/` is embedded: `$OUT_DIR/rule_files.rs` lists
+//! * the TLS profiles under `rules/profiles/` are embedded as they are (`profile_files.rs`);
+//! * every other rule file under `rules/` is embedded: `$OUT_DIR/rule_files.rs` lists
 //!   `(path, YAML text, the same as JSON without examples, reasons and sources)` in a stable order. `check`
 //!   loads the JSON (parsing the YAML cost milliseconds per run); the tests and `explain`
 //!   load the YAML, whose errors name lines. A file that is not YAML fails the build;
@@ -34,6 +35,10 @@ fn embed_rules(root: &Path) {
     let mut files = Vec::new();
     collect(&rules, &mut files);
     files.sort();
+    let profiles = rules.join("profiles");
+    let (profile_files, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|f| f.starts_with(&profiles));
+    embed_profiles(root, &profile_files);
     let mut out = String::from(
         "/// Every rule file, as (path relative to the repository, YAML contents, as JSON).\n",
     );
@@ -69,6 +74,27 @@ fn embed_rules(root: &Path) {
     }
     out.push_str("];\n");
     fs::write(out_dir().join("rule_files.rs"), out).expect("OUT_DIR is writable");
+}
+
+/// The TLS profiles of `pflint generate` (`rules/profiles/*.yaml`), as (name, YAML).
+fn embed_profiles(root: &Path, files: &[PathBuf]) {
+    let mut out = String::from(
+        "/// Every profile file, as (path relative to the repository, YAML contents).\n",
+    );
+    out.push_str("pub static PROFILE_FILES: &[(&str, &str)] = &[\n");
+    for file in files {
+        let relative = file
+            .strip_prefix(root)
+            .expect("profile files lie under the repository");
+        let _ = writeln!(
+            out,
+            "    ({:?}, include_str!({:?})),",
+            relative.to_string_lossy().replace('\\', "/"),
+            file.display().to_string()
+        );
+    }
+    out.push_str("];\n");
+    fs::write(out_dir().join("profile_files.rs"), out).expect("OUT_DIR is writable");
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {

@@ -24,6 +24,7 @@ pub mod check;
 pub mod cli;
 pub mod config_dir;
 pub mod diagnostic;
+pub mod generate;
 pub mod model;
 pub mod policy;
 pub mod report;

@@ -12,26 +12,11 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use pflint::config_dir::ConfigDir;
-use pflint::model::{HostFacts, Version, installed};
+use pflint::model::{HostFacts, Version};
 use pflint::show;
 
 fn postconf() -> Option<(PathBuf, Version)> {
-    let found = ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file());
-    let version = installed::postfix_version();
-    if let (Some(path), Some(version)) = (found, version) {
-        return Some((path, version));
-    }
-    assert!(
-        std::env::var_os("PFLINT_REQUIRE_POSTFIX").is_none_or(|v| v != "1"),
-        "PFLINT_REQUIRE_POSTFIX=1 but no postconf is installed"
-    );
-    common::visible(
-        "SKIPPED: no postconf installed (PFLINT_REQUIRE_POSTFIX=1 makes this a failure)",
-    );
-    None
+    common::installed_postconf()
 }
 
 /// A small deterministic generator (xorshift), so that failures reproduce.

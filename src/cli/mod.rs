@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and the wiring from arguments to the library.
 
 mod check;
+mod generate;
 mod rules;
 mod show;
 
@@ -33,6 +34,12 @@ enum Command {
     /// errors and unreadable files.
     #[command(disable_help_flag = true)]
     Show(ShowArgs),
+    /// Print recommended TLS settings for the host's roles at a profile: main.cf
+    /// settings and master.cf services, rendered for the target Postfix version.
+    ///
+    /// Exit status: 0, or 2 for usage errors (a role combination that cannot work, a
+    /// version older than 3.3).
+    Generate(GenerateArgs),
     /// Explain a rule: what it finds, why it matters, how to fix it, with examples.
     Explain(ExplainArgs),
     /// List every rule: code, severity, name and summary.
@@ -119,6 +126,42 @@ struct CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct GenerateArgs {
+    /// What the host does: mx, submission, outbound, relay-client (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', required = true, num_args = 1..)]
+    role: Vec<crate::generate::Role>,
+
+    /// How strict mandatory TLS is: modern, intermediate or legacy (see README).
+    #[arg(long, default_value = "intermediate")]
+    profile: String,
+
+    /// Target Postfix version (default: the installed postconf's, else the newest stable).
+    #[arg(long, value_name = "X.Y")]
+    postfix_version: Option<String>,
+
+    /// PEM file with the server's private key, certificate and chain (repeat for an
+    /// RSA and an ECDSA one); Postfix 3.4 and later.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "key"])]
+    chain: Vec<String>,
+
+    /// Server certificate file (with its chain); goes with --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<String>,
+
+    /// Server private key file; goes with --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<String>,
+
+    /// Outbound: DANE with DNSSEC lookups (needs a DNSSEC-validating resolver).
+    #[arg(long)]
+    dane: bool,
+
+    /// relay-client: the relay host, `[host]:port` (port 587 when omitted).
+    #[arg(long, value_name = "HOST")]
+    relayhost: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
 struct ExplainArgs {
     /// A rule code (PF201) or name (mandatory-tls-on-public-mx).
     #[arg(value_name = "CODE")]
@@ -137,6 +180,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Show(args) => show::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Explain(args) => rules::explain(&args.rule),
         Command::Rules(args) => rules::list(args.format),
     }

@@ -106,3 +106,22 @@ pub fn show_options(flags: &str) -> pflint::show::Options {
         ..pflint::show::Options::default()
     }
 }
+
+/// The installed `postconf` and its version. When there is none the calling test is
+/// skipped with a visible message, unless `PFLINT_REQUIRE_POSTFIX=1` makes that a failure.
+pub fn installed_postconf() -> Option<(PathBuf, pflint::model::Version)> {
+    let found = ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
+    let version = pflint::model::installed::postfix_version();
+    if let (Some(path), Some(version)) = (found, version) {
+        return Some((path, version));
+    }
+    assert!(
+        !required("PFLINT_REQUIRE_POSTFIX"),
+        "PFLINT_REQUIRE_POSTFIX=1 but no postconf is installed"
+    );
+    visible("SKIPPED: no postconf installed (PFLINT_REQUIRE_POSTFIX=1 makes this a failure)");
+    None
+}

@@ -1,0 +1,503 @@
+//! `pflint generate`: the TLS settings for a host's roles at a profile, rendered for a
+//! target Postfix version: main.cf settings and master.cf services.
+//!
+//! The rules it follows are the checker's: opportunistic TLS on port 25 and towards other
+//! domains' MX hosts (RFC 3207, RFC 7435), mandatory TLS with the profile's floors on the
+//! submission ports (RFC 8314) and towards an authenticated relay; names the target
+//! version knows and does not deprecate.
+
+pub mod profile;
+
+use std::fmt::Write as _;
+
+use crate::model::{TlsLevel, Version};
+pub use profile::Profile;
+
+/// What the host does, as `--role` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Role {
+    /// Receives mail from the Internet on port 25: opportunistic TLS.
+    Mx,
+    /// Accepts mail from users on 587 (STARTTLS required) and 465 (implicit TLS), with SASL.
+    Submission,
+    /// Delivers mail straight to other domains' MX hosts: opportunistic TLS, or DANE.
+    Outbound,
+    /// Sends all mail through one authenticated relay (smarthost) over verified TLS.
+    RelayClient,
+}
+
+impl Role {
+    /// The name `--role` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Mx => "mx",
+            Role::Submission => "submission",
+            Role::Outbound => "outbound",
+            Role::RelayClient => "relay-client",
+        }
+    }
+}
+
+/// The server certificate, as given on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Certificate {
+    /// PEM files each holding a private key, its certificate and the chain (`--chain`).
+    Chain(Vec<String>),
+    /// A certificate (with its chain) and its key in two files (`--cert`, `--key`).
+    Pair {
+        /// The certificate file.
+        cert: String,
+        /// The private key file.
+        key: String,
+    },
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct Request<'p> {
+    /// The roles, each once.
+    pub roles: Vec<Role>,
+    /// The profile.
+    pub profile: &'p Profile,
+    /// The Postfix version the result must suit.
+    pub version: Version,
+    /// The server certificate (placeholder paths when none is given).
+    pub certificate: Option<Certificate>,
+    /// DANE for outbound delivery.
+    pub dane: bool,
+    /// The relay host, for `relay-client`.
+    pub relayhost: Option<String>,
+}
+
+/// One main.cf setting, with the comment lines that go above it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// Comment lines, without `# `.
+    pub comment: Vec<String>,
+    /// The parameter.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// One master.cf service: `name inet n - - - - smtpd` and its `-o` options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// Comment lines, without `# `.
+    pub comment: Vec<String>,
+    /// The service name (`submission`, `submissions`, `smtps`).
+    pub name: String,
+    /// The `-o` options, in order.
+    pub options: Vec<(String, String)>,
+}
+
+/// The settings and services a request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// A one-line description: profile, version, roles.
+    pub title: String,
+    /// main.cf settings, in order.
+    pub main: Vec<Setting>,
+    /// master.cf services, in order.
+    pub services: Vec<Service>,
+}
+
+/// The oldest release `generate` renders for.
+pub const OLDEST: Version = Version::new(3, 3);
+
+const PROTOCOLS: [&str; 6] = ["SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+/// A protocol floor in the syntax the version reads: `>=TLSv1.2` from 3.6, else the
+/// exclusions `!SSLv2, !SSLv3, !TLSv1, !TLSv1.1`.
+pub fn protocol_floor(floor: &str, version: Version) -> String {
+    if version >= Version::new(3, 6) {
+        return format!(">={floor}");
+    }
+    let below = PROTOCOLS.iter().position(|p| *p == floor).unwrap_or(2);
+    PROTOCOLS[..below]
+        .iter()
+        .map(|p| format!("!{p}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `host`, `[host]`, `host:port` or `[host]:port` as a relayhost that skips MX lookups
+/// (`[host]:port`; port 587 when none is given).
+fn normalize_relayhost(given: &str) -> Result<(String, u16), String> {
+    let bad = || format!("`{given}` is not a relay host (write host, [host] or [host]:port)");
+    let (host, port) = match given.strip_prefix('[') {
+        Some(rest) => {
+            let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+            match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None if after.is_empty() => (host, None),
+                None => return Err(bad()),
+            }
+        }
+        None => match given.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (given, None),
+        },
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+    if !valid_host {
+        return Err(bad());
+    }
+    let port = match port {
+        Some(p) => p.parse::<u16>().map_err(|_| bad())?,
+        None => 587,
+    };
+    Ok((format!("[{host}]:{port}"), port))
+}
+
+fn setting(comment: &[&str], name: &str, value: impl Into<String>) -> Setting {
+    Setting {
+        comment: comment.iter().map(|c| (*c).to_owned()).collect(),
+        name: name.to_owned(),
+        value: value.into(),
+    }
+}
+
+/// Works out the settings and services for a request, or says why it cannot.
+pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
+    let version = request.version;
+    if version < OLDEST {
+        return Err(format!(
+            "pflint generate renders for Postfix {OLDEST} and later (asked: {version})"
+        ));
+    }
+    let has = |role| request.roles.contains(&role);
+    if request.roles.is_empty() {
+        return Err("give at least one --role".to_owned());
+    }
+    if has(Role::Outbound) && has(Role::RelayClient) {
+        return Err("outbound and relay-client exclude each other: with a relay host, all mail leaves through it".to_owned());
+    }
+    if request.dane && !has(Role::Outbound) {
+        return Err("--dane concerns the outbound role".to_owned());
+    }
+    if request.relayhost.is_some() && !has(Role::RelayClient) {
+        return Err("--relayhost concerns the relay-client role".to_owned());
+    }
+    let profile = request.profile;
+    let floor = protocol_floor(&profile.mandatory.protocols, version);
+    let mut main = Vec::new();
+
+    if has(Role::Mx) || has(Role::Submission) {
+        let certificate = request.certificate.clone().unwrap_or_else(|| {
+            if version >= Version::new(3, 4) {
+                Certificate::Chain(vec!["/etc/postfix/tls/server.pem".to_owned()])
+            } else {
+                Certificate::Pair {
+                    cert: "/etc/postfix/tls/server-chain.pem".to_owned(),
+                    key: "/etc/postfix/tls/server-key.pem".to_owned(),
+                }
+            }
+        });
+        let placeholder = request.certificate.is_none();
+        match certificate {
+            Certificate::Chain(files) if version >= Version::new(3, 4) => {
+                let mut comment = vec![
+                    "Server certificate: each file holds the private key, then the certificate and its chain.",
+                ];
+                if placeholder {
+                    comment.push("Placeholder path: pass --chain FILE (or --cert and --key).");
+                }
+                main.push(setting(&comment, "smtpd_tls_chain_files", files.join(", ")));
+            }
+            Certificate::Chain(_) => {
+                return Err(format!(
+                    "--chain needs Postfix 3.4 or later (smtpd_tls_chain_files); for {version} give --cert and --key"
+                ));
+            }
+            Certificate::Pair { cert, key } => {
+                let mut comment = vec!["Server certificate (with its chain) and private key."];
+                if placeholder {
+                    comment.push("Placeholder paths: pass --cert FILE --key FILE.");
+                }
+                main.push(setting(&comment, "smtpd_tls_cert_file", cert));
+                main.push(setting(&[], "smtpd_tls_key_file", key));
+            }
+        }
+        main.push(setting(
+            &["One line per TLS session in the log."],
+            "smtpd_tls_loglevel",
+            "1",
+        ));
+    }
+    if has(Role::Mx) {
+        main.push(setting(
+            &[
+                "Port 25: offer STARTTLS, never require it. A public MX must accept mail",
+                "from servers without TLS (RFC 3207, section 4); the broad default",
+                "protocols and ciphers apply, as refusing a peer's TLS means plaintext.",
+            ],
+            "smtpd_tls_security_level",
+            "may",
+        ));
+    }
+    if has(Role::Submission) {
+        main.push(setting(
+            &[
+                &format!(
+                    "Mandatory TLS (the submission services below): profile {}.",
+                    profile.name
+                ),
+                "These apply only where TLS is required; port 25 keeps the defaults.",
+            ],
+            "smtpd_tls_mandatory_protocols",
+            floor.clone(),
+        ));
+        main.push(setting(
+            &[],
+            "smtpd_tls_mandatory_ciphers",
+            profile.mandatory.ciphers.clone(),
+        ));
+    }
+    if has(Role::Outbound) {
+        if request.dane {
+            main.push(setting(
+                &[
+                    "Outbound: DANE (RFC 7672) where the destination publishes DNSSEC-signed",
+                    "TLSA records, opportunistic TLS elsewhere. Needs a local DNSSEC-validating",
+                    "resolver (unbound, or systemd-resolved with DNSSEC=yes) in /etc/resolv.conf.",
+                ],
+                "smtp_dns_support_level",
+                "dnssec",
+            ));
+            main.push(setting(&[], "smtp_tls_security_level", "dane"));
+        } else {
+            main.push(setting(
+                &[
+                    "Outbound to other domains' MX hosts: opportunistic TLS. Mandatory TLS here",
+                    "would bounce mail to every MX without TLS; list the domains that must be",
+                    "reached over TLS in smtp_tls_policy_maps instead.",
+                ],
+                "smtp_tls_security_level",
+                "may",
+            ));
+        }
+        main.push(setting(&[], "smtp_tls_loglevel", "1"));
+    }
+    if has(Role::RelayClient) {
+        let given = request
+            .relayhost
+            .as_deref()
+            .ok_or("the relay-client role needs --relayhost [host]:port")?;
+        let (relayhost, port) = normalize_relayhost(given)?;
+        let level = profile.relay_tls_level();
+        main.push(setting(
+            &["All mail leaves through the relay host (smarthost)."],
+            "relayhost",
+            relayhost.clone(),
+        ));
+        main.push(setting(
+            &[
+                "Log in to the relay; the map holds one line, then run postmap on it:",
+                &format!("{relayhost} username:password"),
+            ],
+            "smtp_sasl_auth_enable",
+            "yes",
+        ));
+        main.push(setting(
+            &[],
+            "smtp_sasl_password_maps",
+            "hash:/etc/postfix/sasl_passwd",
+        ));
+        main.push(setting(&[], "smtp_sasl_security_options", "noanonymous"));
+        main.push(setting(
+            &[],
+            "smtp_sasl_tls_security_options",
+            "noanonymous",
+        ));
+        let level_comment = if level == TlsLevel::Secure {
+            "Mandatory TLS to the relay, its certificate verified against the system CAs"
+        } else {
+            "Mandatory TLS to the relay; its certificate is not verified"
+        };
+        main.push(setting(
+            &[
+                level_comment,
+                &format!(
+                    "(profile {}): the password never travels in the clear.",
+                    profile.name
+                ),
+            ],
+            "smtp_tls_security_level",
+            level.name(),
+        ));
+        if port == 465 {
+            main.push(setting(
+                &["Port 465: TLS from the first byte (RFC 8314)."],
+                "smtp_tls_wrappermode",
+                "yes",
+            ));
+        }
+        if level == TlsLevel::Secure {
+            main.push(setting(
+                &[],
+                "smtp_tls_CAfile",
+                "/etc/ssl/certs/ca-certificates.crt",
+            ));
+        }
+        main.push(setting(&[], "smtp_tls_mandatory_protocols", floor.clone()));
+        main.push(setting(
+            &[],
+            "smtp_tls_mandatory_ciphers",
+            profile.mandatory.ciphers.clone(),
+        ));
+        main.push(setting(&[], "smtp_tls_loglevel", "1"));
+    }
+    let floor_index = PROTOCOLS
+        .iter()
+        .position(|p| *p == profile.mandatory.protocols);
+    if floor_index < PROTOCOLS.iter().position(|p| *p == "TLSv1.2") {
+        for s in &mut main {
+            if s.name.ends_with("_tls_mandatory_protocols") {
+                s.comment.push(format!(
+                    "pflint: disable=PF303 -- profile {}: peers that cannot do TLS 1.2",
+                    profile.name
+                ));
+            }
+        }
+    }
+
+    let mut services = Vec::new();
+    if has(Role::Submission) {
+        let restrictions = "permit_sasl_authenticated,reject";
+        let common = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+            extra
+                .iter()
+                .chain(&[
+                    ("smtpd_sasl_auth_enable", "yes"),
+                    ("smtpd_client_restrictions", restrictions),
+                    ("smtpd_relay_restrictions", restrictions),
+                    ("milter_macro_daemon_name", "ORIGINATING"),
+                ])
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        services.push(Service {
+            comment: vec![
+                "Port 587: STARTTLS required before AUTH and mail (RFC 8314; encrypt implies"
+                    .to_owned(),
+                "smtpd_tls_auth_only). Set the SASL backend in main.cf (smtpd_sasl_type,"
+                    .to_owned(),
+                "smtpd_sasl_path) for your IMAP server.".to_owned(),
+            ],
+            name: "submission".to_owned(),
+            options: common(&[
+                ("syslog_name", "postfix/submission"),
+                ("smtpd_tls_security_level", "encrypt"),
+            ]),
+        });
+        // The stock master.cf names port 465 `submissions` from Postfix 3.5 on.
+        let implicit = if version >= Version::new(3, 5) {
+            "submissions"
+        } else {
+            "smtps"
+        };
+        services.push(Service {
+            comment: vec!["Port 465: TLS from the first byte (RFC 8314).".to_owned()],
+            name: implicit.to_owned(),
+            options: common(&[
+                ("syslog_name", &format!("postfix/{implicit}")),
+                ("smtpd_tls_wrappermode", "yes"),
+            ]),
+        });
+    }
+    let roles: Vec<&str> = request.roles.iter().map(|r| r.name()).collect();
+    Ok(Plan {
+        title: format!(
+            "pflint generate: TLS for {} (profile {}, Postfix {version})",
+            roles.join(", "),
+            profile.name
+        ),
+        main,
+        services,
+    })
+}
+
+/// The main.cf settings as lines to paste, with their comments.
+pub fn render_main(plan: &Plan) -> String {
+    let mut text = String::new();
+    for s in &plan.main {
+        for line in &s.comment {
+            let _ = writeln!(text, "# {line}");
+        }
+        let _ = writeln!(text, "{} = {}", s.name, s.value);
+    }
+    text
+}
+
+/// The master.cf services as lines to paste.
+pub fn render_master(plan: &Plan) -> String {
+    let mut text = String::new();
+    for service in &plan.services {
+        for line in &service.comment {
+            let _ = writeln!(text, "# {line}");
+        }
+        let _ = writeln!(
+            text,
+            "{:<10} inet  n       -       -       -       -       smtpd",
+            service.name
+        );
+        for (name, value) in &service.options {
+            let _ = writeln!(text, "  -o {name}={value}");
+        }
+    }
+    text
+}
+
+/// Both parts, each under a header naming its file.
+pub fn snippet(plan: &Plan) -> String {
+    let mut text = format!(
+        "# {}\n\n# ---- main.cf ----\n{}",
+        plan.title,
+        render_main(plan)
+    );
+    if !plan.services.is_empty() {
+        let _ = write!(text, "\n# ---- master.cf ----\n{}", render_master(plan));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floors_in_the_syntax_each_version_reads() {
+        assert_eq!(protocol_floor("TLSv1.2", Version::new(3, 6)), ">=TLSv1.2");
+        assert_eq!(
+            protocol_floor("TLSv1.2", Version::new(3, 5)),
+            "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
+        );
+        assert_eq!(
+            protocol_floor("TLSv1", Version::new(3, 4)),
+            "!SSLv2, !SSLv3"
+        );
+    }
+
+    #[test]
+    fn relay_hosts_skip_mx_lookups() {
+        assert_eq!(
+            normalize_relayhost("smtp.example.net").unwrap().0,
+            "[smtp.example.net]:587"
+        );
+        assert_eq!(
+            normalize_relayhost("[smtp.example.net]:465").unwrap(),
+            ("[smtp.example.net]:465".to_owned(), 465)
+        );
+        assert_eq!(
+            normalize_relayhost("smtp.example.net:2525").unwrap().0,
+            "[smtp.example.net]:2525"
+        );
+        assert!(normalize_relayhost("[smtp.example.net").is_err());
+        assert!(normalize_relayhost("smtp example").is_err());
+        assert!(normalize_relayhost("host:99999").is_err());
+    }
+}
