@@ -20,6 +20,7 @@
 //! Postfix *uses* a value (expansion, defaults, per-service overrides) is the model's job,
 //! not the parser's.
 
+pub mod atomic;
 pub mod check;
 pub mod cli;
 pub mod config_dir;

@@ -180,6 +180,7 @@ fn generated_configurations_pass_real_postconf_without_warnings() {
     for (name, main, master) in generated_configs(version) {
         std::fs::write(dir.path().join("main.cf"), &main).expect("writable");
         std::fs::write(dir.path().join("master.cf"), &master).expect("writable");
+        common::age_config(dir.path());
         for flag in ["-n", "-M", "-P"] {
             let out = std::process::Command::new(&postconf)
                 .args(["-c", &dir.path().display().to_string(), flag])

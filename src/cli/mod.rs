@@ -37,8 +37,10 @@ enum Command {
     /// Print recommended TLS settings for the host's roles at a profile: main.cf
     /// settings and master.cf services, rendered for the target Postfix version.
     ///
-    /// Exit status: 0, or 2 for usage errors (a role combination that cannot work, a
-    /// version older than 3.3).
+    /// Exit status: 0 (also when nothing needs to change), 1 when the existing files have
+    /// syntax errors or --write is refused,
+    /// 2 for usage errors (a role combination that cannot work, a version older than 3.3)
+    /// and unreadable files.
     Generate(GenerateArgs),
     /// Explain a rule: what it finds, why it matters, how to fix it, with examples.
     Explain(ExplainArgs),
@@ -159,6 +161,20 @@ struct GenerateArgs {
     /// relay-client: the relay host, `[host]:port` (port 587 when omitted).
     #[arg(long, value_name = "HOST")]
     relayhost: Option<String>,
+
+    /// An existing configuration directory: compute the edits that bring its main.cf and
+    /// master.cf to the plan (shown as a diff unless --write is given).
+    #[arg(short = 'c', value_name = "DIR")]
+    config_dir: Option<PathBuf>,
+
+    /// With -c: print the edits as a unified diff (`git apply`, `patch -p1` in DIR).
+    #[arg(long, requires = "config_dir", conflicts_with = "write")]
+    diff: bool,
+
+    /// With -c: replace the files atomically (mode and owner kept); refused, with nothing
+    /// changed, when the result would not parse or would have new error findings.
+    #[arg(long, requires = "config_dir")]
+    write: bool,
 }
 
 #[derive(Debug, clap::Args)]

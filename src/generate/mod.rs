@@ -6,6 +6,7 @@
 //! submission ports (RFC 8314) and towards an authenticated relay; names the target
 //! version knows and does not deprecate.
 
+pub mod edit;
 pub mod profile;
 
 use std::fmt::Write as _;
@@ -78,6 +79,23 @@ pub struct Setting {
     pub name: String,
     /// Its value.
     pub value: String,
+    /// The role whose services must not override it with `-o` (port 25 for the MX's
+    /// level, the delivery transports for outbound and relay settings).
+    pub role: Option<Role>,
+    /// Against an existing configuration, left out when that already sets it: a
+    /// placeholder certificate (when any certificate is named), a log level.
+    pub keep_existing: bool,
+}
+
+/// A parameter the plan returns to Postfix's default, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reset {
+    /// The parameter.
+    pub name: String,
+    /// Why its default is right.
+    pub reason: String,
+    /// The role whose services' `-o` options of it are removed too.
+    pub role: Option<Role>,
 }
 
 /// One master.cf service: `name inet n - - - - smtpd` and its `-o` options.
@@ -100,6 +118,8 @@ pub struct Plan {
     pub main: Vec<Setting>,
     /// master.cf services, in order.
     pub services: Vec<Service>,
+    /// Parameters returned to their defaults (removed where they are written).
+    pub reset: Vec<Reset>,
 }
 
 /// The oldest release `generate` renders for.
@@ -158,6 +178,23 @@ fn setting(comment: &[&str], name: &str, value: impl Into<String>) -> Setting {
         comment: comment.iter().map(|c| (*c).to_owned()).collect(),
         name: name.to_owned(),
         value: value.into(),
+        role: None,
+        keep_existing: false,
+    }
+}
+
+/// A setting an existing configuration's own value wins over.
+fn preference(comment: &[&str], name: &str, value: impl Into<String>) -> Setting {
+    Setting {
+        keep_existing: true,
+        ..setting(comment, name, value)
+    }
+}
+
+/// Marks the settings from `start` on as belonging to `role`.
+fn claim(main: &mut [Setting], start: usize, role: Role) {
+    for s in &mut main[start..] {
+        s.role = Some(role);
     }
 }
 
@@ -198,6 +235,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
             }
         });
         let placeholder = request.certificate.is_none();
+        let start = main.len();
         match certificate {
             Certificate::Chain(files) if version >= Version::new(3, 4) => {
                 let mut comment = vec![
@@ -222,13 +260,17 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
                 main.push(setting(&[], "smtpd_tls_key_file", key));
             }
         }
-        main.push(setting(
+        for s in &mut main[start..] {
+            s.keep_existing = placeholder;
+        }
+        main.push(preference(
             &["One line per TLS session in the log."],
             "smtpd_tls_loglevel",
             "1",
         ));
     }
     if has(Role::Mx) {
+        let start = main.len();
         main.push(setting(
             &[
                 "Port 25: offer STARTTLS, never require it. A public MX must accept mail",
@@ -238,6 +280,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
             "smtpd_tls_security_level",
             "may",
         ));
+        claim(&mut main, start, Role::Mx);
     }
     if has(Role::Submission) {
         main.push(setting(
@@ -258,6 +301,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
         ));
     }
     if has(Role::Outbound) {
+        let start = main.len();
         if request.dane {
             main.push(setting(
                 &[
@@ -280,9 +324,11 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
                 "may",
             ));
         }
-        main.push(setting(&[], "smtp_tls_loglevel", "1"));
+        main.push(preference(&[], "smtp_tls_loglevel", "1"));
+        claim(&mut main, start, Role::Outbound);
     }
     if has(Role::RelayClient) {
+        let start = main.len();
         let given = request
             .relayhost
             .as_deref()
@@ -349,7 +395,8 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
             "smtp_tls_mandatory_ciphers",
             profile.mandatory.ciphers.clone(),
         ));
-        main.push(setting(&[], "smtp_tls_loglevel", "1"));
+        main.push(preference(&[], "smtp_tls_loglevel", "1"));
+        claim(&mut main, start, Role::RelayClient);
     }
     let floor_index = PROTOCOLS
         .iter()
@@ -409,6 +456,37 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
             ]),
         });
     }
+    let mut reset = Vec::new();
+    let mut reset_param = |name: &str, reason: &str, role: Option<Role>| {
+        reset.push(Reset {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+            role,
+        });
+    };
+    let opportunistic = "opportunistic TLS keeps Postfix's default, as refusing a peer's TLS sends its mail in plaintext";
+    if has(Role::Mx) {
+        for name in ["smtpd_tls_protocols", "smtpd_tls_ciphers"] {
+            reset_param(name, opportunistic, Some(Role::Mx));
+        }
+    }
+    if has(Role::Outbound) {
+        for name in ["smtp_tls_protocols", "smtp_tls_ciphers"] {
+            reset_param(name, opportunistic, Some(Role::Outbound));
+        }
+    }
+    for name in [
+        "tls_high_cipherlist",
+        "tls_medium_cipherlist",
+        "tls_low_cipherlist",
+        "tls_export_cipherlist",
+    ] {
+        reset_param(
+            name,
+            "Postfix advises against redefining the built-in cipher grades",
+            None,
+        );
+    }
     let roles: Vec<&str> = request.roles.iter().map(|r| r.name()).collect();
     Ok(Plan {
         title: format!(
@@ -418,6 +496,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
         ),
         main,
         services,
+        reset,
     })
 }
 
