@@ -7,10 +7,39 @@ use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// Replaces several files together: every new file is written and synced first, and only
+/// when all are ready are they renamed into place, so a failure leaves every file as it
+/// was.
+pub fn replace_all(files: &[(&Path, &[u8])]) -> io::Result<()> {
+    let mut prepared: Vec<(PathBuf, PathBuf, PathBuf)> = Vec::new();
+    for (path, bytes) in files {
+        match prepare(path, bytes) {
+            Ok(ready) => prepared.push(ready),
+            Err(e) => {
+                for (_, temporary, _) in &prepared {
+                    let _ = fs::remove_file(temporary);
+                }
+                return Err(e);
+            }
+        }
+    }
+    for (target, temporary, dir) in &prepared {
+        fs::rename(temporary, target)?;
+        // The rename itself is durable once the directory is synced.
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// Replaces (or creates) `path` with `bytes`. A symbolic link is followed, so the file it
 /// points to is replaced and the link stays. On any error the original is untouched and
 /// the temporary file is removed.
 pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_all(&[(path, bytes)])
+}
+
+/// Writes the temporary file beside `path`: (target, temporary, directory).
+fn prepare(path: &Path, bytes: &[u8]) -> io::Result<(PathBuf, PathBuf, PathBuf)> {
     let target = match fs::canonicalize(path) {
         Ok(real) => real,
         Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_owned(),
@@ -29,19 +58,16 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    let result = write_then_rename(&target, &temporary, &dir, bytes);
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
+    match write_temporary(&target, &temporary, bytes) {
+        Ok(()) => Ok((target, temporary, dir)),
+        Err(e) => {
+            let _ = fs::remove_file(&temporary);
+            Err(e)
+        }
     }
-    result
 }
 
-fn write_then_rename(
-    target: &Path,
-    temporary: &PathBuf,
-    dir: &Path,
-    bytes: &[u8],
-) -> io::Result<()> {
+fn write_temporary(target: &Path, temporary: &Path, bytes: &[u8]) -> io::Result<()> {
     let old = match fs::metadata(target) {
         Ok(meta) => Some(meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -63,11 +89,7 @@ fn write_then_rename(
         }
         None => file.set_permissions(fs::Permissions::from_mode(0o644))?,
     }
-    file.sync_all()?;
-    drop(file);
-    fs::rename(temporary, target)?;
-    // The rename itself is durable once the directory is synced.
-    File::open(dir)?.sync_all()
+    file.sync_all()
 }
 
 #[cfg(test)]

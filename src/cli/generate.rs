@@ -153,19 +153,26 @@ fn against(
         }
         return Ok(ExitCode::from(1));
     }
-    let mut written = Vec::new();
-    for (name, new) in [("main.cf", &edited.main), ("master.cf", &edited.master)] {
-        let Some(new) = new else { continue };
-        let path = dir.join(name);
-        crate::atomic::replace(&path, new).map_err(|e| {
-            format!(
-                "cannot write {}: {e} (nothing else was changed)",
-                path.display()
-            )
-        })?;
-        written.push(path.display().to_string());
-    }
-    print(&format!("pflint: wrote {}\n", written.join(" and ")));
+    let changed: Vec<(std::path::PathBuf, &Vec<u8>)> =
+        [("main.cf", &edited.main), ("master.cf", &edited.master)]
+            .into_iter()
+            .filter_map(|(name, new)| new.as_ref().map(|bytes| (dir.join(name), bytes)))
+            .collect();
+    let files: Vec<(&Path, &[u8])> = changed
+        .iter()
+        .map(|(path, bytes)| (path.as_path(), bytes.as_slice()))
+        .collect();
+    let names: Vec<String> = changed
+        .iter()
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    crate::atomic::replace_all(&files).map_err(|e| {
+        format!(
+            "cannot write {}: {e} (no file was changed)",
+            names.join(" and ")
+        )
+    })?;
+    print(&format!("pflint: wrote {}\n", names.join(" and ")));
     Ok(ExitCode::SUCCESS)
 }
 
