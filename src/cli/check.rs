@@ -31,15 +31,15 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
     };
     let mut trouble = false;
     let mut checked: Vec<Checked> = Vec::new();
-    for path in &paths {
-        let options = match options_for(path, &args, live) {
+    for (path, files) in configurations(&paths) {
+        let options = match options_for(&path, &args, live) {
             Ok(options) => options,
             Err(message) => {
                 eprintln!("pflint: {message}");
                 return ExitCode::from(TROUBLE);
             }
         };
-        match read_config(path) {
+        match files.and_then(|files| read_config(&files)) {
             Ok(config) => checked.extend(check::check_config(config, &options)),
             Err(e) => {
                 eprintln!("pflint: {e}");
@@ -120,12 +120,49 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
     })
 }
 
-/// A directory gives its main.cf and master.cf; a file is one configuration file alone.
-fn read_config(path: &Path) -> Result<ConfigDir, InputError> {
+/// The configurations the paths name, each as (the path settings are found from, its
+/// files): a directory gives its main.cf and master.cf; files named main.cf and master.cf
+/// in one directory form one configuration, joined by the other one on disk when only
+/// one is given (pre-commit passes the changed files only, and a master.cf `-o` means
+/// nothing without its main.cf); any other file stands alone, read as main.cf.
+fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<check::Input>, InputError>)> {
+    let mut out: Vec<(PathBuf, Result<Vec<check::Input>, InputError>)> = Vec::new();
+    let mut paired: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if path.is_dir() || !matches!(name, "main.cf" | "master.cf") {
+            out.push((path.clone(), check::inputs(path)));
+            continue;
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if paired.contains(&dir) {
+            continue;
+        }
+        paired.push(dir.clone());
+        let mut inputs = Vec::new();
+        for (file, kind) in [("main.cf", FileKind::Main), ("master.cf", FileKind::Master)] {
+            let candidate = dir.join(file);
+            if candidate.exists() || candidate == *path {
+                inputs.push(check::Input {
+                    path: candidate,
+                    kind,
+                });
+            }
+        }
+        out.push((path.clone(), Ok(inputs)));
+    }
+    out
+}
+
+/// Reads and parses the files of one configuration.
+fn read_config(inputs: &[check::Input]) -> Result<ConfigDir, InputError> {
     let mut main = None;
     let mut master = None;
-    for input in check::inputs(path)? {
-        let file = check::read(&input)?;
+    for input in inputs {
+        let file = check::read(input)?;
         match input.kind {
             FileKind::Main => main = Some(file),
             FileKind::Master => master = Some(file),

@@ -46,6 +46,17 @@ enum Command {
     Explain(ExplainArgs),
     /// List every rule: code, severity, name and summary.
     Rules(RulesArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `pflint man > /usr/local/share/man/man1/pflint.1`.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]
@@ -199,6 +210,35 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Explain(args) => rules::explain(&args.rule),
         Command::Rules(args) => rules::list(args.format),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "pflint", &mut script);
+            emit(&script)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => emit(&page),
+                Err(e) => {
+                    eprintln!("pflint: cannot render the manual page: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+/// Writes generated text to stdout; a closed pipe is the reader's choice.
+fn emit(bytes: &[u8]) -> ExitCode {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("pflint: cannot write: {e}");
+            ExitCode::from(2)
+        }
+        _ => ExitCode::SUCCESS,
     }
 }
 

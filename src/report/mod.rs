@@ -1,7 +1,9 @@
 //! Findings to bytes, one module per output format, and the exit status they imply.
 
+mod github;
 mod human;
 mod json;
+mod sarif;
 mod short;
 
 use std::io::{self, Write};
@@ -18,6 +20,10 @@ pub enum Format {
     Short,
     /// A JSON document (see README for the schema).
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, …).
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
 }
 
 /// How to draw human output.
@@ -40,6 +46,8 @@ pub fn write(
         Format::Human => human::write(style, files, out),
         Format::Short => short::write(files, out),
         Format::Json => json::write(files, out),
+        Format::Sarif => sarif::write(files, out),
+        Format::Github => github::write(files, out),
     }
 }
 

@@ -138,3 +138,24 @@ pub fn age_config(dir: &Path) {
         }
     }
 }
+
+/// The `pre-commit` executable: `$PFLINT_PRECOMMIT`, else the first on `$PATH`. When there
+/// is none the calling test is skipped with a visible message, unless
+/// `PFLINT_REQUIRE_PRECOMMIT=1` makes that a failure.
+pub fn pre_commit() -> Option<PathBuf> {
+    let given = std::env::var_os("PFLINT_PRECOMMIT").map(PathBuf::from);
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("pre-commit"))
+            .find(|p| p.is_file())
+    });
+    if let Some(found) = given.filter(|p| p.is_file()).or(on_path) {
+        return Some(found);
+    }
+    assert!(
+        !required("PFLINT_REQUIRE_PRECOMMIT"),
+        "PFLINT_REQUIRE_PRECOMMIT=1 but pre-commit is not installed"
+    );
+    visible("SKIPPED: no pre-commit installed (PFLINT_REQUIRE_PRECOMMIT=1 makes this a failure)");
+    None
+}
