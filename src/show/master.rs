@@ -71,16 +71,7 @@ fn takes_value(arg: &[u8]) -> bool {
 /// `extpar(…, EXTPAR_FLAG_STRIP)`: the text inside the outer braces, trimmed; an unclosed
 /// brace keeps the rest, text after the closing brace is dropped.
 fn strip_braces(word: &[u8]) -> Vec<u8> {
-    let mut depth = 0usize;
-    let close = word.iter().position(|&b| {
-        if b == b'{' {
-            depth += 1;
-        } else if b == b'}' {
-            depth -= 1;
-            return depth == 0;
-        }
-        false
-    });
+    let close = crate::syntax::list::outer_brace_end(word);
     let inner = match close {
         Some(close) => &word[1..close],
         None => &word[1..],

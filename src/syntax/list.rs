@@ -70,18 +70,23 @@ pub fn split(text: &[u8]) -> (Vec<Element>, Vec<ListError>) {
     (elements, errors)
 }
 
-fn strip_braces(text: &[u8], span: Range<u32>, errors: &mut Vec<ListError>) -> Range<u32> {
-    let bytes = &text[span.start as usize..span.end as usize];
+/// Where the `}` that closes a text's opening `{` is (braces nest, as in Postfix's
+/// `extpar()`), if it is closed.
+pub(crate) fn outer_brace_end(bytes: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
-    let close = bytes.iter().position(|&b| {
+    bytes.iter().position(|&b| {
         if b == b'{' {
             depth += 1;
         } else if b == b'}' {
-            depth -= 1;
+            depth = depth.saturating_sub(1);
             return depth == 0;
         }
         false
-    });
+    })
+}
+
+fn strip_braces(text: &[u8], span: Range<u32>, errors: &mut Vec<ListError>) -> Range<u32> {
+    let close = outer_brace_end(&text[span.start as usize..span.end as usize]);
     let mut inner = match close {
         None => {
             errors.push(ListError {
