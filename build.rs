@@ -164,6 +164,21 @@ fn params_table(root: &Path) {
         version_code(latest, "latest_stable")
     );
 
+    out.push_str("pub(super) static RELEASES: &[(u32, u32, u32)] = &[\n");
+    for release in table["releases"].as_array().expect("releases") {
+        let pair = release
+            .as_array()
+            .expect("a release is [line, newest patch]");
+        let line = pair[0].as_str().expect("a release line");
+        let (major, minor) = line
+            .split_once('.')
+            .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+            .unwrap_or_else(|| panic!("releases: bad line {line:?}"));
+        let newest = pair[1].as_u64().expect("a patch level");
+        let _ = writeln!(out, "    ({major}, {minor}, {newest}),");
+    }
+    out.push_str("];\n");
+
     out.push_str("pub(super) static DBMS_SUFFIXES: &[(&str, &[&str])] = &[\n");
     let suffixes = table["dbms_suffixes"].as_object().expect("dbms_suffixes");
     for (db, names) in suffixes {

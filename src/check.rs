@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::config_dir::ConfigDir;
 use crate::diagnostic::Finding;
 use crate::model::config::{FileRole, Issue, IssueKind};
+use crate::model::version::{Since, Target, VersionSource};
 use crate::model::{HostFacts, Version, params};
 use crate::policy::Policy;
 use crate::rules;
@@ -103,13 +104,15 @@ pub struct Checked {
     pub kind: FileKind,
     /// Findings, ordered by position.
     pub findings: Vec<Finding>,
+    /// The Postfix version it was judged for.
+    pub target: Target,
 }
 
 /// What a check judges against.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// The Postfix version whose parameters and defaults apply.
-    pub version: Version,
+    /// The Postfix version whose parameters and defaults apply, and where it came from.
+    pub target: Target,
     /// Facts for host-dependent defaults.
     pub host: HostFacts,
     /// Which rules report, at which severity.
@@ -121,7 +124,11 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            version: crate::model::params::table().latest_stable,
+            target: Target {
+                version: crate::model::params::table().latest_stable,
+                source: VersionSource::NewestKnown,
+                note: None,
+            },
             host: HostFacts::assumed(),
             policy: Policy::default(),
             roles: RoleOverrides::default(),
@@ -132,12 +139,13 @@ impl Default for Options {
 /// Checks one configuration: its main.cf and master.cf, each if present. Findings come
 /// from the parser, from `$` expressions, and from the model of the whole configuration.
 pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
+    let version = options.target.version;
     // Without a master.cf, Postfix's stock services decide the roles the rules see (not
     // which names are used: postconf reads no master.cf then); what rules place in the
     // stock file is shown at the start of main.cf.
     let stock = (dir.master.is_none() && dir.main.is_some()).then(crate::config_dir::stock_master);
     let (main_findings, master_findings) = {
-        let config = dir.model(options.version, &options.host, None, false);
+        let config = dir.model(version, &options.host, None, false);
         let mut main_findings = Vec::new();
         let mut master_findings = Vec::new();
         if let Some(main) = &dir.main {
@@ -152,15 +160,15 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
             ));
         }
         for issue in &config.issues {
-            let finding = issue_finding(issue, options.version);
+            let finding = issue_finding(issue, version);
             match issue.location.file {
                 FileRole::Main => main_findings.push(finding),
                 FileRole::Master => master_findings.push(finding),
             }
         }
-        let with_stock = stock.as_ref().map(|stock| {
-            dir.model_with_master(Some(stock), options.version, &options.host, None, false)
-        });
+        let with_stock = stock
+            .as_ref()
+            .map(|stock| dir.model_with_master(Some(stock), version, &options.host, None, false));
         let judged = with_stock.as_ref().unwrap_or(&config);
         let mut roles = judged.roles();
         options.roles.apply(&mut roles);
@@ -203,6 +211,7 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
             file,
             kind,
             findings,
+            target: options.target.clone(),
         });
     }
     checked
@@ -225,7 +234,7 @@ fn version_finding(name: &[u8], span: Span, version: Version) -> Option<Finding>
     if info.template {
         return None;
     }
-    if let Some(removed) = info.removed.filter(|r| version >= *r) {
+    if let Some(removed) = info.removed.filter(|r| version.at_least(*r)) {
         let note = info
             .deprecated
             .as_ref()
@@ -238,22 +247,30 @@ fn version_finding(name: &[u8], span: Span, version: Version) -> Option<Finding>
             note,
         ));
     }
-    let first = info
-        .since
+    let needs = first_release_with(info.since, version)?;
+    Some(Finding::new(
+        "PF503",
+        span,
+        format!("`{name}` needs Postfix {needs} or later (target: {version})"),
+        "the target version ignores this setting",
+    ))
+}
+
+/// The first release after `version` that has what starts at `points`: a backport within
+/// `version`'s own line, else the first later line that has it. `None` when `version`
+/// already has it, or when no point is after it.
+fn first_release_with(points: &[Since], version: Version) -> Option<Version> {
+    if points.is_empty() || points.iter().any(|p| p.holds_at(version)) {
+        return None;
+    }
+    points
         .iter()
-        .filter_map(|s| match s {
-            crate::model::version::Since::Version(v) => Some(*v),
-            crate::model::version::Since::Always => None,
+        .filter_map(|p| match p {
+            Since::Version(v) => Some(*v),
+            Since::Always => None,
         })
-        .min()?;
-    (version < first).then(|| {
-        Finding::new(
-            "PF503",
-            span,
-            format!("`{name}` needs Postfix {first} or later (target: {version})"),
-            "the target version ignores this setting",
-        )
-    })
+        .filter(|v| v.same_line(version) || !version.at_least(*v))
+        .min_by_key(|v| v.as_point())
 }
 
 fn issue_finding(issue: &Issue, version: Version) -> Finding {

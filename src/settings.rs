@@ -108,9 +108,15 @@ impl Settings {
         } else {
             absolute.parent()?
         };
-        start
+        let found = start
             .ancestors()
             .map(|dir| dir.join(FILE_NAME))
-            .find(|candidate| candidate.is_file())
+            .find(|candidate| candidate.is_file())?;
+        // Shown in messages: relative to the working directory, as the user's own paths are.
+        let cwd = std::env::current_dir().ok();
+        Some(
+            cwd.and_then(|cwd| found.strip_prefix(cwd).ok().map(Path::to_path_buf))
+                .unwrap_or(found),
+        )
     }
 }

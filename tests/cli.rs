@@ -27,14 +27,17 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn clean_example_exits_zero() {
-    let out = run(&["check", "examples/mail"]);
+    let out = run(&["check", "--postfix-version", "3.7.11", "examples/mail"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(stdout(&out), "pflint: no problems found in 2 files\n");
+    assert_eq!(
+        stdout(&out),
+        "pflint: no problems found in 2 files (Postfix 3.7.11, from --postfix-version)\n"
+    );
 }
 
 #[test]
 fn broken_example_shows_located_diagnostics_and_exits_one() {
-    let out = run(&["check", "examples/broken"]);
+    let out = run(&["check", "--postfix-version", "3.7", "examples/broken"]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("╭─[examples/broken/main.cf:50:1]"), "{text}");
@@ -44,14 +47,23 @@ fn broken_example_shows_located_diagnostics_and_exits_one() {
         "{text}"
     );
     assert!(
-        text.ends_with("pflint: 3 errors, 0 warnings and 0 infos in 2 files\n"),
+        text.ends_with(
+            "pflint: 3 errors, 0 warnings and 0 infos in 2 files (Postfix 3.7, from --postfix-version)\n"
+        ),
         "{text}"
     );
 }
 
 #[test]
 fn json_output_has_the_documented_shape() {
-    let out = run(&["check", "--format", "json", "examples/broken"]);
+    let out = run(&[
+        "check",
+        "--format",
+        "json",
+        "--postfix-version",
+        "3.7.11",
+        "examples/broken",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
     assert_eq!(doc["version"], 1);
@@ -299,4 +311,155 @@ fn a_bad_settings_file_is_a_located_error() {
     // --no-config ignores it.
     let out = run(&["check", "--no-config", dir.path().to_str().unwrap()]);
     assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// The footer and the json summary say which Postfix version was assumed and why; a
+/// version no Postfix release has is a usage error that names the known range.
+#[test]
+fn the_assumed_version_and_its_source_are_reported() {
+    let summary = |args: &[&str]| -> Value {
+        let mut all = vec!["check", "--format", "json"];
+        all.extend(args);
+        all.push("examples/mail");
+        let out = run(&all);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let doc: Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+        doc["summary"]["targets"][0].clone()
+    };
+    let flag = summary(&["--postfix-version", "3.7.11"]);
+    assert_eq!(flag["postfix_version"], "3.7.11");
+    assert_eq!(flag["source"], "flag");
+    assert_eq!(flag["note"], Value::Null);
+
+    let newer = summary(&["--postfix-version", "3.7.99"]);
+    assert_eq!(newer["postfix_version"], "3.7.99");
+    let note = newer["note"].as_str().expect("a note on the patch level");
+    assert!(note.contains("newer than the newest 3.7 release"), "{note}");
+
+    let settings = tempfile::tempdir().expect("a temporary directory");
+    let file = settings.path().join("pflint.yaml");
+    std::fs::write(&file, "postfix-version: '3.6.4'\n").expect("written");
+    let from_file = summary(&["--config", &file.display().to_string()]);
+    assert_eq!(from_file["postfix_version"], "3.6.4");
+    assert_eq!(from_file["source"], "settings");
+    assert!(
+        from_file["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("pflint.yaml")),
+        "{from_file}"
+    );
+
+    let default = summary(&[]);
+    match pflint::model::installed::postconf() {
+        Some((path, version)) => {
+            assert_eq!(default["source"], "installed");
+            assert_eq!(default["postfix_version"], version.to_string());
+            let reason = default["reason"].as_str().unwrap_or_default();
+            assert!(reason.contains(&path.display().to_string()), "{reason}");
+        }
+        None => assert_eq!(default["source"], "newest-known"),
+    }
+
+    for bad in ["9.9", "0.0", "3.13", "2.x"] {
+        let out = run(&["check", "--postfix-version", bad, "examples/mail"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let message = stderr(&out);
+        assert!(message.contains("--postfix-version"), "{message}");
+        if bad != "2.x" {
+            assert!(
+                message.contains("known release lines are 1.1 to 3.12"),
+                "{message}"
+            );
+        }
+    }
+    for command in [
+        &["show", "-n", "-c", "examples/mail"][..],
+        &["generate", "--role", "mx"],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["--postfix-version", "3.13"]);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains("no release 3.13"), "{}", stderr(&out));
+    }
+    std::fs::write(&file, "postfix-version: '9.9'\n").expect("written");
+    let out = run(&[
+        "check",
+        "--config",
+        &file.display().to_string(),
+        "examples/mail",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("pflint.yaml: postfix-version: Postfix has no release 9.9"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// What a release line introduces exists at each of its patch releases: no "needs Postfix
+/// 3.7" at 3.7.11, `show -n` prints the line (as postconf does, silently), protocol bounds
+/// are valid at 3.6.4, and `generate` uses the newer forms from the line's first release.
+#[test]
+fn patch_releases_have_the_features_of_their_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        dir.path().join("main.cf"),
+        "smtpd_min_data_rate = 500\nsmtpd_tls_mandatory_protocols = >=TLSv1.2\n",
+    )
+    .expect("written");
+    let path = dir.path().display().to_string();
+    for version in ["3.7", "3.7.0", "3.7.11"] {
+        let out = run(&[
+            "check",
+            "--format",
+            "short",
+            "--select=PF4,PF5,PF6",
+            "--postfix-version",
+            version,
+            &path,
+        ]);
+        assert_eq!(stdout(&out), "", "{version}");
+        assert_eq!(out.status.code(), Some(0), "{version}");
+        let show = run(&["show", "-n", "--postfix-version", version, "-c", &path]);
+        assert_eq!(
+            stdout(&show),
+            format!(
+                "config_directory = {path}\nsmtpd_min_data_rate = 500\nsmtpd_tls_mandatory_protocols = >=TLSv1.2\n"
+            ),
+            "{version}"
+        );
+        assert_eq!(stderr(&show), "", "{version}");
+    }
+    let out = run(&[
+        "check",
+        "--format",
+        "short",
+        "--select=PF4,PF5,PF6",
+        "--postfix-version",
+        "3.6.20",
+        &path,
+    ]);
+    assert!(stdout(&out).contains("PF503"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("PF410"), "{}", stdout(&out));
+    for (version, bounds, chain) in [
+        ("3.6.4", true, true),
+        ("3.4.0", false, true),
+        ("3.3.22", false, false),
+    ] {
+        let out = run(&[
+            "generate",
+            "--role",
+            "submission",
+            "--postfix-version",
+            version,
+        ]);
+        let text = stdout(&out);
+        assert_eq!(text.contains(">=TLSv1.2"), bounds, "{version}: {text}");
+        assert_eq!(
+            text.contains("smtpd_tls_chain_files"),
+            chain,
+            "{version}: {text}"
+        );
+    }
 }

@@ -169,7 +169,7 @@ fn postconf_reports(text: &str) -> BTreeSet<Reported> {
 fn our_reports(dir: &Path) -> Vec<(ProblemKind, &'static str, u32)> {
     let config = ConfigDir::read(dir).expect("corpus set is readable");
     let options = check::Options {
-        version: "3.7.11".parse().unwrap(),
+        target: pflint::model::version::Target::given("3.7.11".parse().unwrap()),
         host: HostFacts::corpus(),
         ..check::Options::default()
     };

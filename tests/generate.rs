@@ -77,7 +77,7 @@ fn snippets_for_every_role_and_profile_match_their_snapshots() {
 
 /// Whole configurations made of a plain base and generated settings.
 fn generated_configs(version: Version) -> Vec<(String, String, String)> {
-    let compatibility = if version >= Version::new(3, 6) {
+    let compatibility = if version.at_least(Version::new(3, 6)) {
         "3.6"
     } else {
         "2"
@@ -135,7 +135,7 @@ fn generated_configurations_pass_pflints_own_check() {
         let version: Version = version.parse().expect("a version");
         for (name, main, master) in generated_configs(version) {
             let options = check::Options {
-                version,
+                target: pflint::model::version::Target::given(version),
                 ..check::Options::default()
             };
             let checked = check::check_files(

@@ -498,3 +498,66 @@ fn show_matches_the_installed_postconf() {
             .join("\n\n")
     );
 }
+
+/// `pflint show -d` prints what the installed `postconf -d` prints: every parameter of the
+/// installed release (3.7.11 is not "before 3.7"), with its default value on this host.
+/// `mail_release_date` is a fact of the build and `process_id` of the process.
+#[test]
+fn show_d_equals_the_installed_postconf_d() {
+    let Some((postconf, version)) = postconf() else {
+        return;
+    };
+    // A Debian host as installed: the package's master.cf, no main.cf yet. (Without a
+    // master.cf postconf registers no per-service parameters: a case of its own.)
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let debian = Path::new("/usr/share/postfix/master.cf.dist");
+    let master = if debian.is_file() {
+        debian.to_path_buf()
+    } else {
+        common::root().join("data/stock-master.cf")
+    };
+    std::fs::copy(&master, dir.path().join("master.cf")).expect("copied");
+    common::age_config(dir.path());
+    let run = |command: &mut Command| -> String {
+        let output = command
+            .env("MAIL_CONFIG", dir.path())
+            .env("LC_ALL", "C")
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let relevant = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with("mail_release_date =") && !l.starts_with("process_id ="))
+            .map(str::to_owned)
+            .collect()
+    };
+    let theirs = relevant(&run(Command::new(&postconf).arg("-d")));
+    let ours = relevant(&run(common::pflint().args(["show", "-d"])));
+    let missing: Vec<&String> = theirs.iter().filter(|l| !ours.contains(l)).collect();
+    let extra: Vec<&String> = ours.iter().filter(|l| !theirs.contains(l)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "postconf {version} -d and pflint show -d differ\nonly postconf:\n{}\nonly pflint:\n{}",
+        missing
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        extra
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert_eq!(theirs, ours, "same lines, same order");
+    common::visible(&format!(
+        "postconf {version} -d: {} parameters, pflint show -d prints the same",
+        theirs.len()
+    ));
+}

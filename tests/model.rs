@@ -51,7 +51,7 @@ fn unknown_and_undefined_findings_match_postconf_warnings() {
         return;
     };
     let options = check::Options {
-        version: "3.7.11".parse().unwrap(),
+        target: pflint::model::version::Target::given("3.7.11".parse().unwrap()),
         host: HostFacts::corpus(),
         ..check::Options::default()
     };

@@ -19,7 +19,7 @@ fn codes(example: &Example) -> Vec<&'static str> {
     };
     let mut options = check::Options::default();
     if let Some(version) = &files.postfix_version {
-        options.version = version.parse().unwrap();
+        options.target = pflint::model::version::Target::given(version.parse().unwrap());
     }
     check::check_files(
         file("main.cf", files.main_cf),

@@ -84,16 +84,11 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
         Some(file) => Settings::load(file).map_err(|e| e.to_string())?,
         None => Settings::default(),
     };
-    let version = args
+    let from_settings = settings
         .postfix_version
         .as_deref()
-        .or(settings.postfix_version.as_deref());
-    let version = super::target_version(version).map_err(|e| {
-        match (&args.postfix_version, &settings_file) {
-            (None, Some(file)) => format!("{}: postfix-version: {e}", file.display()),
-            _ => e,
-        }
-    })?;
+        .zip(settings_file.as_deref());
+    let target = super::target(args.postfix_version.as_deref(), from_settings)?;
     let policy = Policy {
         select: args.select.clone(),
         ignore: settings
@@ -109,7 +104,7 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
         None => e,
     })?;
     Ok(Options {
-        version,
+        target,
         host: if live {
             HostFacts::local()
         } else {

@@ -38,7 +38,11 @@ fn print(text: &str) {
 }
 
 fn plan(args: &GenerateArgs) -> Result<(generate::Plan, Version), String> {
-    let version = super::target_version(args.postfix_version.as_deref())?;
+    let target = super::target(args.postfix_version.as_deref(), None)?;
+    if let Some(note) = &target.note {
+        eprintln!("pflint: note: {note}");
+    }
+    let version = target.version;
     let profile = profile::get(&args.profile).ok_or_else(|| {
         let names: Vec<&str> = profile::all().iter().map(|p| p.name.as_str()).collect();
         format!(
@@ -207,7 +211,7 @@ fn new_errors(
     let errors = |(main, master): (&[u8], Option<&[u8]>)| -> Vec<String> {
         let file = |name: &str, bytes: &[u8]| SourceFile::new(name, bytes.to_vec()).ok();
         let options = check::Options {
-            version,
+            target: crate::model::version::Target::given(version),
             ..check::Options::default()
         };
         check::check_files(

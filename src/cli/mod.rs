@@ -242,15 +242,52 @@ fn emit(bytes: &[u8]) -> ExitCode {
     }
 }
 
-/// The Postfix version to judge against: the one given (`--postfix-version`, or
-/// `postfix-version` of .pflint.yaml), else the installed postconf's, else the newest
-/// stable release the parameter table knows.
-fn target_version(given: Option<&str>) -> Result<crate::model::Version, String> {
-    match given {
-        Some(v) => v
+/// The Postfix version to judge against, and where it came from: the one given
+/// (`--postfix-version`, else `postfix-version` of the settings file), else the installed
+/// postconf's, else the newest stable release the parameter table knows. A given version
+/// must be a release line Postfix has had; the installed one is taken as it is (a Postfix
+/// newer than pflint is judged with everything pflint knows).
+fn target(
+    flag: Option<&str>,
+    settings: Option<(&str, &std::path::Path)>,
+) -> Result<crate::model::version::Target, String> {
+    use crate::model::version::{Target, VersionSource};
+    let releases = crate::model::params::table().releases;
+    let given = match (flag, settings) {
+        (Some(text), _) => Some((text, VersionSource::Flag)),
+        (None, Some((text, file))) => Some((text, VersionSource::Settings(file.to_owned()))),
+        (None, None) => None,
+    };
+    if let Some((text, source)) = given {
+        let located = |e: String| match &source {
+            VersionSource::Settings(file) => format!("{}: postfix-version: {e}", file.display()),
+            _ => format!("--postfix-version: {e}"),
+        };
+        let version: crate::model::Version = text
             .parse()
-            .map_err(|e: crate::model::version::BadVersion| e.to_string()),
-        None => Ok(crate::model::installed::postfix_version()
-            .unwrap_or_else(|| crate::model::params::table().latest_stable)),
+            .map_err(|e: crate::model::version::BadVersion| located(e.to_string()))?;
+        let note = releases
+            .check(version)
+            .map_err(|e| located(e.to_string()))?;
+        return Ok(Target {
+            version,
+            source,
+            note,
+        });
     }
+    if let Some((path, version)) = crate::model::installed::postconf() {
+        let note = releases
+            .check(*version)
+            .unwrap_or_else(|e| Some(format!("{e}; judged with everything pflint knows")));
+        return Ok(Target {
+            version: *version,
+            source: VersionSource::Installed(path.clone()),
+            note,
+        });
+    }
+    Ok(Target {
+        version: crate::model::params::table().latest_stable,
+        source: VersionSource::NewestKnown,
+        note: None,
+    })
 }

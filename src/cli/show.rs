@@ -23,8 +23,14 @@ pub(super) fn run(args: ShowArgs) -> ExitCode {
             None => (PathBuf::from("/etc/postfix"), None),
         },
     };
-    let version = match super::target_version(args.postfix_version.as_deref()) {
-        Ok(version) => version,
+    let version = match super::target(args.postfix_version.as_deref(), None) {
+        Ok(target) => {
+            // stdout is postconf's format; a remark on the version goes to stderr.
+            if let Some(note) = &target.note {
+                eprintln!("pflint: note: {note}");
+            }
+            target.version
+        }
         Err(message) => {
             eprintln!("pflint: {message}");
             return ExitCode::from(2);

@@ -130,7 +130,7 @@ const PROTOCOLS: [&str; 6] = ["SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "
 /// A protocol floor in the syntax the version reads: `>=TLSv1.2` from 3.6, else the
 /// exclusions `!SSLv2, !SSLv3, !TLSv1, !TLSv1.1`.
 pub fn protocol_floor(floor: &str, version: Version) -> String {
-    if version >= Version::new(3, 6) {
+    if version.at_least(Version::new(3, 6)) {
         return format!(">={floor}");
     }
     let below = PROTOCOLS.iter().position(|p| *p == floor).unwrap_or(2);
@@ -201,7 +201,7 @@ fn claim(main: &mut [Setting], start: usize, role: Role) {
 /// Works out the settings and services for a request, or says why it cannot.
 pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
     let version = request.version;
-    if version < OLDEST {
+    if !version.at_least(OLDEST) {
         return Err(format!(
             "pflint generate renders for Postfix {OLDEST} and later (asked: {version})"
         ));
@@ -225,7 +225,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
 
     if has(Role::Mx) || has(Role::Submission) {
         let certificate = request.certificate.clone().unwrap_or_else(|| {
-            if version >= Version::new(3, 4) {
+            if version.at_least(Version::new(3, 4)) {
                 Certificate::Chain(vec!["/etc/postfix/tls/server.pem".to_owned()])
             } else {
                 Certificate::Pair {
@@ -237,7 +237,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
         let placeholder = request.certificate.is_none();
         let start = main.len();
         match certificate {
-            Certificate::Chain(files) if version >= Version::new(3, 4) => {
+            Certificate::Chain(files) if version.at_least(Version::new(3, 4)) => {
                 let mut comment = vec![
                     "Server certificate: each file holds the private key, then the certificate and its chain.",
                 ];
@@ -442,7 +442,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
             ]),
         });
         // The stock master.cf names port 465 `submissions` from Postfix 3.5 on.
-        let implicit = if version >= Version::new(3, 5) {
+        let implicit = if version.at_least(Version::new(3, 5)) {
             "submissions"
         } else {
             "smtps"

@@ -14,11 +14,16 @@ const STAMP: &[u8] = b"mail_version=";
 /// The installed postconf's version: the first `postconf` on `$PATH`, else `/usr/sbin`.
 /// Read once per process (it means reading a binary).
 pub fn postfix_version() -> Option<Version> {
-    static FOUND: std::sync::OnceLock<Option<Version>> = std::sync::OnceLock::new();
-    *FOUND.get_or_init(find_postfix_version)
+    postconf().map(|(_, version)| *version)
 }
 
-fn find_postfix_version() -> Option<Version> {
+/// The installed postconf and its version.
+pub fn postconf() -> Option<&'static (PathBuf, Version)> {
+    static FOUND: std::sync::OnceLock<Option<(PathBuf, Version)>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(find_postconf).as_ref()
+}
+
+fn find_postconf() -> Option<(PathBuf, Version)> {
     let candidates = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .unwrap_or_default()
@@ -26,9 +31,10 @@ fn find_postfix_version() -> Option<Version> {
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
         .map(|dir| dir.join("postconf"));
     candidates.filter(|path| path.is_file()).find_map(|path| {
-        std::fs::read(path)
+        let version = std::fs::read(&path)
             .ok()
-            .and_then(|binary| stamped_version(&binary))
+            .and_then(|binary| stamped_version(&binary))?;
+        Some((path, version))
     })
 }
 

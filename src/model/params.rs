@@ -2,7 +2,7 @@
 //! version, type and flags. `scripts/gen-params.py` generates `data/params.json`; the build
 //! turns that file into static data (see `build.rs`).
 
-use super::version::{Since, Version};
+use super::version::{Releases, Since, Version};
 
 /// The type of a parameter's value, as far as rules need it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,12 +67,12 @@ impl ParamInfo {
     /// Whether a release at `version` knows the parameter.
     pub fn available_in(&self, version: Version) -> bool {
         let introduced = self.since.is_empty() || self.since.iter().any(|s| s.holds_at(version));
-        introduced && self.removed.is_none_or(|r| version < r) && !self.template
+        introduced && self.removed.is_none_or(|r| !version.at_least(r)) && !self.template
     }
 
     /// Whether at `version` the name is kept only as an alias of a renamed parameter.
     pub fn is_legacy_in(&self, version: Version) -> bool {
-        self.legacy.is_some_and(|l| version >= l)
+        self.legacy.is_some_and(|l| version.at_least(l))
     }
 
     /// The default expression at `version` (the most specific entry that holds).
@@ -91,7 +91,7 @@ impl ParamInfo {
             d.since == "0"
                 || d.since
                     .parse::<Version>()
-                    .is_ok_and(|since| version >= since)
+                    .is_ok_and(|since| version.at_least(since))
         })
     }
 }
@@ -106,6 +106,8 @@ mod generated {
 pub struct ParamTable {
     /// The newest stable release line, the target when nothing else says.
     pub latest_stable: Version,
+    /// Every release line and the newest patch of it pflint knows.
+    pub releases: Releases,
     dbms_suffixes: &'static [(&'static str, &'static [&'static str])],
     params: &'static [ParamInfo],
 }
@@ -142,6 +144,7 @@ impl ParamTable {
 pub fn table() -> &'static ParamTable {
     static TABLE: ParamTable = ParamTable {
         latest_stable: generated::LATEST_STABLE,
+        releases: Releases(generated::RELEASES),
         dbms_suffixes: generated::DBMS_SUFFIXES,
         params: generated::PARAMS,
     };

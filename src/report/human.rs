@@ -32,12 +32,28 @@ pub(super) fn write(style: Style, files: &[Checked], out: &mut dyn Write) -> io:
         return Ok(());
     }
     let files_checked = plural(summary.files, "file");
+    let judged: Vec<String> = summary
+        .targets
+        .iter()
+        .map(|t| {
+            let note = t
+                .note
+                .as_ref()
+                .map(|n| format!("; {n}"))
+                .unwrap_or_default();
+            format!("Postfix {}, {}{note}", t.postfix_version, t.reason)
+        })
+        .collect();
+    let judged = judged.join("; ");
     if summary.errors + summary.warnings + summary.infos == 0 {
-        writeln!(out, "pflint: no problems found in {files_checked}")
+        writeln!(
+            out,
+            "pflint: no problems found in {files_checked} ({judged})"
+        )
     } else {
         writeln!(
             out,
-            "pflint: {}, {} and {} in {files_checked}",
+            "pflint: {}, {} and {} in {files_checked} ({judged})",
             plural(summary.errors, "error"),
             plural(summary.warnings, "warning"),
             plural(summary.infos, "info")

@@ -10,6 +10,7 @@ use std::io::{self, Write};
 
 use crate::check::Checked;
 use crate::diagnostic::Severity;
+use crate::model::version::Target;
 
 /// An output format of `pflint check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -51,8 +52,8 @@ pub fn write(
     }
 }
 
-/// Counts of findings by severity.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// Counts of findings by severity, and the Postfix versions they were judged for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     /// Files checked.
     pub files: usize,
@@ -62,6 +63,32 @@ pub struct Summary {
     pub warnings: usize,
     /// Info findings.
     pub infos: usize,
+    /// Each distinct target version, in the order first met.
+    pub targets: Vec<TargetSummary>,
+}
+
+/// The version a check assumed, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TargetSummary {
+    /// `3.7.11`, `3.7`.
+    pub postfix_version: String,
+    /// `flag`, `settings`, `installed` or `newest-known`.
+    pub source: &'static str,
+    /// Where exactly, in words: `from the installed /usr/sbin/postconf`.
+    pub reason: String,
+    /// A remark, such as a patch level newer than pflint knows.
+    pub note: Option<String>,
+}
+
+impl TargetSummary {
+    fn of(target: &Target) -> TargetSummary {
+        TargetSummary {
+            postfix_version: target.version.to_string(),
+            source: target.source.key(),
+            reason: target.source.to_string(),
+            note: target.note.clone(),
+        }
+    }
 }
 
 impl Summary {
@@ -71,6 +98,12 @@ impl Summary {
             files: files.len(),
             ..Summary::default()
         };
+        for checked in files {
+            let target = TargetSummary::of(&checked.target);
+            if !summary.targets.contains(&target) {
+                summary.targets.push(target);
+            }
+        }
         for finding in files.iter().flat_map(|f| &f.findings) {
             match finding.severity {
                 Severity::Error => summary.errors += 1,

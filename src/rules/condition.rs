@@ -327,11 +327,11 @@ impl VersionTest {
     /// Whether `version` passes.
     pub fn holds(self, version: crate::model::Version) -> bool {
         match self.operator {
-            Comparison::Less => version < self.version,
-            Comparison::LessOrEqual => version <= self.version,
-            Comparison::Equal => version == self.version,
-            Comparison::GreaterOrEqual => version >= self.version,
-            Comparison::Greater => version > self.version,
+            Comparison::Less => !version.at_least(self.version),
+            Comparison::LessOrEqual => version.at_most(self.version),
+            Comparison::Equal => version.is(self.version),
+            Comparison::GreaterOrEqual => version.at_least(self.version),
+            Comparison::Greater => !version.at_most(self.version),
         }
     }
 }
@@ -372,5 +372,10 @@ mod tests {
         let test = VersionTest::parse(">= 3.6").unwrap();
         assert!(test.holds(v("3.6")) && test.holds(v("3.11")) && !test.holds(v("3.5.9")));
         assert!(VersionTest::parse("< 3.11").unwrap().holds(v("3.10.2")));
+        assert!(!VersionTest::parse("< 3.7").unwrap().holds(v("3.7.0")));
+        assert!(VersionTest::parse(">= 3.7").unwrap().holds(v("3.7.0")));
+        assert!(VersionTest::parse("<= 3.7").unwrap().holds(v("3.7.11")));
+        assert!(!VersionTest::parse("> 3.7").unwrap().holds(v("3.7.11")));
+        assert!(VersionTest::parse("== 3.7").unwrap().holds(v("3.7.11")));
     }
 }

@@ -140,7 +140,7 @@ fn protocol_list_problem(value: &str, version: Version) -> Option<String> {
             .strip_prefix(">=")
             .or_else(|| token.strip_prefix("<="))
         {
-            if version < bounds_since {
+            if !version.at_least(bounds_since) {
                 return Some(format!(
                     "`{token}`: bounds need Postfix {bounds_since} (target: {version})"
                 ));
@@ -222,7 +222,7 @@ pub fn weak_mandatory(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
 /// PF404: a cipher grade that gives weak or no encryption. From Postfix 3.8 `export` and
 /// `low` are read as `medium` (`tls_cipher_grade_table` in `tls_misc.c`).
 pub fn weak_cipher_grade(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
-    let weak_grades = cx.config.version < Version::with_patch(3, 8, 0);
+    let weak_grades = !cx.config.version.at_least(Version::new(3, 8));
     written(cx, |name, _| {
         name.ends_with("_tls_ciphers") || name.ends_with("_tls_mandatory_ciphers")
     })

@@ -26,12 +26,6 @@ fn since_text(info: &ParamInfo) -> String {
     }
 }
 
-/// The first release of a version's line (`3.9` → `3.9.0`); a version with a patch level
-/// stays as it is.
-fn first_release(v: Version) -> Version {
-    Version::with_patch(v.major, v.minor, v.patch.unwrap_or(0))
-}
-
 /// Whether the table marks `name` deprecated (in any version).
 fn is_deprecated(cx: &Context<'_, '_>, name: &str) -> bool {
     cx.config.info(name).is_some_and(|i| i.deprecated.is_some())
@@ -63,7 +57,7 @@ pub fn deprecated_soon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
             let since: Version = info.deprecated.as_ref()?.since.parse().ok()?;
-            (version < first_release(since)).then(|| {
+            (!version.at_least(since)).then(|| {
                 at(
                     w,
                     format!(
@@ -287,8 +281,8 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         }
         if let Some((needs, what)) = found
             .into_iter()
-            .filter(|(v, _)| version < first_release(*v))
-            .max()
+            .filter(|(v, _)| !version.at_least(*v))
+            .max_by_key(|(v, _)| v.as_point())
         {
             hits.push(at(
                 &w,
