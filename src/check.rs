@@ -119,6 +119,9 @@ pub struct Options {
     pub policy: Policy,
     /// Roles to assume over those read from the files.
     pub roles: RoleOverrides,
+    /// Whether this is the host's own configuration, so that the files it names are
+    /// looked for where it says (else only beside main.cf).
+    pub live: bool,
 }
 
 impl Default for Options {
@@ -132,6 +135,7 @@ impl Default for Options {
             host: HostFacts::assumed(),
             policy: Policy::default(),
             roles: RoleOverrides::default(),
+            live: false,
         }
     }
 }
@@ -172,7 +176,19 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         let judged = with_stock.as_ref().unwrap_or(&config);
         let mut roles = judged.roles();
         options.roles.apply(&mut roles);
-        for placed in rules::engine::run(judged, &roles) {
+        let directory = dir
+            .main
+            .as_ref()
+            .map(|m| &m.file)
+            .or(dir.master.as_ref().map(|m| &m.file))
+            .and_then(|f| f.name().parent().map(Path::to_path_buf));
+        let place = match directory {
+            Some(d) if options.live => crate::material::Where::Live(d),
+            Some(d) => crate::material::Where::Repository(d),
+            None => crate::material::Where::Nowhere,
+        };
+        let facts = crate::material::gather(judged, &place);
+        for placed in rules::engine::run(judged, &roles, &facts) {
             match placed.file {
                 FileRole::Main => main_findings.push(placed.finding),
                 FileRole::Master if stock.is_some() => {

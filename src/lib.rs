@@ -26,6 +26,7 @@ pub mod cli;
 pub mod config_dir;
 pub mod diagnostic;
 pub mod generate;
+pub mod material;
 pub mod model;
 pub mod policy;
 pub mod report;

@@ -46,6 +46,7 @@ fn request<'p>(
         certificate: None,
         dane,
         relayhost: relayhost.map(str::to_owned),
+        sasl: None,
     }
 }
 
@@ -116,8 +117,9 @@ fn generated_configs(version: Version) -> Vec<(String, String, String)> {
     ];
     for profile in profile::all() {
         for (roles, dane, relayhost, extra) in combinations {
-            let plan = generate::plan(&request(roles.to_vec(), profile, version, dane, relayhost))
-                .expect("a plan");
+            let mut request = request(roles.to_vec(), profile, version, dane, relayhost);
+            request.sasl = Some(generate::Sasl::Dovecot("private/auth".to_owned()));
+            let plan = generate::plan(&request).expect("a plan");
             let name = format!("{} {:?} dane={dane} {version}", profile.name, roles);
             configs.push((
                 name,
@@ -168,6 +170,53 @@ fn generated_configurations_pass_pflints_own_check() {
             );
         }
     }
+}
+
+/// Without `--sasl` the submission services depend on a backend main.cf may not have:
+/// the one warning left is PF304, which the generated comment announces.
+#[test]
+fn without_a_sasl_backend_the_one_warning_is_pf304() {
+    let version: Version = "3.7".parse().expect("a version");
+    let profile = profile::get("intermediate").expect("a profile");
+    let plan = generate::plan(&request(
+        vec![Role::Mx, Role::Submission, Role::Outbound],
+        profile,
+        version,
+        false,
+        None,
+    ))
+    .expect("a plan");
+    let master = generate::render_master(&plan);
+    assert!(master.contains("PF304"), "{master}");
+    let main = format!(
+        "compatibility_level = 3.6\n{}",
+        generate::render_main(&plan)
+    );
+    let stock =
+        std::fs::read_to_string(common::root().join("data/stock-master.cf")).expect("stock");
+    let options = check::Options {
+        target: pflint::model::version::Target::given(version),
+        ..check::Options::default()
+    };
+    let codes: Vec<&str> = check::check_files(
+        Some(SourceFile::new("main.cf", main.into_bytes()).expect("a file")),
+        Some(
+            SourceFile::new("master.cf", format!("{stock}{master}").into_bytes()).expect("a file"),
+        ),
+        &options,
+    )
+    .iter()
+    .flat_map(|c| {
+        c.findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(|f| f.code)
+    })
+    .collect();
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| *c == "PF304"),
+        "{codes:?}"
+    );
 }
 
 #[test]

@@ -193,7 +193,7 @@ fn postconf_warnings(postconf: Option<&Path>, dir: &Path) -> Vec<String> {
 fn a_legacy_configuration_is_fixed_and_then_checks_without_tls_warnings() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     copy_config(&common::fixture("scenarios/legacy"), dir.path());
-    let out = generate(dir.path(), &["--write"]);
+    let out = generate(dir.path(), &["--write", "--sasl", "dovecot"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -295,4 +295,305 @@ fn a_read_only_directory_refuses_the_write_and_keeps_the_files() {
         (read(dir.path(), "main.cf"), read(dir.path(), "master.cf")),
         before
     );
+}
+
+/// Writes main.cf (and master.cf) into a new directory, runs `generate -c DIR --write`
+/// with the roles and flags given at 3.7, and returns the new files and the codes of the
+/// warnings and errors `pflint check` then reports.
+fn write_and_check(
+    main: &str,
+    master: Option<&str>,
+    roles: &str,
+    flags: &[&str],
+) -> (String, String, Vec<String>) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("main.cf"), main).expect("written");
+    if let Some(master) = master {
+        std::fs::write(dir.path().join("master.cf"), master).expect("written");
+    }
+    let path = dir.path().display().to_string();
+    let mut args = vec![
+        "generate",
+        "-c",
+        &path,
+        "--role",
+        roles,
+        "--postfix-version",
+        "3.7",
+        "--write",
+    ];
+    args.extend(flags);
+    let out = common::pflint().args(&args).output().expect("pflint runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = common::pflint()
+        .args([
+            "check",
+            "--format",
+            "short",
+            "--postfix-version",
+            "3.7",
+            &path,
+        ])
+        .output()
+        .expect("pflint runs");
+    let codes = String::from_utf8_lossy(&check.stdout)
+        .lines()
+        .filter(|l| l.contains(": warning[") || l.contains(": error["))
+        .filter_map(|l| l.split('[').nth(1)?.split(']').next().map(str::to_owned))
+        .collect();
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
+    (read("main.cf"), read("master.cf"), codes)
+}
+
+/// The effective value of a parameter in main.cf text (its last setting).
+fn value_of(main: &str, name: &str) -> Option<String> {
+    main.lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(n, _)| n.trim() == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .last()
+}
+
+const STOCK_SMTPD: &str =
+    "smtp inet n - y - - smtpd\nsmtp unix - - y - - smtp\nrelay unix - - y - - smtp\n";
+
+#[test]
+fn existing_dane_is_kept_and_gets_dnssec_lookups() {
+    let base = "compatibility_level = 3.6\nsmtpd_tls_chain_files = /etc/ssl/mx.pem\n";
+    for (given, dnssec) in [("dane", true), ("dane", false), ("dane-only", true)] {
+        let mut main = format!("{base}smtp_tls_security_level = {given}\n");
+        if dnssec {
+            main.push_str("smtp_dns_support_level = dnssec\n");
+        }
+        let (new, _, codes) = write_and_check(
+            &main,
+            Some(STOCK_SMTPD),
+            "mx,submission,outbound",
+            &["--sasl", "dovecot"],
+        );
+        assert_eq!(
+            value_of(&new, "smtp_tls_security_level").as_deref(),
+            Some("dane"),
+            "{given}:\n{new}"
+        );
+        assert_eq!(
+            value_of(&new, "smtp_dns_support_level").as_deref(),
+            Some("dnssec"),
+            "{new}"
+        );
+        assert!(codes.is_empty(), "{given}: {codes:?}\n{new}");
+        if given == "dane-only" {
+            assert!(
+                new.contains("was dane-only") && new.contains("PF101"),
+                "{new}"
+            );
+        }
+    }
+}
+
+#[test]
+fn stronger_settings_are_kept() {
+    let main = "compatibility_level = 3.6\n\
+                smtpd_tls_chain_files = /etc/ssl/mx.pem\n\
+                smtpd_tls_auth_only = yes\n\
+                smtpd_tls_mandatory_protocols = >=TLSv1.3\n\
+                smtpd_tls_mandatory_ciphers = high\n\
+                smtp_tls_policy_maps = hash:/etc/postfix/tls_policy\n\
+                smtpd_sasl_type = dovecot\n\
+                smtpd_sasl_path = private/auth\n";
+    let master = format!(
+        "{STOCK_SMTPD}submission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_client_restrictions=permit_sasl_authenticated,check_client_access,reject\n"
+    );
+    let (new, new_master, codes) =
+        write_and_check(main, Some(&master), "mx,submission,outbound", &[]);
+    for (name, value) in [
+        ("smtpd_tls_auth_only", "yes"),
+        ("smtpd_tls_mandatory_protocols", ">=TLSv1.3"),
+        ("smtpd_tls_mandatory_ciphers", "high"),
+        ("smtp_tls_policy_maps", "hash:/etc/postfix/tls_policy"),
+        ("smtpd_sasl_type", "dovecot"),
+        ("smtpd_sasl_path", "private/auth"),
+    ] {
+        assert_eq!(
+            value_of(&new, name).as_deref(),
+            Some(value),
+            "{name}:\n{new}"
+        );
+    }
+    assert!(
+        new_master.contains(
+            "-o smtpd_client_restrictions=permit_sasl_authenticated,check_client_access,reject"
+        ),
+        "{new_master}"
+    );
+    assert!(codes.is_empty(), "{codes:?}\n{new}\n{new_master}");
+}
+
+#[test]
+fn passed_certificate_files_are_the_one_set_in_the_target_form() {
+    let main = "compatibility_level = 3.6\n\
+                smtpd_tls_chain_files = /etc/ssl/old.pem\n\
+                smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem\n\
+                smtpd_tls_key_file = /etc/ssl/private/ssl-cert-snakeoil.key\n";
+    let (new, _, codes) = write_and_check(
+        main,
+        Some(STOCK_SMTPD),
+        "mx,submission,outbound",
+        &[
+            "--cert",
+            "/etc/ssl/new/fullchain.pem",
+            "--key",
+            "/etc/ssl/new/privkey.pem",
+            "--sasl",
+            "dovecot",
+        ],
+    );
+    assert_eq!(
+        value_of(&new, "smtpd_tls_chain_files").as_deref(),
+        Some("/etc/ssl/new/privkey.pem, /etc/ssl/new/fullchain.pem"),
+        "{new}"
+    );
+    assert_eq!(value_of(&new, "smtpd_tls_cert_file"), None, "{new}");
+    assert_eq!(value_of(&new, "smtpd_tls_key_file"), None, "{new}");
+    assert!(
+        !codes.contains(&"PF208".to_owned()) && codes.is_empty(),
+        "{codes:?}\n{new}"
+    );
+    // Without certificate flags, the existing chain files stay and the ignored legacy
+    // lines go.
+    let (kept, _, codes) = write_and_check(
+        main,
+        Some(STOCK_SMTPD),
+        "mx,submission,outbound",
+        &["--sasl", "dovecot"],
+    );
+    assert_eq!(
+        value_of(&kept, "smtpd_tls_chain_files").as_deref(),
+        Some("/etc/ssl/old.pem")
+    );
+    assert_eq!(value_of(&kept, "smtpd_tls_cert_file"), None, "{kept}");
+    assert!(codes.is_empty(), "{codes:?}\n{kept}");
+}
+
+#[test]
+fn the_legacy_profile_edit_carries_its_suppression() {
+    let main = "compatibility_level = 3.6\n\
+                smtpd_tls_chain_files = /etc/ssl/mx.pem\n\
+                smtpd_tls_mandatory_protocols = !SSLv2, !SSLv3\n";
+    let (new, _, codes) = write_and_check(
+        main,
+        Some(STOCK_SMTPD),
+        "mx,submission,outbound",
+        &["--profile", "legacy", "--sasl", "dovecot"],
+    );
+    assert!(
+        new.contains("# pflint: disable=PF303 -- profile legacy: peers that cannot do TLS 1.2\nsmtpd_tls_mandatory_protocols = >=TLSv1\n"),
+        "{new}"
+    );
+    assert!(codes.is_empty(), "{codes:?}\n{new}");
+    // A floor stricter than the profile's stays, and needs no suppression.
+    let stricter = main.replace("!SSLv2, !SSLv3", ">=TLSv1.2");
+    let (new, _, codes) = write_and_check(
+        &stricter,
+        Some(STOCK_SMTPD),
+        "mx,submission,outbound",
+        &["--profile", "legacy", "--sasl", "dovecot"],
+    );
+    assert_eq!(
+        value_of(&new, "smtpd_tls_mandatory_protocols").as_deref(),
+        Some(">=TLSv1.2")
+    );
+    assert!(!new.contains("disable=PF303"), "{new}");
+    assert!(codes.is_empty(), "{codes:?}\n{new}");
+}
+
+#[test]
+fn mandatory_tls_on_port_25_is_corrected_and_said_so() {
+    let main = "compatibility_level = 3.6\n\
+                smtpd_tls_chain_files = /etc/ssl/mx.pem\n\
+                smtpd_tls_security_level = encrypt\n\
+                smtpd_sasl_auth_enable = yes\n\
+                smtp_tls_security_level = encrypt\n";
+    let master = "smtp inet n - y - - smtpd\nsmtp unix - - y - - smtp\nrelay unix - - y - - smtp\n10587 inet n - y - - smtpd\n";
+    let (new, new_master, codes) = write_and_check(
+        main,
+        Some(master),
+        "mx,submission,outbound",
+        &["--sasl", "dovecot"],
+    );
+    assert_eq!(
+        value_of(&new, "smtpd_tls_security_level").as_deref(),
+        Some("may")
+    );
+    assert!(
+        new.contains("was encrypt; a public MX must offer STARTTLS") && new.contains("PF201"),
+        "{new}"
+    );
+    assert_eq!(
+        value_of(&new, "smtp_tls_security_level").as_deref(),
+        Some("may")
+    );
+    assert!(new.contains("PF101"), "{new}");
+    // The port-10587 smtpd and the relay transport inherited encrypt: they keep it, each
+    // with a -o and a comment; port 25 stops offering AUTH.
+    assert!(
+        new_master.contains("10587 inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt"),
+        "{new_master}"
+    );
+    assert!(
+        new_master.contains("relay unix - - y - - smtp\n  -o smtp_tls_security_level=encrypt"),
+        "{new_master}"
+    );
+    assert!(
+        new_master.contains("smtp inet n - y - - smtpd\n  -o smtpd_sasl_auth_enable=no"),
+        "{new_master}"
+    );
+    assert!(new_master.contains("(PF205)"), "{new_master}");
+    assert!(codes.is_empty(), "{codes:?}\n{new}\n{new_master}");
+}
+
+#[test]
+fn a_lone_main_cf_gets_the_stock_master_cf_with_the_services() {
+    let main = "compatibility_level = 3.6\nsmtpd_tls_chain_files = /etc/ssl/mx.pem\n";
+    let (_, master, codes) =
+        write_and_check(main, None, "mx,submission,outbound", &["--sasl", "dovecot"]);
+    assert!(
+        master.starts_with("# Postfix's stock master.cf, which pflint assumed"),
+        "{master}"
+    );
+    for service in [
+        "pickup    unix",
+        "cleanup   unix",
+        "submission inet",
+        "submissions inet",
+    ] {
+        assert!(master.contains(service), "{service}:\n{master}");
+    }
+    assert!(codes.is_empty(), "{codes:?}\n{master}");
+}
+
+#[test]
+fn cr_lf_files_get_cr_lf_lines() {
+    let main = "compatibility_level = 3.6\r\nsmtpd_tls_chain_files = /etc/ssl/mx.pem\r\nsmtpd_tls_security_level = none\r\n";
+    let (new, master, _) = write_and_check(
+        main,
+        Some("smtp inet n - y - - smtpd\r\nsmtp unix - - y - - smtp\r\n"),
+        "mx,submission,outbound",
+        &["--sasl", "dovecot"],
+    );
+    for text in [&new, &master] {
+        assert!(text.contains('\n'), "{text}");
+        assert!(
+            text.split('\n')
+                .rev()
+                .skip(1)
+                .all(|line| line.ends_with('\r')),
+            "a line without CR:\n{text:?}"
+        );
+    }
 }

@@ -112,6 +112,7 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
         },
         policy,
         roles: settings.roles,
+        live,
     })
 }
 

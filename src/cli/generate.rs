@@ -69,6 +69,7 @@ fn plan(args: &GenerateArgs) -> Result<(generate::Plan, Version), String> {
         certificate,
         dane: args.dane,
         relayhost: args.relayhost.clone(),
+        sasl: args.sasl.clone(),
     })?;
     Ok((plan, version))
 }
@@ -122,6 +123,9 @@ fn against(
         return Ok(ExitCode::from(1));
     }
     let edited = edit::edit(&config, plan, version)?;
+    for note in &edited.notes {
+        eprintln!("pflint: note: {note}");
+    }
     if edited.is_empty() {
         print(&format!(
             "pflint: nothing to change in {}: it already has these settings\n",

@@ -173,6 +173,11 @@ struct GenerateArgs {
     #[arg(long, value_name = "HOST")]
     relayhost: Option<String>,
 
+    /// submission: the SASL backend that checks passwords, `dovecot` (socket
+    /// `private/auth`), `dovecot:SOCKET` or `cyrus`; without it the configured one is kept.
+    #[arg(long, value_name = "BACKEND")]
+    sasl: Option<crate::generate::Sasl>,
+
     /// An existing configuration directory: compute the edits that bring its main.cf and
     /// master.cf to the plan (shown as a diff unless --write is given).
     #[arg(short = 'c', value_name = "DIR")]

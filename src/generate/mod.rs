@@ -8,9 +8,11 @@
 
 pub mod edit;
 pub mod profile;
+pub mod strength;
 
 use std::fmt::Write as _;
 
+use crate::model::tls::Protocols;
 use crate::model::{TlsLevel, Version};
 pub use profile::Profile;
 
@@ -68,6 +70,46 @@ pub struct Request<'p> {
     pub dane: bool,
     /// The relay host, for `relay-client`.
     pub relayhost: Option<String>,
+    /// The SASL backend of the submission services; `None` keeps the one configured.
+    pub sasl: Option<Sasl>,
+}
+
+/// The SASL backend smtpd asks to check passwords (`smtpd_sasl_type`, `smtpd_sasl_path`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sasl {
+    /// Dovecot's auth service, at this socket: relative to the queue directory
+    /// (`private/auth`, the usual one) or `inet:host:port`.
+    Dovecot(String),
+    /// Cyrus SASL with the application name `smtpd` (its `smtpd.conf`).
+    Cyrus,
+}
+
+impl std::str::FromStr for Sasl {
+    type Err = String;
+
+    /// `dovecot`, `dovecot:SOCKET` or `cyrus`.
+    fn from_str(s: &str) -> Result<Sasl, String> {
+        match s.split_once(':') {
+            None if s == "dovecot" => Ok(Sasl::Dovecot("private/auth".to_owned())),
+            None if s == "cyrus" => Ok(Sasl::Cyrus),
+            Some(("dovecot", socket)) if !socket.is_empty() && !socket.contains([' ', ',']) => {
+                Ok(Sasl::Dovecot(socket.to_owned()))
+            }
+            _ => Err(format!(
+                "`{s}` is not a SASL backend (write dovecot, dovecot:SOCKET or cyrus)"
+            )),
+        }
+    }
+}
+
+impl Sasl {
+    /// The main.cf settings that select it.
+    pub fn settings(&self) -> [(&'static str, &str); 2] {
+        match self {
+            Sasl::Dovecot(socket) => [("smtpd_sasl_type", "dovecot"), ("smtpd_sasl_path", socket)],
+            Sasl::Cyrus => [("smtpd_sasl_type", "cyrus"), ("smtpd_sasl_path", "smtpd")],
+        }
+    }
 }
 
 /// One main.cf setting, with the comment lines that go above it.
@@ -85,6 +127,8 @@ pub struct Setting {
     /// Against an existing configuration, left out when that already sets it: a
     /// placeholder certificate (when any certificate is named), a log level.
     pub keep_existing: bool,
+    /// `# pflint: disable=…` lines for findings the profile accepts on purpose.
+    pub suppress: Vec<String>,
 }
 
 /// A parameter the plan returns to Postfix's default, and why.
@@ -114,6 +158,10 @@ pub struct Service {
 pub struct Plan {
     /// A one-line description: profile, version, roles.
     pub title: String,
+    /// The profile's name.
+    pub profile: String,
+    /// The roles.
+    pub roles: Vec<Role>,
     /// main.cf settings, in order.
     pub main: Vec<Setting>,
     /// master.cf services, in order.
@@ -122,23 +170,16 @@ pub struct Plan {
     pub reset: Vec<Reset>,
 }
 
+/// The system's trust anchors (Debian's, and most distributions' name for the bundle).
+pub const SYSTEM_CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
 /// The oldest release `generate` renders for.
 pub const OLDEST: Version = Version::new(3, 3);
-
-const PROTOCOLS: [&str; 6] = ["SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
 
 /// A protocol floor in the syntax the version reads: `>=TLSv1.2` from 3.6, else the
 /// exclusions `!SSLv2, !SSLv3, !TLSv1, !TLSv1.1`.
 pub fn protocol_floor(floor: &str, version: Version) -> String {
-    if version.at_least(Version::new(3, 6)) {
-        return format!(">={floor}");
-    }
-    let below = PROTOCOLS.iter().position(|p| *p == floor).unwrap_or(2);
-    PROTOCOLS[..below]
-        .iter()
-        .map(|p| format!("!{p}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    Protocols::from(floor).render(version)
 }
 
 /// `host`, `[host]`, `host:port` or `[host]:port` as a relayhost that skips MX lookups
@@ -180,6 +221,7 @@ fn setting(comment: &[&str], name: &str, value: impl Into<String>) -> Setting {
         value: value.into(),
         role: None,
         keep_existing: false,
+        suppress: Vec::new(),
     }
 }
 
@@ -251,6 +293,15 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
                     "--chain needs Postfix 3.4 or later (smtpd_tls_chain_files); for {version} give --cert and --key"
                 ));
             }
+            // From 3.4 the key and its certificate chain are named together, key first
+            // (the legacy cert/key parameters are ignored once chain files are set).
+            Certificate::Pair { cert, key } if version.at_least(Version::new(3, 4)) => {
+                main.push(setting(
+                    &["Server private key, then its certificate and chain."],
+                    "smtpd_tls_chain_files",
+                    format!("{key}, {cert}"),
+                ));
+            }
             Certificate::Pair { cert, key } => {
                 let mut comment = vec!["Server certificate (with its chain) and private key."];
                 if placeholder {
@@ -263,6 +314,11 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
         for s in &mut main[start..] {
             s.keep_existing = placeholder;
         }
+        main.push(setting(
+            &["AUTH only after STARTTLS, wherever smtpd offers it."],
+            "smtpd_tls_auth_only",
+            "yes",
+        ));
         main.push(preference(
             &["One line per TLS session in the log."],
             "smtpd_tls_loglevel",
@@ -383,11 +439,7 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
             ));
         }
         if level == TlsLevel::Secure {
-            main.push(setting(
-                &[],
-                "smtp_tls_CAfile",
-                "/etc/ssl/certs/ca-certificates.crt",
-            ));
+            main.push(setting(&[], "smtp_tls_CAfile", SYSTEM_CA_FILE));
         }
         main.push(setting(&[], "smtp_tls_mandatory_protocols", floor.clone()));
         main.push(setting(
@@ -398,18 +450,19 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
         main.push(preference(&[], "smtp_tls_loglevel", "1"));
         claim(&mut main, start, Role::RelayClient);
     }
-    let floor_index = PROTOCOLS
-        .iter()
-        .position(|p| *p == profile.mandatory.protocols);
-    if floor_index < PROTOCOLS.iter().position(|p| *p == "TLSv1.2") {
-        for s in &mut main {
-            if s.name.ends_with("_tls_mandatory_protocols") {
-                s.comment.push(format!(
-                    "pflint: disable=PF303 -- profile {}: peers that cannot do TLS 1.2",
-                    profile.name
-                ));
-            }
-        }
+    if has(Role::Submission)
+        && let Some(sasl) = &request.sasl
+    {
+        let [(type_name, type_value), (path_name, path_value)] = sasl.settings();
+        main.push(setting(
+            &["The SASL backend that checks the submission services' passwords."],
+            type_name,
+            type_value,
+        ));
+        main.push(setting(&[], path_name, path_value));
+    }
+    for s in &mut main {
+        s.suppress = suppressions(&s.name, &s.value, s.role, &profile.name);
     }
 
     let mut services = Vec::new();
@@ -431,10 +484,11 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
             comment: vec![
                 "Port 587: STARTTLS required before AUTH and mail (RFC 8314; encrypt implies"
                     .to_owned(),
-                "smtpd_tls_auth_only). Set the SASL backend in main.cf (smtpd_sasl_type,"
-                    .to_owned(),
-                "smtpd_sasl_path) for your IMAP server.".to_owned(),
-            ],
+                "smtpd_tls_auth_only).".to_owned(),
+            ]
+            .into_iter()
+            .chain(sasl_comment(request.sasl.as_ref()))
+            .collect(),
             name: "submission".to_owned(),
             options: common(&[
                 ("syslog_name", "postfix/submission"),
@@ -497,14 +551,48 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, String> {
         main,
         services,
         reset,
+        profile: profile.name.clone(),
+        roles: request.roles.clone(),
     })
+}
+
+/// What the submission services' comment says of the SASL backend.
+fn sasl_comment(sasl: Option<&Sasl>) -> Vec<String> {
+    match sasl {
+        Some(_) => vec!["Passwords are checked by the SASL backend set in main.cf.".to_owned()],
+        None => [
+            "Passwords are checked by the SASL backend main.cf names (smtpd_sasl_type,",
+            "smtpd_sasl_path); without a usable one every login fails (pflint check warns:",
+            "PF304). Pass --sasl dovecot or --sasl cyrus to set one.",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    }
+}
+
+/// The `# pflint: disable=…` lines a setting carries: what the legacy profile accepts on
+/// purpose (TLS 1.0 and 1.1 where TLS is mandatory, a relay whose certificate is not
+/// checked), so that its own check stays clean.
+pub fn suppressions(name: &str, value: &str, role: Option<Role>, profile: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    if name.ends_with("_tls_mandatory_protocols") && !Protocols::parse(value).weak().is_empty() {
+        lines.push(format!(
+            "pflint: disable=PF303 -- profile {profile}: peers that cannot do TLS 1.2"
+        ));
+    }
+    if name == "smtp_tls_security_level" && role == Some(Role::RelayClient) && value == "encrypt" {
+        lines.push(format!(
+            "pflint: disable=PF107 -- profile {profile}: the relay's certificate is not verified"
+        ));
+    }
+    lines
 }
 
 /// The main.cf settings as lines to paste, with their comments.
 pub fn render_main(plan: &Plan) -> String {
     let mut text = String::new();
     for s in &plan.main {
-        for line in &s.comment {
+        for line in s.comment.iter().chain(&s.suppress) {
             let _ = writeln!(text, "# {line}");
         }
         let _ = writeln!(text, "{} = {}", s.name, s.value);

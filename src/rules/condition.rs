@@ -95,6 +95,8 @@ pub struct Context<'c, 'a> {
     pub scope: Scope,
     /// Where parameters are written (see [`crate::rules::builtin::places`]).
     pub places: &'c [crate::rules::builtin::Place],
+    /// What was found of the files the configuration names.
+    pub facts: &'c crate::material::Facts,
 }
 
 /// Why a condition holds: the parameters whose values make it hold, in order.

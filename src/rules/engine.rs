@@ -22,7 +22,7 @@ pub struct Placed {
 }
 
 /// Runs every condition and built-in rule.
-pub fn run(config: &Config<'_>, roles: &Roles) -> Vec<Placed> {
+pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -> Vec<Placed> {
     let mut merged: Vec<(Placed, Vec<String>)> = Vec::new();
     let places = builtin::places(config);
     for rule in catalog().rules() {
@@ -49,6 +49,7 @@ pub fn run(config: &Config<'_>, roles: &Roles) -> Vec<Placed> {
                 roles,
                 scope: subject.scope,
                 places: &places,
+                facts,
             };
             for hit in hits(rule, &cx, &subject) {
                 let (placed, context) = place(rule, &cx, &subject, hit);

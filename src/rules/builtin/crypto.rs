@@ -6,73 +6,9 @@ use super::{Hit, at, written};
 use crate::model::TlsLevel;
 use crate::model::TlsSide;
 use crate::model::Version;
+use crate::model::tls::{Protocols, VERSIONS};
 use crate::rules::condition::Context;
 use crate::rules::subject::Subject;
-
-/// The protocol versions Postfix names, oldest first.
-const VERSIONS: [&str; 6] = ["SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
-
-/// Which protocol versions a `*_tls_protocols` value enables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Protocols([bool; 6]);
-
-impl Protocols {
-    /// Reads a protocol list: names to include, `!name` to exclude, `>=name` and `<=name`
-    /// bounds (Postfix 3.6+); separators are commas, blanks and colons. Unknown names are
-    /// ignored (Postfix warns about them).
-    pub fn parse(value: &str) -> Protocols {
-        let index = |name: &str| VERSIONS.iter().position(|v| v.eq_ignore_ascii_case(name));
-        let mut include = [false; 6];
-        let mut exclude = [false; 6];
-        let mut floor = 0;
-        let mut ceiling = VERSIONS.len() - 1;
-        let mut any_included = false;
-        for token in value
-            .split(|c: char| c == ',' || c == ':' || c.is_ascii_whitespace())
-            .filter(|t| !t.is_empty())
-        {
-            if let Some(name) = token.strip_prefix(">=") {
-                if let Some(i) = index(name) {
-                    floor = i;
-                }
-            } else if let Some(name) = token.strip_prefix("<=") {
-                if let Some(i) = index(name) {
-                    ceiling = i;
-                }
-            } else if let Some(name) = token.strip_prefix('!') {
-                if let Some(i) = index(name) {
-                    exclude[i] = true;
-                }
-            } else if let Some(i) = index(token) {
-                include[i] = true;
-                any_included = true;
-            }
-        }
-        let mut enabled = [false; 6];
-        for (i, on) in enabled.iter_mut().enumerate() {
-            *on = (!any_included || include[i]) && !exclude[i] && i >= floor && i <= ceiling;
-        }
-        Protocols(enabled)
-    }
-
-    /// Whether `version` (`TLSv1.2`, …) is enabled.
-    pub fn allows(self, version: &str) -> bool {
-        VERSIONS
-            .iter()
-            .position(|v| *v == version)
-            .is_some_and(|i| self.0[i])
-    }
-
-    /// The enabled versions older than TLS 1.2.
-    fn weak(self) -> Vec<&'static str> {
-        VERSIONS[..4]
-            .iter()
-            .zip(self.0)
-            .filter(|(_, on)| *on)
-            .map(|(v, _)| *v)
-            .collect()
-    }
-}
 
 fn protocols(cx: &Context<'_, '_>, name: &str) -> Option<Protocols> {
     let text = cx.config.text(cx.scope, name).ok()?;
@@ -293,11 +229,6 @@ pub fn debug_loglevel(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 mod tests {
     use super::*;
 
-    fn enabled(value: &str) -> Vec<&'static str> {
-        let p = Protocols::parse(value);
-        VERSIONS.into_iter().filter(|v| p.allows(v)).collect()
-    }
-
     #[test]
     fn invalid_protocol_lists_like_postfix() {
         let v36 = Version::new(3, 6);
@@ -308,27 +239,6 @@ mod tests {
         assert!(protocol_list_problem(">=TLSv1.2", v35).is_some());
         assert!(protocol_list_problem("!SSLv2, !TLS1.1", v36).is_some());
         assert!(protocol_list_problem(">= TLSv1.2", v36).is_some());
-    }
-
-    #[test]
-    fn protocol_lists_like_postfix() {
-        assert_eq!(
-            enabled("!SSLv2, !SSLv3"),
-            ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
-        );
-        assert_eq!(enabled(">=TLSv1.2"), ["TLSv1.2", "TLSv1.3"]);
-        assert_eq!(
-            enabled(">=TLSv1, <=TLSv1.2"),
-            ["TLSv1", "TLSv1.1", "TLSv1.2"]
-        );
-        assert_eq!(enabled("TLSv1.3"), ["TLSv1.3"]);
-        assert_eq!(enabled("SSLv3:TLSv1"), ["SSLv3", "TLSv1"]);
-        assert_eq!(
-            enabled("!SSLv2 !SSLv3 !TLSv1 !TLSv1.1"),
-            ["TLSv1.2", "TLSv1.3"]
-        );
-        assert_eq!(enabled("").len(), 6);
-        assert!(!Protocols::parse(">=TLSv1.3").allows("TLSv1.2"));
     }
 
     #[test]

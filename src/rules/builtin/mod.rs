@@ -5,6 +5,7 @@
 mod crypto;
 mod names;
 mod relay;
+mod sasl;
 mod transport;
 mod versions;
 
@@ -59,6 +60,7 @@ const CHECKS: &[(&str, BuiltinCheck)] = &[
     ("override-for-other-daemon", names::other_daemon),
     ("duplicate-service", names::duplicate_service),
     ("comment-in-value", names::comment_in_value),
+    ("sasl-backend", sasl::backend),
 ];
 
 /// The check named `name`.
