@@ -353,10 +353,10 @@ fn write_and_check(
 /// The effective value of a parameter in main.cf text (its last setting).
 fn value_of(main: &str, name: &str) -> Option<String> {
     main.lines()
+        .rev()
         .filter_map(|l| l.split_once('='))
-        .filter(|(n, _)| n.trim() == name)
+        .find(|(n, _)| n.trim() == name)
         .map(|(_, v)| v.trim().to_owned())
-        .last()
 }
 
 const STOCK_SMTPD: &str =
