@@ -533,6 +533,32 @@ fn comments_above<E: Entry>(tree: &Document<E>, entry: Span, src: &[u8]) -> Vec<
     Vec::new()
 }
 
+/// The comment lines to insert right above a main.cf entry: `notes`, and the setting's
+/// suppressions that are not there yet.
+fn comments_before(
+    tree: &crate::syntax::MainCf,
+    entry: Span,
+    src: &[u8],
+    mut lines: Vec<String>,
+    setting: &Setting,
+) -> Option<Replacement> {
+    let above = comments_above(tree, entry, src);
+    lines.extend(
+        setting
+            .suppress
+            .iter()
+            .filter(|s| !above.contains(s))
+            .cloned(),
+    );
+    (!lines.is_empty()).then(|| Replacement {
+        span: Span {
+            start: entry.start,
+            end: entry.start,
+        },
+        text: comment_lines(&lines),
+    })
+}
+
 fn comment_lines(lines: &[String]) -> String {
     lines.iter().map(|l| format!("# {l}\n")).collect()
 }
@@ -574,61 +600,34 @@ fn render(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Result<Edited,
         if let Some(p) = last.get(d.setting.name.as_bytes())
             && *p.value(src) == *d.setting.value.as_bytes()
         {
-            let above = comments_above(cx.main_tree, p.span(), src);
-            let lines: Vec<String> = d
-                .setting
-                .suppress
-                .iter()
-                .filter(|s| !above.contains(s))
-                .cloned()
-                .collect();
-            if !lines.is_empty() {
-                main_edits.push(Replacement {
-                    span: Span {
-                        start: p.span().start,
-                        end: p.span().start,
-                    },
-                    text: comment_lines(&lines),
-                });
-            }
+            main_edits.extend(comments_before(
+                cx.main_tree,
+                p.span(),
+                src,
+                Vec::new(),
+                &d.setting,
+            ));
         }
     }
     for d in decided.iter().filter(|d| !d.keep) {
         let setting = &d.setting;
-        let level_now = |name: &str, value: &[u8]| level_of(name, value);
         match last.get(setting.name.as_bytes()) {
             Some(p) => {
                 let old_value = p.value(src);
-                let mut lines: Vec<String> = Vec::new();
+                let mut notes: Vec<String> = Vec::new();
                 if *old_value != *setting.value.as_bytes() {
                     main_edits.push(Replacement {
                         span: p.value_span(),
                         text: setting.value.clone(),
                     });
-                    if let Some(old) = level_now(&setting.name, &old_value)
+                    if let Some(old) = level_of(&setting.name, &old_value)
                         && let Some(note) =
                             correction_note(&setting.name, setting.role, old, &setting.value)
                     {
-                        lines.push(note);
+                        notes.push(note);
                     }
                 }
-                let above = comments_above(cx.main_tree, p.span(), src);
-                lines.extend(
-                    setting
-                        .suppress
-                        .iter()
-                        .filter(|s| !above.contains(s))
-                        .cloned(),
-                );
-                if !lines.is_empty() {
-                    main_edits.push(Replacement {
-                        span: Span {
-                            start: p.span().start,
-                            end: p.span().start,
-                        },
-                        text: comment_lines(&lines),
-                    });
-                }
+                main_edits.extend(comments_before(cx.main_tree, p.span(), src, notes, setting));
             }
             None => {
                 // The level a legacy switch gave is corrected too: say so in the block.
@@ -636,7 +635,7 @@ fn render(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Result<Edited,
                     .iter()
                     .filter_map(|old| {
                         let p = last.get(old.as_bytes())?;
-                        let level = level_now(old, &p.value(src))?;
+                        let level = level_of(old, &p.value(src))?;
                         correction_note(&setting.name, setting.role, level, &setting.value)
                     })
                     .collect();
