@@ -163,8 +163,21 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
                 master.file.bytes(),
             ));
         }
+        // The index of known names is built only when a suggestion is wanted.
+        let suggester = std::cell::OnceCell::new();
+        let mut suggest = |name: &[u8]| {
+            options
+                .policy
+                .reports("PF601")
+                .then(|| {
+                    suggester
+                        .get_or_init(|| crate::model::suggest::Suggester::new(&config))
+                        .suggest(name)
+                })
+                .flatten()
+        };
         for issue in &config.issues {
-            let finding = issue_finding(issue, version);
+            let finding = issue_finding(issue, version, &mut suggest);
             match issue.location.file {
                 FileRole::Main => main_findings.push(finding),
                 FileRole::Master => master_findings.push(finding),
@@ -289,19 +302,25 @@ fn first_release_with(points: &[Since], version: Version) -> Option<Version> {
         .min_by_key(|v| v.as_point())
 }
 
-fn issue_finding(issue: &Issue, version: Version) -> Finding {
+/// The finding for an issue of the model. `suggest` is asked only for unknown names that
+/// will be reported.
+fn issue_finding(
+    issue: &Issue,
+    version: Version,
+    suggest: &mut dyn FnMut(&[u8]) -> Option<String>,
+) -> Finding {
     let span = issue.location.span;
     let shown = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
-    if let IssueKind::Unknown { name, .. } = &issue.kind
+    if let IssueKind::Unknown { name } = &issue.kind
         && let Some(finding) = version_finding(name, span, version)
     {
         return finding;
     }
     match &issue.kind {
-        IssueKind::Unknown { name, suggestion } => Finding::new(
+        IssueKind::Unknown { name } => Finding::new(
             "PF601",
             span,
-            match suggestion {
+            match suggest(name) {
                 Some(s) => format!("unknown parameter `{}` (did you mean `{s}`?)", shown(name)),
                 None => format!("unknown parameter `{}`", shown(name)),
             },

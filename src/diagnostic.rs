@@ -229,22 +229,36 @@ impl miette::Diagnostic for Report<'_> {
 }
 
 impl SourceCode for SourceFile {
+    /// miette's own reading scans the text from its start for every snippet, which makes
+    /// a report quadratic; this hands it only the lines around the span, found in the
+    /// file's line index, and shifts what it reads back to file offsets and lines.
     fn read_span<'a>(
         &'a self,
         span: &miette::SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner =
-            self.display_text()
-                .read_span(span, context_lines_before, context_lines_after)?;
+        let text = self.display_text().as_bytes();
+        let (from, to) = self.line_window(
+            span.offset(),
+            span.offset() + span.len(),
+            context_lines_before,
+            context_lines_after,
+        );
+        let window = &text[from.offset..to];
+        let local = miette::SourceSpan::new((span.offset() - from.offset).into(), span.len());
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let data: &'a [u8] = inner.data();
         Ok(Box::new(MietteSpanContents::new_named(
             self.name().display().to_string(),
-            inner.data(),
-            *inner.span(),
-            inner.line(),
+            data,
+            miette::SourceSpan::new(
+                (inner.span().offset() + from.offset).into(),
+                inner.span().len(),
+            ),
+            inner.line() + from.line,
             inner.column(),
-            inner.line_count(),
+            inner.line_count() + from.line,
         )))
     }
 }

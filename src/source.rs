@@ -105,6 +105,15 @@ impl fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
+/// Where a window of lines starts: its byte offset and its 0-based line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowStart {
+    /// The offset of the window's first byte (the start of a line).
+    pub offset: usize,
+    /// That line's 0-based number.
+    pub line: usize,
+}
+
 /// One configuration file: its name as the user gave it and its bytes.
 pub struct SourceFile {
     name: PathBuf,
@@ -165,6 +174,37 @@ impl SourceFile {
     pub fn display_text(&self) -> &str {
         self.display
             .get_or_init(|| sanitize_for_display(&self.text).into_owned())
+    }
+
+    /// The bytes to read a snippet from: from the start of the line `before` lines above
+    /// the one holding `start` (and one more, for miette's own counting) to the end of the
+    /// line `after` lines below the one holding `end`, and the 0-based line the window
+    /// starts on.
+    pub fn line_window(
+        &self,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+    ) -> (WindowStart, usize) {
+        let starts = self.line_starts();
+        let line_of = |offset: usize| match starts.binary_search(&to_u32(offset)) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let first = line_of(start).saturating_sub(before + 1);
+        let last = line_of(end.saturating_sub(1).max(start)) + after + 2;
+        let to = starts
+            .get(last)
+            .map_or(self.text.len(), |&s| s as usize)
+            .min(self.text.len());
+        (
+            WindowStart {
+                offset: starts[first] as usize,
+                line: first,
+            },
+            to,
+        )
     }
 
     fn line_starts(&self) -> &[u32] {

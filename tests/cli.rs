@@ -463,3 +463,56 @@ fn patch_releases_have_the_features_of_their_line() {
         );
     }
 }
+
+/// `--select CODE PATH` takes PATH as a path: one value per option (or a comma list).
+#[test]
+fn select_takes_one_list_and_leaves_the_path() {
+    let out = run(&[
+        "check",
+        "--format",
+        "short",
+        "--select",
+        "PF001",
+        "examples/broken",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "examples/broken/main.cf:50:1: error[PF001] missing `=` after parameter name `permit_sasl_authenticated,`\n"
+    );
+    let out = run(&[
+        "check",
+        "--format",
+        "short",
+        "--select",
+        "PF001,PF014",
+        "--ignore",
+        "PF014",
+        "examples/broken",
+    ]);
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+}
+
+/// A reader that stops early (`pflint check | head`) is its own choice: every format
+/// exits as it would have, without an error message.
+#[test]
+fn a_closed_pipe_is_quiet_in_every_format() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let main: String = (0..3000)
+        .map(|i| format!("unknown_parameter_{i} = x\n"))
+        .collect();
+    std::fs::write(dir.path().join("main.cf"), main).expect("written");
+    for format in ["human", "short", "json", "sarif", "github"] {
+        let mut child = common::pflint()
+            .args(["check", "--postfix-version", "3.7", "--format", format])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("pflint starts");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("pflint ends");
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{format}");
+    }
+}

@@ -561,3 +561,90 @@ fn show_d_equals_the_installed_postconf_d() {
         theirs.len()
     ));
 }
+
+/// pflint show refuses the flag combinations postconf refuses, with postconf's words:
+/// every subset of the flags pflint shows (`-M -P`, `-M -d`, `-d -n`, `-h -H`, …).
+#[test]
+fn show_refuses_the_flag_combinations_postconf_refuses() {
+    let Some((postconf, _)) = postconf() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        dir.path().join("main.cf"),
+        "myhostname = mail.example.test\n",
+    )
+    .expect("written");
+    std::fs::copy(
+        common::root().join("data/stock-master.cf"),
+        dir.path().join("master.cf"),
+    )
+    .expect("copied");
+    common::age_config(dir.path());
+    let flags = ["-n", "-d", "-x", "-f", "-h", "-H", "-M", "-P"];
+    let fatal = |output: &std::process::Output, program: &str| -> Option<String> {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        stderr.lines().find_map(|l| {
+            // postconf names itself by the path it was run as.
+            let (who, message) = l.split_once(": fatal: ")?;
+            who.ends_with(program).then(|| message.to_owned())
+        })
+    };
+    let combinations: Vec<Vec<&str>> = (0u32..(1 << flags.len()))
+        .map(|bits| {
+            flags
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, f)| *f)
+                .collect()
+        })
+        .collect();
+    // postconf sleeps a second after a fatal error: run the combinations side by side.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..32 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(chosen) = combinations.get(i) else {
+                        break;
+                    };
+                    let theirs = Command::new(&postconf)
+                        .arg("-c")
+                        .arg(dir.path())
+                        .args(chosen)
+                        .output()
+                        .expect("postconf runs");
+                    let ours = common::pflint()
+                        .args(["show", "-c"])
+                        .arg(dir.path())
+                        .args(chosen)
+                        .output()
+                        .expect("pflint runs");
+                    results.lock().unwrap().push((chosen.clone(), theirs, ours));
+                }
+            });
+        }
+    });
+    let mut refused = 0;
+    for (chosen, theirs, ours) in results.into_inner().unwrap() {
+        let expected = fatal(&theirs, "postconf");
+        assert_eq!(
+            fatal(&ours, "pflint"),
+            expected,
+            "{chosen:?}: postconf said {:?}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        if expected.is_some() {
+            refused += 1;
+            assert_eq!(ours.status.code(), Some(1), "{chosen:?}");
+            assert!(ours.stdout.is_empty(), "{chosen:?}");
+        }
+    }
+    common::visible(&format!(
+        "show: {} flag combinations, {refused} refused as postconf refuses them",
+        1 << flags.len()
+    ));
+}

@@ -78,7 +78,7 @@ fn run(pre_commit: &PathBuf, dir: &Path, files: &[&str]) -> Output {
 }
 
 const MASTER: &str = "smtp inet n - y - - smtpd\nsubmission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_tls_wrappermode=no\nsmtp unix - - y - - smtp\n";
-const GOOD_MAIN: &str = "compatibility_level = 3.6\nsmtpd_tls_security_level = may\nsmtpd_tls_chain_files = /etc/ssl/private/mx.pem\nsmtpd_tls_mandatory_protocols = >=TLSv1.2\nsmtp_tls_security_level = may\n";
+const GOOD_MAIN: &str = "compatibility_level = 3.6\nsmtpd_tls_security_level = may\nsmtpd_tls_chain_files = /etc/ssl/private/mx.pem\nsmtpd_tls_mandatory_protocols = >=TLSv1.2\nsmtp_tls_security_level = may\nsmtpd_sasl_type = dovecot\nsmtpd_sasl_path = private/auth\n";
 
 #[test]
 fn a_bad_configuration_fails_the_hook_with_pflints_message() {

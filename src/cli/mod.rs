@@ -120,13 +120,14 @@ struct CheckArgs {
     #[arg(long, value_name = "X.Y")]
     postfix_version: Option<String>,
 
-    /// Report only these rules: codes, code prefixes (`PF2`) or names.
-    #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1..)]
+    /// Report only these rules: codes, code prefixes (`PF2`) or names, comma-separated or
+    /// repeated (`--select PF2,PF301`); the next word after the list is a path again.
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
     select: Vec<String>,
 
     /// Never report these rules (wins over --select and adds to `disable` of
-    /// .pflint.yaml).
-    #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1..)]
+    /// .pflint.yaml); comma-separated or repeated.
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
     ignore: Vec<String>,
 
     /// Settings file to use instead of the nearest .pflint.yaml above each path.

@@ -54,6 +54,10 @@ pub(super) fn run(args: ShowArgs) -> ExitCode {
         master_params: args.master_params,
         names: args.names,
     };
+    if let Err(refusal) = options.check_flags() {
+        eprintln!("pflint: fatal: {refusal}");
+        return ExitCode::from(1);
+    }
     if loaded.main.is_none()
         && !options.defaults
         && !options.master_entries

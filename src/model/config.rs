@@ -207,8 +207,6 @@ pub enum IssueKind {
     Unknown {
         /// The name.
         name: Vec<u8>,
-        /// A known name it is probably a misspelling of.
-        suggestion: Option<String>,
     },
     /// A `$name` with no value anywhere ("undefined parameter").
     Undefined {
@@ -891,10 +889,7 @@ impl<'a> Config<'a> {
             }
             if let Origin::Main(p) = setting.origin {
                 issues.push(Issue {
-                    kind: IssueKind::Unknown {
-                        name: name.clone(),
-                        suggestion: self.suggest(name),
-                    },
+                    kind: IssueKind::Unknown { name: name.clone() },
                     location: Location {
                         file: FileRole::Main,
                         span: p.name_span(),
@@ -916,10 +911,7 @@ impl<'a> Config<'a> {
                     .clone()
                     .map_or(node.span(), |r| node.source_span(r));
                 issues.push(Issue {
-                    kind: IssueKind::Unknown {
-                        name: name.clone(),
-                        suggestion: self.suggest(name),
-                    },
+                    kind: IssueKind::Unknown { name: name.clone() },
                     location: Location {
                         file: FileRole::Master,
                         span,
@@ -929,32 +921,6 @@ impl<'a> Config<'a> {
         }
         issues.dedup();
         self.issues.extend(issues);
-    }
-
-    /// A known name that `name` is probably a misspelling of.
-    fn suggest(&self, name: &[u8]) -> Option<String> {
-        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-        let limit = (name.len() / 5).clamp(1, 3);
-        let builtin = self
-            .table
-            .all()
-            .iter()
-            .filter(|p| p.available_in(self.version) && !p.is_legacy_in(self.version))
-            .map(|p| p.name);
-        let services = self
-            .known
-            .iter()
-            .filter(|(_, k)| k.class == Class::Service)
-            .filter_map(|(known, _)| std::str::from_utf8(known).ok());
-        builtin
-            .chain(services)
-            .filter(|known| known.len().abs_diff(name.len()) <= limit)
-            .filter_map(|known| {
-                let distance = edit_distance(&name, known);
-                (distance <= limit).then_some((distance, known))
-            })
-            .min()
-            .map(|(_, known)| known.to_owned())
     }
 
     /// Expands every setting that Postfix would expand, and records those that fail. A
@@ -1465,34 +1431,9 @@ impl Lookup for MainOnly<'_, '_> {
     }
 }
 
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(
-            edit_distance("smtpd_tls_security_levle", "smtpd_tls_security_level"),
-            2
-        );
-        assert_eq!(edit_distance("myhostname", "myhostname"), 0);
-        assert_eq!(edit_distance("", "abc"), 3);
-    }
 
     #[test]
     fn master_field_checks() {

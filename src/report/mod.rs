@@ -123,6 +123,15 @@ pub fn fails(files: &[Checked], fail_on: Severity) -> bool {
         .any(|finding| finding.severity >= fail_on)
 }
 
+/// A JSON writer's error as the I/O error it wraps, so that a closed pipe stays a closed
+/// pipe (the caller treats it as the reader's choice, in every format alike).
+fn io_error(e: serde_json::Error) -> io::Error {
+    match e.io_error_kind() {
+        Some(kind) => io::Error::from(kind),
+        None => io::Error::other(e),
+    }
+}
+
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")

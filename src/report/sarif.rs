@@ -142,6 +142,6 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
             "results": results,
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(super::io_error)?;
     writeln!(out)
 }

@@ -36,6 +36,56 @@ pub struct Options {
     pub names: Vec<String>,
 }
 
+impl Options {
+    /// The flags as postconf combines them, or postconf's refusal
+    /// (`pcf_check_exclusive_options()` and `pcf_check_compat_options()` in postconf.c,
+    /// for the flags pflint shows).
+    pub fn check_flags(&self) -> Result<(), String> {
+        let named = |flags: &[(&'static str, bool)]| -> Vec<&'static str> {
+            flags
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| *n)
+                .collect()
+        };
+        let exclusive: [&[(&str, bool)]; 3] = [
+            &[("-M", self.master_entries), ("-P", self.master_params)],
+            &[("-d", self.defaults), ("-n", self.non_default)],
+            &[("-h", self.hide_name), ("-H", self.hide_value)],
+        ];
+        for group in exclusive {
+            let on = named(group);
+            if on.len() > 1 {
+                return Err(format!("specify one of {}", on.join(" ")));
+            }
+        }
+        let (mode, allowed): (&str, &[&str]) = if self.master_entries {
+            ("-M", &["-f", "-x"])
+        } else if self.master_params {
+            ("-P", &["-f", "-h", "-x", "-H"])
+        } else {
+            return Ok(());
+        };
+        let given = named(&[
+            ("-d", self.defaults),
+            ("-f", self.fold),
+            ("-h", self.hide_name),
+            ("-H", self.hide_value),
+            ("-n", self.non_default),
+            ("-x", self.expand),
+        ]);
+        let excess: Vec<&str> = given.into_iter().filter(|f| !allowed.contains(f)).collect();
+        if excess.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "with option {mode}, do not specify {}",
+                excess.join(" ")
+            ))
+        }
+    }
+}
+
 /// Why postconf would stop with status 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ShowError {
@@ -203,14 +253,10 @@ fn warnings(config: &Config<'_>, options: &Options) -> Vec<String> {
             };
             let line = file.map_or(0, |f| f.position(issue.location.span.start).line);
             let what = match &issue.kind {
-                IssueKind::Unknown { name, suggestion } => format!(
-                    "unused parameter: {}{}",
-                    name.escape_ascii(),
-                    suggestion
-                        .as_ref()
-                        .map(|s| format!(" (did you mean {s}?)"))
-                        .unwrap_or_default()
-                ),
+                // postconf's words; `pflint check` suggests the name meant.
+                IssueKind::Unknown { name } => {
+                    format!("unused parameter: {}", name.escape_ascii())
+                }
                 IssueKind::Undefined { name } => {
                     format!("undefined parameter: {}", name.escape_ascii())
                 }
