@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config_dir::ConfigDir;
 use crate::diagnostic::Finding;
+use crate::files;
 use crate::model::config::{FileRole, Issue, IssueKind};
 use crate::model::version::{Since, Target, VersionSource};
 use crate::model::{HostFacts, Version, params};
@@ -36,7 +37,7 @@ pub struct InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot check {}: {}", self.path.display(), self.reason)
+        write!(f, "cannot read {}: {}", self.path.display(), self.reason)
     }
 }
 
@@ -48,33 +49,42 @@ pub fn inputs(path: &Path) -> Result<Vec<Input>, InputError> {
         path: path.to_owned(),
         reason,
     };
-    let metadata = std::fs::metadata(path).map_err(|e| error(path, io_reason(&e)))?;
-    if !metadata.is_dir() {
-        return Ok(vec![Input {
-            path: path.to_owned(),
-            kind: FileKind::for_path(path),
-        }]);
+    match files::kind(path).map_err(|why| error(path, why))? {
+        None => return Err(error(path, "no such file or directory".to_owned())),
+        Some(files::Kind::Directory) => {}
+        Some(_) => {
+            return Ok(vec![Input {
+                path: path.to_owned(),
+                kind: FileKind::for_path(path),
+            }]);
+        }
     }
     let main = path.join("main.cf");
-    if !main.exists() {
+    if files::kind(&main)
+        .map_err(|why| error(&main, why))?
+        .is_none()
+    {
         return Err(error(
             path,
             "the directory has no main.cf (give a Postfix configuration directory or a file)"
                 .to_owned(),
         ));
     }
-    let mut files = vec![Input {
+    let mut found = vec![Input {
         path: main,
         kind: FileKind::Main,
     }];
     let master = path.join("master.cf");
-    if master.exists() {
-        files.push(Input {
+    if files::kind(&master)
+        .map_err(|why| error(&master, why))?
+        .is_some()
+    {
+        found.push(Input {
             path: master,
             kind: FileKind::Master,
         });
     }
-    Ok(files)
+    Ok(found)
 }
 
 /// Reads an input's bytes.
@@ -83,16 +93,11 @@ pub fn read(input: &Input) -> Result<SourceFile, InputError> {
         path: input.path.clone(),
         reason,
     };
-    let bytes = std::fs::read(&input.path).map_err(|e| error(io_reason(&e)))?;
-    SourceFile::new(input.path.clone(), bytes).map_err(|e| error(e.to_string()))
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => e.to_string(),
+    let bytes = files::read(&input.path).map_err(error)?;
+    if let Some(why) = files::binary(&bytes) {
+        return Err(error(why));
     }
+    SourceFile::new(input.path.clone(), bytes).map_err(|e| error(e.to_string()))
 }
 
 /// A checked file: its source and what was found in it.
@@ -234,6 +239,12 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
     .flatten()
     {
         options.policy.apply(&mut findings);
+        for finding in &mut findings {
+            // Names and values from the files may hold control bytes: never let them
+            // reach a terminal or a CI log raw.
+            finding.message = printable(&finding.message);
+            finding.label = printable(&finding.label);
+        }
         findings.sort_by_key(|f| (f.span.start, f.span.end, f.code));
         findings.dedup();
         checked.push(Checked {
@@ -244,6 +255,20 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         });
     }
     checked
+}
+
+/// `text` with every control character written as an escape (`\x01`, `\u{9b}`).
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() && (c as u32) < 0x80 => format!("\\x{:02x}", c as u32),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Checks files read elsewhere: `main` and `master` form one configuration.

@@ -32,10 +32,11 @@ impl ConfigDir {
     pub fn read(dir: &Path) -> Result<ConfigDir, InputError> {
         let load = |name: &str, kind: FileKind| -> Result<Option<SourceFile>, InputError> {
             let path = dir.join(name);
-            if !path.exists() {
-                return Ok(None);
+            match crate::files::kind(&path) {
+                Ok(None) => Ok(None),
+                Ok(Some(_)) => read(&Input { path, kind }).map(Some),
+                Err(reason) => Err(InputError { path, reason }),
             }
-            read(&Input { path, kind }).map(Some)
         };
         Ok(ConfigDir::from_files(
             load("main.cf", FileKind::Main)?,

@@ -93,11 +93,13 @@ impl Settings {
             path: path.to_owned(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        let bytes = crate::files::read(path).map_err(error)?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| error("it is not UTF-8 text".to_owned()))?;
         if text.trim().is_empty() {
             return Ok(Settings::default());
         }
-        serde_yaml::from_str(&text).map_err(|e| error(e.to_string()))
+        serde_yaml::from_str(&text).map_err(|e| error(yaml_error(&e, &text)))
     }
 
     /// The nearest `.pflint.yaml` in the checked path's directory or one above it.
@@ -118,5 +120,39 @@ impl Settings {
             cwd.and_then(|cwd| found.strip_prefix(cwd).ok().map(Path::to_path_buf))
                 .unwrap_or(found),
         )
+    }
+}
+
+/// A YAML error in a few words: where it is and a short excerpt of that line, never the
+/// whole file (serde_yaml quotes a scalar document in full).
+fn yaml_error(e: &serde_yaml::Error, text: &str) -> String {
+    let what = e.to_string();
+    let what = match what.find(", expected") {
+        // "invalid type: string \"<the whole file>\", expected struct Settings"
+        Some(i) if what.starts_with("invalid type: string") => format!(
+            "expected settings (postfix-version, disable, severity, roles), found plain text{}",
+            &what[i + ", expected".len()..]
+                .replace("struct Settings", "")
+                .trim_end()
+        ),
+        _ => what.split(" at line ").next().unwrap_or(&what).to_owned(),
+    };
+    let what: String = what.chars().take(200).collect();
+    match e.location() {
+        Some(at) => {
+            let line = text
+                .lines()
+                .nth(at.line().saturating_sub(1))
+                .unwrap_or_default();
+            let excerpt: String = line.chars().take(60).collect();
+            let more = if line.chars().count() > 60 { "…" } else { "" };
+            format!(
+                "line {}, column {}: {what} (near `{}{more}`)",
+                at.line(),
+                at.column(),
+                excerpt.escape_debug()
+            )
+        }
+        None => what,
     }
 }

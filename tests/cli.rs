@@ -125,7 +125,7 @@ fn unreadable_path_exits_two_with_a_one_line_message() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "pflint: cannot check no/such/dir: no such file or directory\n"
+        "pflint: cannot read no/such/dir: no such file or directory\n"
     );
 }
 
@@ -515,4 +515,181 @@ fn a_closed_pipe_is_quiet_in_every_format() {
         assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
         assert_eq!(stderr(&out), "", "{format}");
     }
+}
+
+/// What cannot be read is said for what it is, once, with exit status 2: a FIFO (read
+/// without waiting for a writer), a device (never read until memory runs out), a symlink
+/// loop, a directory that cannot be searched, a file over the size limit, a binary file,
+/// a settings file that is not YAML (a short excerpt, not the whole file).
+#[test]
+fn unreadable_inputs_are_refused_with_their_reason() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let at = |name: &str| dir.path().join(name);
+    let fifo = at("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    std::fs::create_dir(at("conf")).expect("a directory");
+    std::os::unix::fs::symlink("loop", at("loop")).expect("a symlink");
+    std::fs::write(
+        at("binary.cf"),
+        b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0\x10\x20\0\0",
+    )
+    .expect("written");
+    std::fs::write(
+        at("settings.yaml"),
+        format!("{}\n", "plain words ".repeat(40)),
+    )
+    .expect("written");
+    let timed = |args: &[&str]| {
+        let mut child = common::pflint()
+            .args(args)
+            .current_dir(common::root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("pflint starts");
+        let start = std::time::Instant::now();
+        while child.try_wait().expect("waits").is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("pflint {args:?} hangs");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.wait_with_output().expect("pflint ends")
+    };
+    let path = |p: &std::path::Path| p.display().to_string();
+    let mut cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec!["check".into(), "/dev/zero".into()],
+            "cannot read /dev/zero: it is a character device, not a regular file".into(),
+        ),
+        (
+            vec!["check".into(), path(&at("loop"))],
+            "too many levels of symbolic links".into(),
+        ),
+        (
+            vec!["check".into(), path(&at("binary.cf"))],
+            "it looks like a binary file".into(),
+        ),
+        (
+            vec![
+                "--max-file-size".into(),
+                "100".into(),
+                "check".into(),
+                "examples/mail".into(),
+            ],
+            "over the limit of 100 (see --max-file-size)".into(),
+        ),
+        (
+            vec![
+                "check".into(),
+                "--config".into(),
+                path(&at("settings.yaml")),
+                "examples/mail".into(),
+            ],
+            "line 1, column 1: expected settings".into(),
+        ),
+    ];
+    if made {
+        cases.push((
+            vec!["check".into(), path(&fifo)],
+            "it is a FIFO (named pipe), not a regular file".into(),
+        ));
+        let _ = std::process::Command::new("mkfifo")
+            .arg(at("conf/main.cf"))
+            .status();
+        for command in [
+            vec!["check".to_owned(), path(&at("conf"))],
+            vec![
+                "show".to_owned(),
+                "-n".to_owned(),
+                "-c".to_owned(),
+                path(&at("conf")),
+            ],
+            vec![
+                "generate".to_owned(),
+                "--role".to_owned(),
+                "mx".to_owned(),
+                "-c".to_owned(),
+                path(&at("conf")),
+            ],
+        ] {
+            cases.push((command, "main.cf: it is a FIFO".into()));
+        }
+    } else {
+        common::visible("SKIPPED (partly): no mkfifo");
+    }
+    for (args, expected) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = timed(&args);
+        let message = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {message}");
+        assert!(message.contains(expected.as_str()), "{args:?}: {message}");
+        assert_eq!(message.lines().count(), 1, "one message: {message}");
+        assert!(message.len() < 300, "a short message: {message}");
+    }
+}
+
+/// Control bytes from a file reach no terminal raw: messages write them as escapes.
+#[test]
+fn control_bytes_in_messages_are_escaped() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let main = dir.path().join("main.cf");
+    std::fs::write(&main, b"bad\x01name = x\x1b[31m\n").expect("written");
+    let out = run(&[
+        "check",
+        "--format",
+        "short",
+        "--select",
+        "PF601",
+        &main.display().to_string(),
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("unknown parameter `bad\\x01name`"), "{text}");
+    assert!(!text.bytes().any(|b| b < 0x20 && b != b'\n'), "{text:?}");
+}
+
+/// A directory pflint may not search is reported as such, not as "no main.cf".
+#[test]
+fn an_unsearchable_directory_is_permission_denied() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if root && !setpriv.is_file() {
+        common::visible("SKIPPED: running as root without setpriv");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let locked = dir.path().join("locked");
+    std::fs::create_dir_all(locked.join("conf")).expect("directories");
+    std::fs::write(locked.join("conf/main.cf"), "myhostname = a\n").expect("written");
+    // nobody must reach `locked` to be refused inside it.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000))
+        .expect("chmod");
+    let target = locked.join("conf").display().to_string();
+    let out = if root {
+        std::process::Command::new(setpriv)
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_pflint"))
+            .args(["check", &target])
+            .output()
+            .expect("setpriv runs")
+    } else {
+        run(&["check", &target])
+    };
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("pflint: cannot read {target}: permission denied\n")
+    );
 }

@@ -129,7 +129,11 @@ fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<check::Input>, 
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if path.is_dir() || !matches!(name, "main.cf" | "master.cf") {
+        let is_dir = matches!(
+            crate::files::kind(path),
+            Ok(Some(crate::files::Kind::Directory))
+        );
+        if is_dir || !matches!(name, "main.cf" | "master.cf") {
             out.push((path.clone(), check::inputs(path)));
             continue;
         }
@@ -141,7 +145,9 @@ fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<check::Input>, 
         let mut inputs = Vec::new();
         for (file, kind) in [("main.cf", FileKind::Main), ("master.cf", FileKind::Master)] {
             let candidate = dir.join(file);
-            if candidate.exists() || candidate == *path {
+            // The sibling is read when it is there; an unreadable one is an error then.
+            let present = !matches!(crate::files::kind(&candidate), Ok(None));
+            if present || candidate == *path {
                 inputs.push(check::Input {
                     path: candidate,
                     kind,

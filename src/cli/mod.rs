@@ -17,6 +17,11 @@ use crate::report::Format;
 #[derive(Debug, Parser)]
 #[command(name = "pflint", version, propagate_version = true)]
 pub struct Cli {
+    /// The largest file pflint reads: bytes, or with K, M or G (a FIFO, a device or a
+    /// larger file is refused with a message).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "64M",
+          value_parser = crate::files::parse_size)]
+    max_file_size: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -210,6 +215,7 @@ struct RulesArgs {
 
 /// Runs the command line and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
+    crate::files::set_limit(cli.max_file_size);
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Show(args) => show::run(args),
