@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::GenerateArgs;
+use crate::atomic;
 use crate::check;
 use crate::config_dir::ConfigDir;
 use crate::diagnostic::{Finding, Severity};
@@ -81,6 +82,11 @@ fn against(
     version: Version,
     write: bool,
 ) -> Result<ExitCode, String> {
+    // A write an earlier run did not complete is finished or undone before anything reads
+    // the files.
+    for line in atomic::recover(dir, &[&dir.join("main.cf"), &dir.join("master.cf")]) {
+        eprintln!("pflint: {line}");
+    }
     let config = ConfigDir::read(dir).map_err(|e| e.to_string())?;
     let old_main = config
         .main
@@ -161,27 +167,54 @@ fn against(
         }
         return Ok(ExitCode::from(1));
     }
-    let changed: Vec<(std::path::PathBuf, &Vec<u8>)> =
-        [("main.cf", &edited.main), ("master.cf", &edited.master)]
-            .into_iter()
-            .filter_map(|(name, new)| new.as_ref().map(|bytes| (dir.join(name), bytes)))
-            .collect();
-    let files: Vec<(&Path, &[u8])> = changed
+    let main_path = dir.join("main.cf");
+    let master_path = dir.join("master.cf");
+    let changes: Vec<atomic::Change> = [
+        (&main_path, Some(old_main.as_slice()), &edited.main),
+        (&master_path, old_master.as_deref(), &edited.master),
+    ]
+    .into_iter()
+    .filter_map(|(path, old, new)| new.as_ref().map(|new| atomic::Change { path, old, new }))
+    .collect();
+    let names: Vec<String> = changes
         .iter()
-        .map(|(path, bytes)| (path.as_path(), bytes.as_slice()))
+        .map(|c| c.path.display().to_string())
         .collect();
-    let names: Vec<String> = changed
-        .iter()
-        .map(|(path, _)| path.display().to_string())
-        .collect();
-    crate::atomic::replace_all(&files).map_err(|e| {
-        format!(
-            "cannot write {}: {e} (no file was changed)",
-            names.join(" and ")
-        )
-    })?;
+    write_files(dir, &changes)?;
     print(&format!("pflint: wrote {}\n", names.join(" and ")));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the changed files together, after the warnings the write has for the user.
+fn write_files(dir: &Path, changes: &[atomic::Change]) -> Result<(), String> {
+    let prepared = atomic::prepare(dir, changes).map_err(|e| cannot_write(changes, &e))?;
+    for warning in prepared.warnings() {
+        eprintln!("pflint: warning: {warning}");
+    }
+    prepared.commit().map_err(|e| cannot_write(changes, &e))
+}
+
+/// What a failed write changed and what it did not, and how to go on.
+fn cannot_write(changes: &[atomic::Change], e: &atomic::Error) -> String {
+    if e.committed().is_empty() {
+        let names: Vec<String> = changes
+            .iter()
+            .map(|c| c.path.display().to_string())
+            .collect();
+        return format!("cannot write {}: {e}", names.join(" and "));
+    }
+    if e.pending().is_empty() {
+        return e.to_string();
+    }
+    let replaced: Vec<String> = e
+        .committed()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    format!(
+        "{e}. The files may not fit together now: run pflint generate again to finish (it makes only the edits left), or restore {} from a backup (pflint keeps no copy)",
+        replaced.join(" and ")
+    )
 }
 
 /// A unified diff of one file, with `a/` and `b/` headers for `git apply` and

@@ -193,8 +193,9 @@ struct GenerateArgs {
     #[arg(long, requires = "config_dir", conflicts_with = "write")]
     diff: bool,
 
-    /// With -c: replace the files atomically (mode and owner kept); refused, with nothing
-    /// changed, when the result would not parse or would have new error findings.
+    /// With -c: replace the files atomically (mode, owner, ACLs and extended attributes
+    /// kept); refused, with nothing changed, when the result would not parse or would have
+    /// new error findings, or when a file changed since it was read.
     #[arg(long, requires = "config_dir")]
     write: bool,
 }
