@@ -376,13 +376,16 @@ fn issue_finding(
         IssueKind::Expansion { name, error } => Finding::new(
             "PF605",
             span,
-            format!("the value of `{}` cannot be expanded", shown(name)),
+            format!("the value of `{}` cannot be expanded: {error}", shown(name)),
             error.to_string(),
         ),
         IssueKind::InvalidValue { name, message } => Finding::new(
             "PF606",
             span,
-            format!("Postfix refuses this `{}` and stops", shown(name)),
+            format!(
+                "Postfix refuses this `{}` and stops: {message}",
+                shown(name)
+            ),
             message.clone(),
         ),
     }

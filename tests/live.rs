@@ -648,3 +648,44 @@ fn show_refuses_the_flag_combinations_postconf_refuses() {
         1 << flags.len()
     ));
 }
+
+/// Nested `${name?{…}}` expands to 100 levels and fails at 101, as in postconf, and both
+/// say why.
+#[test]
+fn nested_conditionals_stop_where_postconf_stops() {
+    let Some((postconf, _)) = postconf() else {
+        return;
+    };
+    for (levels, fails) in [(100, false), (101, true), (200, true)] {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let value = format!(
+            "{}x{}",
+            "${myhostname?{".repeat(levels),
+            "}}".repeat(levels)
+        );
+        write_old(
+            &dir.path().join("main.cf"),
+            &format!("myorigin = {value}\n"),
+        );
+        write_old(
+            &dir.path().join("master.cf"),
+            &std::fs::read_to_string(common::root().join("data/stock-master.cf")).expect("stock"),
+        );
+        let theirs = run_postconf(&postconf, dir.path(), "-nx");
+        let ours = common::pflint()
+            .args(["show", "-nx", "-c"])
+            .arg(dir.path())
+            .output()
+            .expect("pflint runs");
+        assert_eq!(ours.status.success(), theirs.status.success(), "{levels}");
+        assert_eq!(!ours.status.success(), fails, "{levels}");
+        assert_eq!(ours.stdout, theirs.stdout, "{levels}");
+        if fails {
+            let message = String::from_utf8_lossy(&ours.stderr);
+            assert!(
+                message.contains("nested more than 100 levels deep"),
+                "{message}"
+            );
+        }
+    }
+}

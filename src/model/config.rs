@@ -107,7 +107,28 @@ struct Known {
     class: Class,
     info: Option<&'static ParamInfo>,
     /// For service parameters: `$default_parameter`.
-    service_default: Option<String>,
+    service_default: Option<&'static str>,
+}
+
+/// Which `transport_*` templates a delivery service takes (`postconf_service.c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Takes {
+    /// local, error, virtual, smtp, lmtp: all but `_time_limit`.
+    Delivery,
+    /// pipe: all.
+    Pipe,
+    /// spawn: `_time_limit` only.
+    Spawn,
+}
+
+impl Takes {
+    fn takes(self, suffix: &str) -> bool {
+        match self {
+            Takes::Delivery => suffix != "_time_limit",
+            Takes::Pipe => true,
+            Takes::Spawn => suffix == "_time_limit",
+        }
+    }
 }
 
 /// What the model knows about a name, wherever that knowledge comes from.
@@ -283,6 +304,13 @@ pub struct Config<'a> {
     services: Vec<ServiceEntry<'a>>,
     namespaces: Vec<Namespace>,
     known: HashMap<Vec<u8>, Known>,
+    /// The per-service parameters of master.cf delivery services, by service name: the
+    /// template suffixes (`_destination_recipient_limit`) and defaults that service has.
+    /// Looked up rather than listed name by name: 100 000 services would otherwise be a
+    /// million names.
+    service_params: HashMap<Vec<u8>, Takes>,
+    /// The `transport_*` templates of the target version: (suffix, default).
+    templates: Vec<(&'static str, &'static str)>,
     defaults_only: bool,
     /// Set while the default `mynetworks` is being computed, and when that computation
     /// needed itself (Postfix recurses until it crashes).
@@ -310,6 +338,8 @@ impl<'a> Config<'a> {
             services: Vec::new(),
             namespaces: Vec::new(),
             known: HashMap::new(),
+            service_params: HashMap::new(),
+            templates: Vec::new(),
             defaults_only: input.defaults_only,
             computing_networks: std::cell::Cell::new(false),
             networks_loop: std::cell::Cell::new(false),
@@ -461,7 +491,14 @@ impl<'a> Config<'a> {
             return Some(KnownRef {
                 class: k.class,
                 info: k.info,
-                service_default: k.service_default.as_deref(),
+                service_default: k.service_default,
+            });
+        }
+        if let Some(default) = self.service_param(name) {
+            return Some(KnownRef {
+                class: Class::Service,
+                info: None,
+                service_default: Some(default),
             });
         }
         let info = self
@@ -495,51 +532,60 @@ impl<'a> Config<'a> {
             });
     }
 
-    /// Per-service parameters of master.cf delivery services (`postconf_service.c`).
+    /// The default of `name` when it is a per-service parameter (`<service><suffix>`) of
+    /// a master.cf delivery service.
+    fn service_param(&self, name: &[u8]) -> Option<&'static str> {
+        if self.service_params.is_empty() {
+            return None;
+        }
+        name.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'_')
+            .find_map(|(i, _)| {
+                let takes = self.service_params.get(&name[..i])?;
+                self.templates
+                    .iter()
+                    .find(|(suffix, _)| takes.takes(suffix) && suffix.as_bytes() == &name[i..])
+                    .map(|(_, default)| *default)
+            })
+    }
+
+    /// Per-service parameters of master.cf delivery services (`postconf_service.c`): which
+    /// template suffixes each delivery program takes.
     fn register_services(&mut self) {
-        let templates: Vec<(&'static str, String)> = self
+        self.templates = self
             .table
             .all()
             .iter()
             .filter(|p| p.template && p.since.iter().all(|s| s.holds_at(self.version)))
             .filter_map(|p| {
                 let suffix = p.name.strip_prefix("transport")?;
-                Some((suffix, p.default_at(self.version).to_owned()))
+                Some((suffix, p.default_at(self.version)))
             })
             .collect();
-        let mut names = Vec::new();
+        let mut builtins = Vec::new();
         for service in &self.services {
-            let wanted: Box<dyn Fn(&str) -> bool> = match service.command() {
-                b"local" | b"error" | b"virtual" | b"smtp" | b"lmtp" => {
-                    Box::new(|s: &str| s != "_time_limit")
-                }
-                b"pipe" => Box::new(|_: &str| true),
-                b"spawn" => Box::new(|s: &str| s == "_time_limit"),
+            let takes = match service.command() {
+                b"local" | b"error" | b"virtual" | b"smtp" | b"lmtp" => Takes::Delivery,
+                b"pipe" => Takes::Pipe,
+                b"spawn" => Takes::Spawn,
                 _ => continue,
             };
-            for (suffix, default) in &templates {
-                if wanted(suffix) {
-                    names.push((
-                        [service.name(), suffix.as_bytes()].concat(),
-                        default.clone(),
-                    ));
+            self.service_params.insert(service.name().to_vec(), takes);
+            for (suffix, _) in self.templates.iter().filter(|(s, _)| takes.takes(s)) {
+                let name = [service.name(), suffix.as_bytes()].concat();
+                // A built-in with its own default, such as local_destination_concurrency_limit.
+                let builtin = std::str::from_utf8(&name)
+                    .ok()
+                    .and_then(|n| self.table.get_in(n, self.version))
+                    .is_some();
+                if builtin {
+                    builtins.push(name);
                 }
             }
         }
-        for (name, default) in names {
-            if self.is_known(&name) {
-                // A built-in with its own default, such as local_destination_concurrency_limit.
-                self.reclassify(&name, Class::Service);
-            } else {
-                self.known.insert(
-                    name,
-                    Known {
-                        class: Class::Service,
-                        info: None,
-                        service_default: Some(default),
-                    },
-                );
-            }
+        for name in builtins {
+            self.reclassify(&name, Class::Service);
         }
     }
 
@@ -1038,7 +1084,7 @@ impl<'a> Config<'a> {
     }
 
     /// Every known name with its class, in no particular order.
-    pub fn known_names(&self) -> Vec<(&[u8], Class)> {
+    pub fn known_names(&self) -> Vec<(Cow<'_, [u8]>, Class)> {
         let table = self
             .table
             .all()
@@ -1050,11 +1096,37 @@ impl<'a> Config<'a> {
                 } else {
                     Class::Builtin
                 };
-                (p.name.as_bytes(), class)
+                (Cow::Borrowed(p.name.as_bytes()), class)
             });
+        let services = self.service_parameters().flat_map(|(service, suffixes)| {
+            suffixes
+                .map(move |suffix| [service, suffix.as_bytes()].concat())
+                .filter(|name| !self.known.contains_key(name))
+                .map(|name| (Cow::Owned(name), Class::Service))
+        });
         table
-            .chain(self.known.iter().map(|(n, k)| (n.as_slice(), k.class)))
+            .chain(
+                self.known
+                    .iter()
+                    .map(|(n, k)| (Cow::Borrowed(n.as_slice()), k.class)),
+            )
+            .chain(services)
             .collect()
+    }
+
+    /// Each master.cf delivery service and the suffixes of its per-service parameters
+    /// (`dovecot` and `_destination_recipient_limit`, …).
+    pub fn service_parameters(
+        &self,
+    ) -> impl Iterator<Item = (&[u8], impl Iterator<Item = &'static str> + '_)> {
+        self.service_params.iter().map(|(service, takes)| {
+            let suffixes = self
+                .templates
+                .iter()
+                .filter(move |(s, _)| takes.takes(s))
+                .map(|(s, _)| *s);
+            (service.as_slice(), suffixes)
+        })
     }
 
     /// The main.cf file, if the model has one.

@@ -85,6 +85,11 @@ impl fmt::Display for ExpandError {
                         .map(|n| format!("${}", n.escape_ascii()))
                         .collect();
                     write!(f, "expansion loop: {} → {}", names.join(" → "), names[0])
+                } else if chain.is_empty() {
+                    write!(
+                        f,
+                        "`$` expressions nested more than {MAX_NESTING} levels deep (Postfix: unreasonable macro call nesting)"
+                    )
                 } else {
                     write!(
                         f,
@@ -250,14 +255,10 @@ impl Expander<'_> {
             match part {
                 Part::Literal(r) => push_unescaped(out, slice(text, r)),
                 Part::Macro(m) => self.expand_macro(text, &m.body, out, level + 1)?,
-                // The parse error is reported by expand_value, which has it.
-                Part::Invalid(_) => {
+                Part::Invalid(invalid) => {
                     return Err(ExpandError::Syntax {
                         name: Vec::new(),
-                        error: ExprError {
-                            span: 0..0,
-                            message: String::new(),
-                        },
+                        error: invalid.error.clone(),
                     });
                 }
             }

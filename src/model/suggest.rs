@@ -7,7 +7,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use super::config::{Class, Config};
+use super::config::Config;
 
 /// The most suggestions one configuration gets; later unknown names are reported without.
 pub const LIMIT: usize = 1000;
@@ -18,7 +18,7 @@ pub struct Suggester<'c> {
     by_length: Vec<Vec<&'static str>>,
     /// Per-service names (`dovecot_destination_recipient_limit`), by service name: the
     /// rest of each name after the service.
-    services: HashMap<&'c [u8], Vec<&'c [u8]>>,
+    services: HashMap<&'c [u8], Vec<&'static str>>,
     left: Cell<usize>,
 }
 
@@ -36,25 +36,10 @@ impl<'c> Suggester<'c> {
                 by_length[len].push(p.name);
             }
         }
-        let service_names: std::collections::HashSet<&[u8]> =
-            config.services().iter().map(|s| s.name()).collect();
-        let mut services: HashMap<&'c [u8], Vec<&'c [u8]>> = HashMap::new();
-        for (name, class) in config.known_names() {
-            if class != Class::Service {
-                continue;
-            }
-            // `<service>_<suffix>`: the service is the longest prefix before an `_` that
-            // names a service.
-            let split = name
-                .iter()
-                .enumerate()
-                .rev()
-                .filter(|(_, b)| **b == b'_')
-                .find(|(i, _)| service_names.contains(&name[..*i]));
-            if let Some((i, _)) = split {
-                services.entry(&name[..i]).or_default().push(&name[i..]);
-            }
-        }
+        let services: HashMap<&'c [u8], Vec<&'static str>> = config
+            .service_parameters()
+            .map(|(service, suffixes)| (service, suffixes.collect()))
+            .collect();
         Suggester {
             by_length,
             services,
@@ -96,7 +81,7 @@ impl<'c> Suggester<'c> {
                 continue;
             };
             for suffix in suffixes {
-                let candidate = [&lower.as_bytes()[..i], suffix].concat();
+                let candidate = [&lower.as_bytes()[..i], suffix.as_bytes()].concat();
                 let candidate = String::from_utf8_lossy(&candidate).into_owned();
                 if let Some(d) = within(&query, candidate.chars(), limit) {
                     consider(d, candidate);

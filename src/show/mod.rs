@@ -168,14 +168,14 @@ fn parameters(
     warnings: &mut Vec<String>,
 ) -> Result<(), ShowError> {
     let names: Vec<Vec<u8>> = if options.names.is_empty() {
-        let mut names: Vec<&[u8]> = config
+        let mut names: Vec<Vec<u8>> = config
             .known_names()
             .into_iter()
             .filter(|(_, class)| *class != Class::Legacy)
-            .map(|(name, _)| name)
+            .map(|(name, _)| name.into_owned())
             .collect();
         names.sort_unstable();
-        names.into_iter().map(<[u8]>::to_vec).collect()
+        names
     } else {
         options
             .names

@@ -22,9 +22,11 @@
 
 use std::ops::Range;
 
-/// The deepest nesting of `$` references inside operands that is parsed. Postfix stops
-/// expanding at a nesting of 100, so no working configuration comes near it.
-pub const MAX_DEPTH: usize = 100;
+/// The deepest nesting of `$` references inside operands that is parsed: well above the
+/// 100 levels at which Postfix's expansion gives up ("unreasonable macro call nesting",
+/// which the expander reports exactly as Postfix does), and low enough that no input can
+/// exhaust the stack.
+pub const MAX_DEPTH: usize = 250;
 
 /// A parsed expression: literal text and references, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -175,6 +177,7 @@ pub fn parse(text: &[u8]) -> (Expr, Option<ExprError>) {
     let parser = Parser {
         text,
         errors: std::cell::RefCell::new(Vec::new()),
+        closers: Closers::of(text),
     };
     let mut parts = Vec::new();
     let _ = parser.expr_into(0..len(text), 0, &mut parts);
@@ -230,6 +233,61 @@ struct Parser<'a> {
     text: &'a [u8],
     /// Every error found, also those contained in operands.
     errors: std::cell::RefCell<Vec<ExprError>>,
+    /// Where each `{` and `(` is closed.
+    closers: Closers,
+}
+
+/// For each `{` and `(` of a text, the offset of the bracket of the same kind that
+/// closes it (counting only that kind, as `mac_parse()` does), found in one pass: finding
+/// it anew at every level of nesting made deep nesting quadratic.
+struct Closers {
+    /// (opener, closer) for `{`, sorted by opener.
+    braces: Vec<(u32, u32)>,
+    /// (opener, closer) for `(`, sorted by opener.
+    parens: Vec<(u32, u32)>,
+}
+
+impl Closers {
+    fn of(text: &[u8]) -> Closers {
+        let pairs = |open: u8, close: u8| {
+            let mut stack = Vec::new();
+            let mut pairs = Vec::new();
+            if memchr::memchr(open, text).is_none() {
+                return pairs;
+            }
+            for (i, &b) in text.iter().enumerate() {
+                if b == open {
+                    stack.push(len_of(i));
+                } else if b == close
+                    && let Some(o) = stack.pop()
+                {
+                    pairs.push((o, len_of(i)));
+                }
+            }
+            pairs.sort_unstable();
+            pairs
+        };
+        Closers {
+            braces: pairs(b'{', b'}'),
+            parens: pairs(b'(', b')'),
+        }
+    }
+
+    /// The closer of the opener at `open` (`{` or `(`), if it is closed before `end`.
+    fn close(&self, kind: u8, open: u32, end: u32) -> Option<u32> {
+        let pairs = if kind == b'(' {
+            &self.parens
+        } else {
+            &self.braces
+        };
+        let i = pairs.binary_search_by_key(&open, |(o, _)| *o).ok()?;
+        let close = pairs[i].1;
+        (close < end).then_some(close)
+    }
+}
+
+fn len_of(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 impl Parser<'_> {
@@ -249,10 +307,11 @@ impl Parser<'_> {
         let mut literal_start = range.start;
         let mut i = range.start;
         while i < range.end {
-            if self.at(i) != Some(b'$') {
-                i += 1;
-                continue;
-            }
+            let rest = &self.text[i as usize..range.end as usize];
+            let Some(next) = memchr::memchr(b'$', rest) else {
+                break;
+            };
+            i += len_of(next);
             if i + 1 < range.end && self.at(i + 1) == Some(b'$') {
                 i += 2;
                 continue;
@@ -286,7 +345,10 @@ impl Parser<'_> {
     /// An operand's content. Its errors stay inside it (see the module documentation).
     fn content(&self, range: Range<u32>, depth: usize) -> Result<Expr> {
         if depth >= MAX_DEPTH {
-            return error(range, "expression is nested too deeply");
+            return error(
+                range,
+                format!("`$` expressions are nested more than {MAX_DEPTH} levels deep"),
+            );
         }
         let mut parts = Vec::new();
         let _ = self.expr_into(range, depth, &mut parts);
@@ -296,9 +358,9 @@ impl Parser<'_> {
     /// `macro` starting at the `$` at `dollar`.
     fn reference(&self, dollar: u32, end: u32, depth: usize) -> Result<Macro> {
         let open = dollar + 1;
-        let (delimiter, close) = match self.at(open).filter(|_| open < end) {
-            Some(b'{') => (Delimiter::Braces, b'}'),
-            Some(b'(') => (Delimiter::Parens, b')'),
+        let delimiter = match self.at(open).filter(|_| open < end) {
+            Some(b'{') => Delimiter::Braces,
+            Some(b'(') => Delimiter::Parens,
             _ => {
                 let name_len = self.text[open as usize..end as usize]
                     .iter()
@@ -318,29 +380,23 @@ impl Parser<'_> {
             }
         };
         let opener = self.text[open as usize];
-        let mut level = 1usize;
-        let mut i = open + 1;
-        while level > 0 {
-            let Some(b) = self.at(i).filter(|_| i < end) else {
-                return error(
-                    dollar..end,
-                    format!("`${}` is never closed", opener as char),
-                );
-            };
-            if b == opener {
-                level += 1;
-            } else if b == close {
-                level -= 1;
-            }
-            i += 1;
-        }
+        let Some(closed) = self.closers.close(opener, open, end) else {
+            return error(
+                dollar..end,
+                format!("`${}` is never closed", opener as char),
+            );
+        };
+        let i = closed + 1;
         let span = dollar..i;
         let body_range = open + 1..i - 1;
         if body_range.is_empty() {
             return error(span, "empty parameter name");
         }
         if depth + 1 >= MAX_DEPTH {
-            return error(span, "expression is nested too deeply");
+            return error(
+                span,
+                format!("`$` expressions are nested more than {MAX_DEPTH} levels deep"),
+            );
         }
         let body = self.body(body_range, depth + 1)?;
         Ok(Macro {
@@ -519,21 +575,8 @@ impl Parser<'_> {
 
     /// `"{" expr "}" ws*` at `open`; returns the operand and the offset after it.
     fn braced_operand(&self, open: u32, end: u32, depth: usize) -> Result<(Operand, u32)> {
-        let mut level = 0usize;
-        let mut i = open;
-        let close = loop {
-            match self.at(i).filter(|_| i < end) {
-                None => return error(open..end, "unbalanced `{` in expression"),
-                Some(b'{') => level += 1,
-                Some(b'}') => {
-                    level -= 1;
-                    if level == 0 {
-                        break i;
-                    }
-                }
-                Some(_) => {}
-            }
-            i += 1;
+        let Some(close) = self.closers.close(b'{', open, end) else {
+            return error(open..end, "unbalanced `{` in expression");
         };
         let expr = self.content(open + 1..close, depth)?;
         Ok((
@@ -788,6 +831,10 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "${a?".repeat(10_000) + &"}".repeat(10_000);
-        assert!(error_of(&text).0.contains("nested too deeply"));
+        assert!(
+            error_of(&text)
+                .0
+                .contains("nested more than 250 levels deep")
+        );
     }
 }
