@@ -577,15 +577,21 @@ impl<'a> Config<'a> {
                 // A built-in with its own default, such as local_destination_concurrency_limit.
                 let builtin = std::str::from_utf8(&name)
                     .ok()
-                    .and_then(|n| self.table.get_in(n, self.version))
-                    .is_some();
-                if builtin {
-                    builtins.push(name);
+                    .and_then(|n| self.table.get_in(n, self.version));
+                if let Some(info) = builtin {
+                    builtins.push((name, info));
                 }
             }
         }
-        for name in builtins {
-            self.reclassify(&name, Class::Service);
+        for (name, info) in builtins {
+            self.known.insert(
+                name,
+                Known {
+                    class: Class::Service,
+                    info: Some(info),
+                    service_default: None,
+                },
+            );
         }
     }
 
