@@ -121,7 +121,7 @@ impl fmt::Display for Weakening {
 
 /// The posture of every smtpd service and every SMTP/LMTP client of a configuration.
 pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
-    let public_mx: Vec<usize> = roles
+    let public_mx: std::collections::HashSet<usize> = roles
         .listeners
         .iter()
         .filter(|l| l.kind == ListenerKind::Mx && !l.loopback_only)
@@ -133,14 +133,16 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
             }
         })
         .collect();
-    let direct: Vec<usize> = subjects(SubjectKind::DirectDelivery, config, roles)
-        .iter()
-        .filter_map(|s| match s.scope {
-            Scope::Service(i) => Some(i),
-            Scope::Main => None,
-        })
-        .collect();
-    let mut found = Vec::new();
+    let direct: std::collections::HashSet<usize> =
+        subjects(SubjectKind::DirectDelivery, config, roles)
+            .iter()
+            .filter_map(|s| match s.scope {
+                Scope::Service(i) => Some(i),
+                Scope::Main => None,
+            })
+            .collect();
+    let mut found: Vec<Posture> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (index, service) in config.services().iter().enumerate() {
         let scope = Scope::Service(index);
         let name = format!(
@@ -162,12 +164,18 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
             Duty::Other
         };
         // The master daemon uses the last of duplicate entries.
-        found.retain(|p: &Posture| p.service != name);
-        found.push(Posture {
+        let posture = Posture {
             service: name,
             duty,
             properties,
-        });
+        };
+        match at.get(&posture.service) {
+            Some(&i) => found[i] = posture,
+            None => {
+                at.insert(posture.service.clone(), found.len());
+                found.push(posture);
+            }
+        }
     }
     found
 }
@@ -305,8 +313,10 @@ fn protocols(p: Protocols) -> String {
 /// (services only one side has are not compared).
 pub fn weakenings(before: &[Posture], after: &[Posture]) -> Vec<Weakening> {
     let mut found = Vec::new();
+    let after: std::collections::HashMap<&str, &Posture> =
+        after.iter().map(|p| (p.service.as_str(), p)).collect();
     for old in before {
-        let Some(new) = after.iter().find(|p| p.service == old.service) else {
+        let Some(new) = after.get(old.service.as_str()) else {
             continue;
         };
         let mut weaker = |property: &'static str, b: String, a: String, correction| {

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::check::Checked;
@@ -44,12 +45,11 @@ fn region(file: &SourceFile, span: Span) -> Value {
 }
 
 /// A main.cf edit as a text replacement, when the edit can be written as one.
-fn replacement(main: &SourceFile, edit: &Edit) -> Option<Value> {
+fn replacement(main: &SourceFile, tree: &crate::syntax::MainCf, edit: &Edit) -> Option<Value> {
     if edit.service.is_some() {
         return None;
     }
     let src = main.bytes();
-    let tree = main_cf::parse(src).tree;
     let entry = tree
         .entries()
         .filter(|p| *p.name(src) == *edit.parameter.as_bytes())
@@ -79,13 +79,14 @@ fn replacement(main: &SourceFile, edit: &Edit) -> Option<Value> {
 }
 
 /// The SARIF `fixes` of a finding: only safe fixes, only when every edit can be written.
-fn fixes(finding: &Finding, files: &[Checked]) -> Option<Value> {
+fn fixes(finding: &Finding, files: &[Checked], main_tree: &MainTree<'_>) -> Option<Value> {
     let fix = finding.fix.as_ref().filter(|f| f.safety == Safety::Safe)?;
     let main = files.iter().find(|c| c.kind == FileKind::Main)?;
+    let tree = main_tree.get_or_init(|| main_cf::parse(main.file.bytes()).tree);
     let replacements: Option<Vec<Value>> = fix
         .edits
         .iter()
-        .map(|e| replacement(&main.file, e))
+        .map(|e| replacement(&main.file, tree, e))
         .collect();
     Some(json!([{
         "description": { "text": fix.to_string() },
@@ -96,52 +97,90 @@ fn fixes(finding: &Finding, files: &[Checked]) -> Option<Value> {
     }]))
 }
 
+/// main.cf's tree, parsed once for all the fixes of a report.
+type MainTree<'t> = std::cell::OnceCell<crate::syntax::MainCf>;
+
 fn uri(file: &SourceFile) -> String {
     file.name().display().to_string()
+}
+
+/// The results, made one at a time while they are written: a report of many findings
+/// never holds more than one result in memory.
+struct Results<'a> {
+    files: &'a [Checked],
+    rules: &'a [&'a Rule],
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let main_tree = MainTree::new();
+        let files = self.files;
+        serializer.collect_seq(files.iter().flat_map(|checked| {
+            let main_tree = &main_tree;
+            checked.findings.iter().map(move |finding| {
+                let mut result = json!({
+                    "ruleId": finding.code,
+                    "level": level(finding.severity),
+                    "message": { "text": finding.message },
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": uri(&checked.file) },
+                            "region": region(&checked.file, finding.span),
+                        }
+                    }],
+                });
+                if let Some(index) = self.rules.iter().position(|r| r.code == finding.code) {
+                    result["ruleIndex"] = json!(index);
+                }
+                if let Some(fixes) = fixes(finding, files, main_tree) {
+                    result["fixes"] = fixes;
+                }
+                result
+            })
+        }))
+    }
+}
+
+/// The document, its keys in the order serde_json writes a map's (sorted).
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    #[serde(rename = "columnKind")]
+    column_kind: &'static str,
+    results: Results<'a>,
+    tool: Value,
 }
 
 pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
     let catalog = rules::full_catalog();
     let rules: Vec<&Rule> = catalog.rules().collect();
-    let mut results = Vec::new();
-    for checked in files {
-        for finding in &checked.findings {
-            let mut result = json!({
-                "ruleId": finding.code,
-                "level": level(finding.severity),
-                "message": { "text": finding.message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&checked.file) },
-                        "region": region(&checked.file, finding.span),
-                    }
-                }],
-            });
-            if let Some(index) = rules.iter().position(|r| r.code == finding.code) {
-                result["ruleIndex"] = json!(index);
-            }
-            if let Some(fixes) = fixes(finding, files) {
-                result["fixes"] = fixes;
-            }
-            results.push(result);
+    let tool = json!({
+        "driver": {
+            "name": "pflint",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://www.postfix.org/postconf.5.html",
+            "rules": rules.iter().map(|r| descriptor(r)).collect::<Vec<_>>(),
         }
-    }
-    let document = json!({
-        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "pflint",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://www.postfix.org/postconf.5.html",
-                    "rules": rules.iter().map(|r| descriptor(r)).collect::<Vec<_>>(),
-                }
-            },
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
     });
+    let document = Document {
+        schema: "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+        runs: [Run {
+            column_kind: "unicodeCodePoints",
+            results: Results {
+                files,
+                rules: &rules,
+            },
+            tool,
+        }],
+        version: "2.1.0",
+    };
     serde_json::to_writer_pretty(&mut *out, &document).map_err(super::io_error)?;
     writeln!(out)
 }

@@ -1,0 +1,220 @@
+//! Time and peak memory per megabyte of input, for every command and format, on
+//! generated configurations of 1, 10 and 100 MB: many parameters, many master.cf
+//! services, one long list value, and deeply nested `${name?{…}}` expressions.
+//!
+//! `cargo bench --bench size` prints one row per (input, command) with the wall time and
+//! the peak resident memory of the `pflint` process (from `wait4`), each per MB of input,
+//! and the growth from the smallest to the largest size: 1.0 is linear.
+//! `PFLINT_BENCH_SIZES=1,10` chooses the sizes (MB); `PFLINT_BENCH_KINDS=params,services`
+//! the inputs. The goal: at most 100 ms and at most 3× the input plus 10 MB per MB.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const MB: usize = 1 << 20;
+
+/// The kinds of input, each written as main.cf (and master.cf) of about `size` bytes.
+const KINDS: [&str; 4] = ["params", "services", "long-line", "nesting"];
+
+/// The commands, each run on every input.
+const COMMANDS: [&[&str]; 10] = [
+    &["check", "--format", "human"],
+    &["check", "--format", "short"],
+    &["check", "--format", "json"],
+    &["check", "--format", "sarif"],
+    &["check", "--format", "github"],
+    &["show", "-n"],
+    &["show", "-nx"],
+    &["show", "-M"],
+    &["show", "-P"],
+    &["generate", "--role", "mx,submission,outbound", "--diff"],
+];
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("PFLINT_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 10, 100]);
+    let kinds: Vec<String> = std::env::var("PFLINT_BENCH_KINDS")
+        .ok()
+        .map(|s| s.split(',').map(|k| k.trim().to_owned()).collect())
+        .unwrap_or_else(|| KINDS.iter().map(|k| (*k).to_owned()).collect());
+    let binary = pflint();
+    let work = std::env::temp_dir().join(format!("pflint-size-bench-{}", std::process::id()));
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "{:<10} {:>5} {:<48} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
+        "input", "MB", "command", "seconds", "s/MB", "peak MB", "MB/MB", "time×", "mem×"
+    );
+    for kind in &kinds {
+        let mut first: Vec<Option<(f64, f64)>> = vec![None; COMMANDS.len()];
+        for &size in &sizes {
+            let dir = work.join(format!("{kind}-{size}"));
+            let bytes = write_input(kind, size * MB, &dir);
+            let megabytes = bytes as f64 / MB as f64;
+            for (c, command) in COMMANDS.iter().enumerate() {
+                let (seconds, peak) = run(&binary, command, &dir);
+                let per = (seconds / megabytes, peak / megabytes);
+                let growth = match first[c] {
+                    None => {
+                        first[c] = Some(per);
+                        (1.0, 1.0)
+                    }
+                    Some((t, m)) => (per.0 / t, per.1 / m),
+                };
+                let _ = writeln!(
+                    report,
+                    "{kind:<10} {size:>5} {:<48} {seconds:>9.3} {:>9.4} {peak:>9.1} {:>9.2} {:>7.2} {:>7.2}",
+                    command.join(" "),
+                    per.0,
+                    per.1,
+                    growth.0,
+                    growth.1
+                );
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        println!("{report}");
+        report.clear();
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The release binary beside the bench's own executable (cargo builds it for benches).
+fn pflint() -> PathBuf {
+    let exe = std::env::current_exe().expect("the bench knows its path");
+    let deps = exe.parent().expect("target/release/deps");
+    let binary = deps.parent().expect("target/release").join("pflint");
+    assert!(
+        binary.is_file(),
+        "build it first: cargo build --release ({})",
+        binary.display()
+    );
+    binary
+}
+
+/// Runs one command on `dir`; its wall time and peak resident memory in MB.
+fn run(binary: &Path, command: &[&str], dir: &Path) -> (f64, f64) {
+    let mut args: Vec<String> = vec!["--max-file-size".into(), "1G".into()];
+    args.extend(command.iter().map(|s| (*s).to_owned()));
+    match command[0] {
+        "check" => args.extend(["--postfix-version".into(), "3.7".into(), dir_arg(dir)]),
+        "show" => args.extend([
+            "--postfix-version".into(),
+            "3.7".into(),
+            "-c".into(),
+            dir_arg(dir),
+        ]),
+        _ => args.extend([
+            "--postfix-version".into(),
+            "3.7".into(),
+            "-c".into(),
+            dir_arg(dir),
+        ]),
+    }
+    let start = Instant::now();
+    let child = Command::new(binary)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pflint starts");
+    let peak_kb = wait_peak(child.id() as libc::pid_t);
+    (start.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0)
+}
+
+fn dir_arg(dir: &Path) -> String {
+    dir.display().to_string()
+}
+
+/// Waits for the child and returns its peak resident set, in KiB.
+fn wait_peak(pid: libc::pid_t) -> i64 {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child; the pointers are to live locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    usage.ru_maxrss
+}
+
+/// Writes the input of `kind` of about `size` bytes into `dir`; returns its size.
+fn write_input(kind: &str, size: usize, dir: &Path) -> usize {
+    std::fs::create_dir_all(dir).expect("a directory");
+    let (main, master) = match kind {
+        "params" => (lines(size, params), stock_master()),
+        "services" => (
+            "compatibility_level = 3.6\n".to_owned(),
+            lines(size, services),
+        ),
+        "long-line" => (long_line(size), stock_master()),
+        "nesting" => (lines(size, nesting), stock_master()),
+        other => panic!("no input kind {other}"),
+    };
+    std::fs::write(dir.join("main.cf"), &main).expect("written");
+    std::fs::write(dir.join("master.cf"), &master).expect("written");
+    // Postfix-style readers wait out files modified this second; pflint does not, but
+    // the same files may be given to postconf for comparison.
+    main.len() + master.len()
+}
+
+fn lines(size: usize, line: fn(usize) -> String) -> String {
+    let mut out = String::with_capacity(size + 256);
+    let mut n = 0;
+    while out.len() < size {
+        out.push_str(&line(n));
+        n += 1;
+    }
+    out
+}
+
+/// A user-defined parameter, used by a second one that nothing uses (postconf's "unused
+/// parameter", pflint's PF601).
+fn params(n: usize) -> String {
+    format!("custom_{n} = value_{n} $myhostname\nuse_{n} = ${{custom_{n}}} ESMTP\n")
+}
+
+/// A delivery service with two `-o` options.
+fn services(n: usize) -> String {
+    format!(
+        "svc{n} unix - - n - - smtp\n  -o smtp_tls_security_level=may\n  -o syslog_name=postfix/svc{n}\n"
+    )
+}
+
+/// 50 nested conditionals in one value, used by a known parameter.
+fn nesting(n: usize) -> String {
+    let depth = 50;
+    format!(
+        "nested_{n} = {}x{}\nmyorigin = $nested_{n}\n",
+        "${myhostname?{".repeat(depth),
+        "}}".repeat(depth)
+    )
+}
+
+/// One `mynetworks` list of `size` bytes.
+fn long_line(size: usize) -> String {
+    let mut out = String::with_capacity(size + 64);
+    out.push_str("mynetworks = 127.0.0.0/8");
+    let mut n = 0usize;
+    while out.len() < size {
+        let _ = write!(
+            out,
+            ", 10.{}.{}.{}/32",
+            (n >> 16) & 255,
+            (n >> 8) & 255,
+            n & 255
+        );
+        n += 1;
+    }
+    out.push('\n');
+    out
+}
+
+fn stock_master() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/stock-master.cf"))
+        .expect("data/stock-master.cf")
+}
