@@ -97,6 +97,10 @@ fn pflint() -> PathBuf {
 }
 
 /// Runs one command on `dir`; its wall time and peak resident memory in MB.
+#[expect(
+    clippy::zombie_processes,
+    reason = "wait4 reaps the child, and gives its peak memory too"
+)]
 fn run(binary: &Path, command: &[&str], dir: &Path) -> (f64, f64) {
     let mut args: Vec<String> = vec!["--max-file-size".into(), "1G".into()];
     args.extend(command.iter().map(|s| (*s).to_owned()));
