@@ -328,21 +328,7 @@ fn generated_edits_are_never_weaker_clean_and_stable() {
     };
     let version: Version = "3.7.11".parse().expect("a version");
     let sets = common::corpus_sets(&corpus);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(set) = sets.get(i) else { break };
-                    let outcome = check_set(set, version);
-                    outcomes.lock().expect("no worker panicked").push(outcome);
-                }
-            });
-        }
-    });
-    let outcomes = outcomes.into_inner().expect("no worker panicked");
+    let outcomes = common::par_map(&sets, 2, |set| check_set(set, version));
     let edited_sets = outcomes.iter().flatten().count();
     let runs: usize = outcomes.iter().flatten().map(|o| o.runs).sum();
     let corrections: usize = outcomes.iter().flatten().map(|o| o.corrections).sum();

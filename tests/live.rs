@@ -368,24 +368,13 @@ fn show_matches_the_installed_postconf() {
     let jobs: Vec<(usize, usize)> = (0..cases.len())
         .flat_map(|c| (0..VIEWS.len()).map(move |v| (c, v)))
         .collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(vec![None; jobs.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..32 {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&(c, v)) = jobs.get(i) else { break };
-                    let output = run_postconf(&postconf, cases[c].dir.path(), VIEWS[v]);
-                    results.lock().unwrap()[i] = Some(output);
-                }
-            });
-        }
+    let outputs = common::par_map(&jobs, 32, |&(c, v)| {
+        run_postconf(&postconf, cases[c].dir.path(), VIEWS[v])
     });
-    let mut results = results.into_inner().unwrap().into_iter();
+    let mut outputs = outputs.into_iter();
     for case in &mut cases {
         case.postconf = (0..VIEWS.len())
-            .map(|_| results.next().flatten().expect("every job ran"))
+            .map(|_| outputs.next().expect("every job ran"))
             .collect();
     }
 
@@ -601,35 +590,23 @@ fn show_refuses_the_flag_combinations_postconf_refuses() {
         })
         .collect();
     // postconf sleeps a second after a fatal error: run the combinations side by side.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..32 {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(chosen) = combinations.get(i) else {
-                        break;
-                    };
-                    let theirs = Command::new(&postconf)
-                        .arg("-c")
-                        .arg(dir.path())
-                        .args(chosen)
-                        .output()
-                        .expect("postconf runs");
-                    let ours = common::pflint()
-                        .args(["show", "-c"])
-                        .arg(dir.path())
-                        .args(chosen)
-                        .output()
-                        .expect("pflint runs");
-                    results.lock().unwrap().push((chosen.clone(), theirs, ours));
-                }
-            });
-        }
+    let results = common::par_map(&combinations, 32, |chosen| {
+        let theirs = Command::new(&postconf)
+            .arg("-c")
+            .arg(dir.path())
+            .args(chosen)
+            .output()
+            .expect("postconf runs");
+        let ours = common::pflint()
+            .args(["show", "-c"])
+            .arg(dir.path())
+            .args(chosen)
+            .output()
+            .expect("pflint runs");
+        (chosen.clone(), theirs, ours)
     });
     let mut refused = 0;
-    for (chosen, theirs, ours) in results.into_inner().unwrap() {
+    for (chosen, theirs, ours) in results {
         let expected = fatal(&theirs, "postconf");
         assert_eq!(
             fatal(&ours, "pflint"),

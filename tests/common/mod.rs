@@ -159,3 +159,33 @@ pub fn pre_commit() -> Option<PathBuf> {
     visible("SKIPPED: no pre-commit installed (PFLINT_REQUIRE_PRECOMMIT=1 makes this a failure)");
     None
 }
+
+/// `f` applied to every item on `workers` threads, the results in the items' order (for
+/// tests whose time goes to other processes: postconf sleeps a second after an error).
+pub fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<R>>> =
+        std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = f(item);
+                    results.lock().expect("no worker panicked")[i] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("no worker panicked")
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
+}
