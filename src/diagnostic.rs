@@ -65,8 +65,8 @@ pub struct Finding {
     pub message: String,
     /// A short note shown at the span.
     pub label: String,
-    /// How to fix it.
-    pub help: String,
+    /// How to fix it (the rule's help text, shared by all its findings).
+    pub help: &'static str,
     /// The service and role the finding concerns, when a rule judged one service.
     pub context: Option<String>,
     /// Parameter edits that fix it, when the rule knows them.
@@ -146,7 +146,7 @@ impl Finding {
             span,
             message: message.into(),
             label: label.into(),
-            help: rule.map_or_else(String::new, |r| r.help.trim().to_owned()),
+            help: rule.map_or("", |r| r.help.trim()),
             context: None,
             fix: None,
         }
@@ -205,7 +205,7 @@ impl miette::Diagnostic for Report<'_> {
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         let f = self.finding;
-        let mut help = f.help.clone();
+        let mut help = f.help.to_owned();
         if let Some(fix) = &f.fix {
             if !help.is_empty() {
                 help.push('\n');

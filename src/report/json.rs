@@ -53,7 +53,7 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                     end_line: end.line,
                     end_column: end.column,
                     message: &finding.message,
-                    help: &finding.help,
+                    help: finding.help,
                     context: finding.context.as_deref(),
                     fix: finding.fix.as_ref(),
                 }
