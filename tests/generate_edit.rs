@@ -460,6 +460,41 @@ fn passed_certificate_files_are_the_one_set_in_the_target_form() {
     );
     assert_eq!(value_of(&kept, "smtpd_tls_cert_file"), None, "{kept}");
     assert!(codes.is_empty(), "{codes:?}\n{kept}");
+    // A key and a certificate in files of their own become chain files (key first);
+    // a combined file stays as it is, as its order inside is not known.
+    let legacy = "compatibility_level = 3.6\n\
+                  smtpd_tls_cert_file = /etc/ssl/certs/mx.pem\n\
+                  smtpd_tls_key_file = /etc/ssl/private/mx.key\n";
+    let (converted, _, codes) = write_and_check(
+        legacy,
+        Some(STOCK_SMTPD),
+        "mx,submission,outbound",
+        &["--sasl", "dovecot"],
+    );
+    assert_eq!(
+        value_of(&converted, "smtpd_tls_chain_files").as_deref(),
+        Some("/etc/ssl/private/mx.key, /etc/ssl/certs/mx.pem"),
+        "{converted}"
+    );
+    assert_eq!(
+        value_of(&converted, "smtpd_tls_cert_file"),
+        None,
+        "{converted}"
+    );
+    assert!(codes.is_empty(), "{codes:?}\n{converted}");
+    let combined = "compatibility_level = 3.6\nsmtpd_tls_cert_file = /etc/ssl/private/mx.pem\n";
+    let (same, _, codes) = write_and_check(
+        combined,
+        Some(STOCK_SMTPD),
+        "mx,submission,outbound",
+        &["--sasl", "dovecot"],
+    );
+    assert_eq!(
+        value_of(&same, "smtpd_tls_cert_file").as_deref(),
+        Some("/etc/ssl/private/mx.pem")
+    );
+    assert_eq!(value_of(&same, "smtpd_tls_chain_files"), None, "{same}");
+    assert!(codes.is_empty(), "{codes:?}\n{same}");
 }
 
 #[test]

@@ -362,6 +362,16 @@ fn resolve(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Decided> {
         };
         if !keep {
             weigh(cx, &mut d, notes);
+        } else if setting.name == "smtpd_tls_chain_files"
+            && let Some(files) = chain_of_legacy(cx, &last)
+        {
+            // The existing key and certificate, in the form the target version prefers.
+            d.keep = false;
+            d.setting.value = files;
+            d.setting.comment = vec![
+                "Server private key, then its certificate and chain (the files of the".to_owned(),
+                "smtpd_tls_cert_file and smtpd_tls_key_file this replaces).".to_owned(),
+            ];
         }
         decided.push(d);
     }
@@ -419,6 +429,58 @@ fn resolve(cx: &Context<'_>, notes: &mut Vec<String>) -> Vec<Decided> {
         );
     }
     decided
+}
+
+/// The existing legacy certificate settings as `smtpd_tls_chain_files` (each key, then its
+/// certificate), when that says the same for certain: from Postfix 3.4, no chain files
+/// yet, every key in a file of its own (a combined file might hold the certificate before
+/// the key, which chain files do not read), no DSA pair, and no service with a certificate
+/// of its own (it would lose it to main.cf's chain files).
+fn chain_of_legacy(
+    cx: &Context<'_>,
+    last: &BTreeMap<Vec<u8>, &crate::syntax::main_cf::Parameter>,
+) -> Option<String> {
+    if !cx.version.at_least(Version::new(3, 4))
+        || last.contains_key(b"smtpd_tls_chain_files".as_slice())
+    {
+        return None;
+    }
+    let value = |name: &str| {
+        last.get(name.as_bytes())
+            .map(|p| {
+                String::from_utf8_lossy(&p.value(cx.main_src))
+                    .trim()
+                    .to_owned()
+            })
+            .filter(|v| !v.is_empty())
+    };
+    if value("smtpd_tls_dcert_file").is_some() || value("smtpd_tls_dkey_file").is_some() {
+        return None;
+    }
+    let own_certificate = (0..cx.config.services().len()).any(|i| {
+        LEGACY_CERTIFICATES
+            .iter()
+            .chain(["smtpd_tls_chain_files"].iter())
+            .any(|n| cx.config.overrides(i).contains_key(n.as_bytes()))
+    });
+    if own_certificate {
+        return None;
+    }
+    let mut files = Vec::new();
+    for (cert, key) in [
+        ("smtpd_tls_cert_file", "smtpd_tls_key_file"),
+        ("smtpd_tls_eccert_file", "smtpd_tls_eckey_file"),
+    ] {
+        match (value(cert), value(key)) {
+            (None, None) => {}
+            (Some(cert), Some(key)) if cert != key && cert != "none" => {
+                files.push(key);
+                files.push(cert);
+            }
+            _ => return None,
+        }
+    }
+    (!files.is_empty()).then(|| files.join(", "))
 }
 
 /// Decides one setting's value against the configuration: what is stronger stays.
