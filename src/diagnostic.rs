@@ -171,6 +171,21 @@ pub struct Report<'a> {
     pub file: &'a SourceFile,
 }
 
+impl Report<'_> {
+    /// The help shown below the snippet: the rule's advice, then the fix.
+    pub fn help(&self) -> Option<String> {
+        let f = self.finding;
+        let mut help = f.help.to_owned();
+        if let Some(fix) = &f.fix {
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&format!("Fix: {fix}"));
+        }
+        (!help.is_empty()).then_some(help)
+    }
+}
+
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.finding, f)
@@ -203,17 +218,8 @@ impl miette::Diagnostic for Report<'_> {
         })
     }
 
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        let f = self.finding;
-        let mut help = f.help.to_owned();
-        if let Some(fix) = &f.fix {
-            if !help.is_empty() {
-                help.push('\n');
-            }
-            help.push_str(&format!("Fix: {fix}"));
-        }
-        (!help.is_empty()).then(|| Box::new(help) as Box<dyn fmt::Display>)
-    }
+    // No `help`: the human report renders it (a large report repeats a few texts, and
+    // wrapping them once each is most of its time).
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
         Some(self.file)

@@ -54,7 +54,8 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
     } else {
         Style::Plain
     };
-    let mut out = stdout.lock();
+    // Buffered: stdout is line-buffered, and a report is many small writes.
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = report::write(args.format, style, &checked, &mut out).and_then(|()| out.flush());
     if let Err(e) = written {
         // A closed pipe (`pflint check | head`) is the reader's choice, not an error.

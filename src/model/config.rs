@@ -138,11 +138,15 @@ struct KnownRef<'k> {
     service_default: Option<&'k str>,
 }
 
+/// Bytes borrowed from a file where they can be, owned where they were joined or made.
+type Bytes<'a> = Cow<'a, [u8]>;
+
 /// One main.cf setting in effect.
 #[derive(Clone, Debug)]
 pub struct MainSetting<'a> {
-    /// The raw value, as Postfix stores it.
-    pub value: Vec<u8>,
+    /// The raw value, as Postfix stores it (borrowed from the file unless it was joined
+    /// from continuation lines or computed).
+    pub value: Cow<'a, [u8]>,
     /// Where it was set.
     pub origin: Origin<'a>,
     /// Earlier assignments of the same name that this one replaces.
@@ -151,9 +155,9 @@ pub struct MainSetting<'a> {
 
 /// A master.cf `-o name=value` in effect for a service.
 #[derive(Clone, Debug)]
-pub struct OverrideSetting {
-    /// The raw value.
-    pub value: Vec<u8>,
+pub struct OverrideSetting<'a> {
+    /// The raw value (borrowed from the file unless the option spans lines).
+    pub value: Cow<'a, [u8]>,
     /// The service (index in [`Config::services`]) that sets it.
     pub service: usize,
     /// The option's parts, as logical ranges of that service's text.
@@ -208,8 +212,8 @@ impl ServiceEntry<'_> {
     }
 }
 
-struct Namespace {
-    params: BTreeMap<Vec<u8>, OverrideSetting>,
+struct Namespace<'a> {
+    params: BTreeMap<Cow<'a, [u8]>, OverrideSetting<'a>>,
 }
 
 /// Something postconf warns about, with the place pflint found it.
@@ -300,9 +304,9 @@ pub struct Config<'a> {
     table: &'static ParamTable,
     main_file: Option<&'a SourceFile>,
     master_file: Option<&'a SourceFile>,
-    main: BTreeMap<Vec<u8>, MainSetting<'a>>,
+    main: BTreeMap<Cow<'a, [u8]>, MainSetting<'a>>,
     services: Vec<ServiceEntry<'a>>,
-    namespaces: Vec<Namespace>,
+    namespaces: Vec<Namespace<'a>>,
     known: HashMap<Vec<u8>, Known>,
     /// The per-service parameters of master.cf delivery services, by service name: the
     /// template suffixes (`_destination_recipient_limit`) and defaults that service has.
@@ -353,9 +357,9 @@ impl<'a> Config<'a> {
         if !input.defaults_only {
             if let Some(dir) = input.config_directory {
                 config.main.insert(
-                    b"config_directory".to_vec(),
+                    Cow::Borrowed(&b"config_directory"[..]),
                     MainSetting {
-                        value: dir,
+                        value: Cow::Owned(dir),
                         origin: Origin::CommandLine,
                         overridden: Vec::new(),
                     },
@@ -409,9 +413,9 @@ impl<'a> Config<'a> {
                     continue;
                 };
                 self.namespaces[namespace].params.insert(
-                    service.text(src, name.clone()).into_owned(),
+                    service.text(src, name.clone()),
                     OverrideSetting {
-                        value: service.text(src, value.clone()).into_owned(),
+                        value: service.text(src, value.clone()),
                         service: index,
                         option: o,
                     },
@@ -443,9 +447,9 @@ impl<'a> Config<'a> {
                 }
                 _ => continue,
             };
-            let name = parameter.name(src).to_vec();
-            let value = parameter.value(src).into_owned();
-            match self.main.get_mut(&name) {
+            let name = parameter.name(src);
+            let value = parameter.value(src);
+            match self.main.get_mut(name) {
                 Some(setting) => {
                     if setting.value != value {
                         let earlier = match setting.origin {
@@ -454,7 +458,7 @@ impl<'a> Config<'a> {
                         };
                         self.issues.push(Issue {
                             kind: IssueKind::Duplicate {
-                                name: name.clone(),
+                                name: name.to_vec(),
                                 earlier,
                             },
                             location: Location {
@@ -471,7 +475,7 @@ impl<'a> Config<'a> {
                 }
                 None => {
                     self.main.insert(
-                        name,
+                        Cow::Borrowed(name),
                         MainSetting {
                             value,
                             origin: Origin::Main(parameter),
@@ -608,7 +612,7 @@ impl<'a> Config<'a> {
     }
 
     /// The settings of one scope: (name, value, where the value is).
-    fn scope_settings(&self, scope: Scope) -> Vec<(Vec<u8>, Vec<u8>, ValueSite<'a>)> {
+    fn scope_settings(&self, scope: Scope) -> Vec<(Bytes<'a>, Bytes<'a>, ValueSite<'a>)> {
         match scope {
             Scope::Main => self
                 .main
@@ -643,7 +647,7 @@ impl<'a> Config<'a> {
         // Names in smtpd_restriction_classes count as used when they have a value.
         if let Some((_, value, site)) = settings
             .iter()
-            .find(|(name, _, _)| name == b"smtpd_restriction_classes")
+            .find(|(name, _, _)| &**name == b"smtpd_restriction_classes")
         {
             let expanded = expand::expand(
                 value,
@@ -652,7 +656,7 @@ impl<'a> Config<'a> {
                     scope,
                 },
             )
-            .unwrap_or_else(|_| value.clone());
+            .unwrap_or_else(|_| value.to_vec());
             for class in expanded
                 .split(|b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'))
                 .filter(|c| !c.is_empty())
@@ -666,15 +670,17 @@ impl<'a> Config<'a> {
         }
         for (name, value, site) in settings {
             if let Scope::Service(i) = scope
-                && restriction_classes.contains(&name)
+                && restriction_classes.contains(&*name)
             {
-                self.services[i].valid_names.insert(name.clone());
+                self.services[i].valid_names.insert(name.to_vec());
             }
             let known = self.known(&name).map(|k| (k.class, k.info));
             if let Some((class, info)) = known {
                 if info.is_some_and(|i| i.readonly) {
                     self.issues.push(Issue {
-                        kind: IssueKind::ReadOnly { name: name.clone() },
+                        kind: IssueKind::ReadOnly {
+                            name: name.to_vec(),
+                        },
                         location: site.name_location(),
                     });
                     self.remove_setting(scope, &name);
@@ -941,7 +947,9 @@ impl<'a> Config<'a> {
             }
             if let Origin::Main(p) = setting.origin {
                 issues.push(Issue {
-                    kind: IssueKind::Unknown { name: name.clone() },
+                    kind: IssueKind::Unknown {
+                        name: name.to_vec(),
+                    },
                     location: Location {
                         file: FileRole::Main,
                         span: p.name_span(),
@@ -951,7 +959,7 @@ impl<'a> Config<'a> {
         }
         for service in &self.services {
             for (name, setting) in &self.namespaces[service.namespace].params {
-                if self.is_known(name) || service.valid_names.contains(name) {
+                if self.is_known(name) || service.valid_names.contains(&**name) {
                     continue;
                 }
                 // Services sharing a name and type share their settings; Postfix reports
@@ -963,7 +971,9 @@ impl<'a> Config<'a> {
                     .clone()
                     .map_or(node.span(), |r| node.source_span(r));
                 issues.push(Issue {
-                    kind: IssueKind::Unknown { name: name.clone() },
+                    kind: IssueKind::Unknown {
+                        name: name.to_vec(),
+                    },
                     location: Location {
                         file: FileRole::Master,
                         span,
@@ -979,7 +989,7 @@ impl<'a> Config<'a> {
     /// loop is reported once, at the first setting that enters it; a setting that refers
     /// to one whose expansion failed is not expanded again (the problem is reported).
     fn check_expansions(&mut self) {
-        let mut settings: Vec<(Vec<u8>, Vec<u8>, Scope, Location)> = Vec::new();
+        let mut settings: Vec<(Bytes<'a>, Bytes<'a>, Scope, Location)> = Vec::new();
         for (name, setting) in &self.main {
             if let Origin::Main(p) = setting.origin {
                 let at = Location {
@@ -1023,7 +1033,7 @@ impl<'a> Config<'a> {
                 .iter()
                 .any(|r| failed.contains(&value[r.start as usize..r.end as usize]));
             if references_failed {
-                failed.insert(name);
+                failed.insert(name.to_vec());
                 continue;
             }
             let lookup = ScopeLookup {
@@ -1035,7 +1045,7 @@ impl<'a> Config<'a> {
                 Ok(_) | Err(ExpandError::Syntax { .. }) => continue,
                 Err(error) => error,
             };
-            failed.insert(name.clone());
+            failed.insert(name.to_vec());
             let duplicate = match &error {
                 ExpandError::Nesting { chain } => {
                     let mut cycle = expand::first_cycle(chain).unwrap_or(chain).to_vec();
@@ -1049,7 +1059,10 @@ impl<'a> Config<'a> {
             };
             if !duplicate {
                 self.issues.push(Issue {
-                    kind: IssueKind::Expansion { name, error },
+                    kind: IssueKind::Expansion {
+                        name: name.to_vec(),
+                        error,
+                    },
                     location: at,
                 });
             }
@@ -1070,12 +1083,12 @@ impl<'a> Config<'a> {
 
     /// All main.cf settings in effect, by name.
     pub fn main_settings(&self) -> impl Iterator<Item = (&[u8], &MainSetting<'a>)> {
-        self.main.iter().map(|(k, v)| (k.as_slice(), v))
+        self.main.iter().map(|(k, v)| (&**k, v))
     }
 
     /// The `-o` settings in effect for a service (shared with services of the same name
     /// and type, as in Postfix), by name.
-    pub fn overrides(&self, service: usize) -> &BTreeMap<Vec<u8>, OverrideSetting> {
+    pub fn overrides(&self, service: usize) -> &BTreeMap<Cow<'a, [u8]>, OverrideSetting<'a>> {
         &self.namespaces[self.services[service].namespace].params
     }
 
@@ -1358,7 +1371,7 @@ impl<'a> Config<'a> {
         }
         let setting = self.main.get(name.as_bytes())?;
         let expanded = expand::expand(&setting.value, &MainOnly(self))
-            .unwrap_or_else(|_| setting.value.clone());
+            .unwrap_or_else(|_| setting.value.to_vec());
         Some(String::from_utf8_lossy(&expanded).into_owned())
     }
 }
@@ -1483,16 +1496,12 @@ struct ScopeOnly<'c, 'a> {
 impl Lookup for ScopeOnly<'_, '_> {
     fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
         match self.scope {
-            Scope::Main => self
-                .config
-                .main
-                .get(name)
-                .map(|s| Cow::Borrowed(s.value.as_slice())),
+            Scope::Main => self.config.main.get(name).map(|s| Cow::Borrowed(&*s.value)),
             Scope::Service(i) => self
                 .config
                 .overrides(i)
                 .get(name)
-                .map(|s| Cow::Borrowed(s.value.as_slice())),
+                .map(|s| Cow::Borrowed(&*s.value)),
         }
     }
 }
@@ -1502,10 +1511,7 @@ struct MainOnly<'c, 'a>(&'c Config<'a>);
 
 impl Lookup for MainOnly<'_, '_> {
     fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
-        self.0
-            .main
-            .get(name)
-            .map(|s| Cow::Borrowed(s.value.as_slice()))
+        self.0.main.get(name).map(|s| Cow::Borrowed(&*s.value))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Rendered diagnostics: a source snippet with the span labelled, and the fix as help.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
@@ -8,12 +9,22 @@ use super::{Style, Summary, plural};
 use crate::check::Checked;
 use crate::diagnostic::Report;
 
+/// The width the report is laid out for.
+const WIDTH: usize = 100;
+
+/// Words break at spaces only: the Unicode line-break search is most of the time a large
+/// report takes, and the texts are ASCII prose with paths and parameter names.
+const WORDS: textwrap::WordSeparator = textwrap::WordSeparator::AsciiSpace;
+
 pub(super) fn write(style: Style, files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
     let theme = match style {
         Style::Color => GraphicalTheme::unicode(),
         Style::Plain => GraphicalTheme::unicode_nocolor(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let handler = GraphicalReportHandler::new_themed(theme.clone())
+        .with_width(WIDTH)
+        .with_word_separator(WORDS);
+    let mut footers = Footers::new(&theme);
     for checked in files {
         for finding in &checked.findings {
             let report = Report {
@@ -24,6 +35,9 @@ pub(super) fn write(style: Style, files: &[Checked], out: &mut dyn Write) -> io:
             handler
                 .render_report(&mut rendered, &report)
                 .map_err(io::Error::other)?;
+            if let Some(help) = report.help() {
+                rendered.push_str(footers.get(help));
+            }
             writeln!(out, "{rendered}")?;
         }
     }
@@ -58,5 +72,41 @@ pub(super) fn write(style: Style, files: &[Checked], out: &mut dyn Write) -> io:
             plural(summary.warnings, "warning"),
             plural(summary.infos, "info")
         )
+    }
+}
+
+/// The help footers, laid out as miette lays out a diagnostic's help, each wrapped once:
+/// findings of one rule share their help text.
+struct Footers {
+    indent: String,
+    wrapped: HashMap<String, String>,
+}
+
+impl Footers {
+    /// At most this many texts are kept; a report with more distinct ones wraps the rest
+    /// each time.
+    const KEPT: usize = 4096;
+
+    fn new(theme: &GraphicalTheme) -> Footers {
+        Footers {
+            indent: theme.styles.help.style("  help: ").to_string(),
+            wrapped: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, help: String) -> &str {
+        if !self.wrapped.contains_key(&help) {
+            let options = textwrap::Options::new(WIDTH - 2)
+                .initial_indent(&self.indent)
+                .subsequent_indent("        ")
+                .word_separator(WORDS);
+            let mut text = textwrap::fill(&help, options);
+            text.push('\n');
+            if self.wrapped.len() >= Self::KEPT {
+                self.wrapped.clear();
+            }
+            self.wrapped.insert(help.clone(), text);
+        }
+        self.wrapped.get(&help).map_or("", String::as_str)
     }
 }

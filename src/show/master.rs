@@ -252,7 +252,7 @@ pub fn params(
                     .expand_value(Scope::Service(index), &setting.value)
                     .map_err(ShowError::Expansion)?
             } else {
-                setting.value.clone()
+                setting.value.to_vec()
             };
             let line = if options.hide_value {
                 [&namespace[..], b"/", name].concat()

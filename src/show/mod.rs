@@ -8,6 +8,8 @@
 pub mod line;
 pub mod master;
 
+use std::borrow::Cow;
+
 use crate::model::config::{Class, Fatal, IssueKind, ServiceEntry};
 use crate::model::expand::ExpandError;
 use crate::model::{Config, Scope};
@@ -204,30 +206,35 @@ fn parameters(
             } else {
                 config.expand_value(Scope::Main, &value)
             }
+            .map(Cow::Owned)
             .map_err(ShowError::Expansion)?
         } else {
             value
         };
         let line = if options.hide_value {
-            name
+            Cow::Owned(name)
         } else if options.hide_name {
             value
         } else {
-            [&name[..], b" = ", &value].concat()
+            Cow::Owned([&name[..], b" = ", &value].concat())
         };
         print_line(out, &line, options.fold);
     }
     Ok(())
 }
 
-fn value_to_show(config: &Config<'_>, options: &Options, name: &[u8]) -> Option<Vec<u8>> {
+fn value_to_show<'c>(
+    config: &'c Config<'_>,
+    options: &Options,
+    name: &[u8],
+) -> Option<Cow<'c, [u8]>> {
     let main = || {
         std::str::from_utf8(name)
             .ok()
             .and_then(|n| config.main_setting(n))
-            .map(|s| s.value.clone())
+            .map(|s| Cow::Borrowed(&*s.value))
     };
-    let default = || config.default_value(name).map(|d| d.into_owned());
+    let default = || config.default_value(name);
     if options.defaults {
         default()
     } else if options.non_default {

@@ -1,7 +1,7 @@
 //! Checks that read the parameter table: deprecations for the target version, values the
 //! daemons refuse, and syntax newer than the target version.
 
-use super::{Hit, Written, at, written};
+use super::{Hit, Place, Written, at, written};
 use crate::model::config::Scope;
 use crate::model::value::{self, TlsLevel};
 use crate::model::{ParamInfo, ValueType, Version};
@@ -266,7 +266,8 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 .raw(scope, name)
                 .is_some_and(|(raw, _)| raw.contains(&b'{'))
     };
-    for w in written(cx, may_be_newer) {
+    // Only the written text matters here, so the values are not expanded.
+    for w in cx.places.iter().filter(|p| may_be_newer(&p.name, p.scope)) {
         let Some((raw, _)) = cx.config.raw(w.scope, &w.name) else {
             continue;
         };
@@ -276,7 +277,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         let (parsed, _) = expr::parse(&raw);
         let mut found = Vec::new();
         newest_syntax(&parsed, &mut found);
-        if w.scope != Scope::Main && braced_override(cx, &w) {
+        if w.scope != Scope::Main && braced_override(cx, w) {
             found.push((Version::new(3, 0), "`-o { name = value }` options"));
         }
         if let Some((needs, what)) = found
@@ -284,18 +285,19 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             .filter(|(v, _)| !version.at_least(*v))
             .max_by_key(|(v, _)| v.as_point())
         {
-            hits.push(at(
-                &w,
-                format!("{what} need Postfix {needs} or later (target: {version})"),
-                "the target version reads this differently".to_owned(),
-            ));
+            hits.push(Hit {
+                cause: Some(w.name.clone()),
+                location: Some(w.location),
+                message: format!("{what} need Postfix {needs} or later (target: {version})"),
+                label: "the target version reads this differently".to_owned(),
+            });
         }
     }
     hits
 }
 
 /// Whether the `-o` that writes `w` is the braced form.
-fn braced_override(cx: &Context<'_, '_>, w: &Written) -> bool {
+fn braced_override(cx: &Context<'_, '_>, w: &Place) -> bool {
     let Scope::Service(i) = w.scope else {
         return false;
     };
