@@ -242,8 +242,12 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         for finding in &mut findings {
             // Names and values from the files may hold control bytes: never let them
             // reach a terminal or a CI log raw.
-            finding.message = printable(&finding.message);
-            finding.label = printable(&finding.label);
+            if has_control(&finding.message) {
+                finding.message = printable(&finding.message);
+            }
+            if has_control(&finding.label) {
+                finding.label = printable(&finding.label).into();
+            }
         }
         findings.sort_by_key(|f| (f.span.start, f.span.end, f.code));
         findings.dedup();
@@ -257,9 +261,14 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
     checked
 }
 
+/// Whether `text` has a character that [`printable`] would escape.
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
 /// `text` with every control character written as an escape (`\x01`, `\u{9b}`).
 pub fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
+    if !has_control(text) {
         return text.to_owned();
     }
     text.chars()

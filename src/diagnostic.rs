@@ -1,5 +1,6 @@
 //! Findings: what pflint reports, where, and how to fix it.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use miette::{LabeledSpan, MietteSpanContents, SourceCode, SpanContents};
@@ -63,8 +64,9 @@ pub struct Finding {
     pub span: Span,
     /// What is wrong here, in one line.
     pub message: String,
-    /// A short note shown at the span.
-    pub label: String,
+    /// A short note shown at the span (most are the same few words for every finding
+    /// of a rule, so they are not copied).
+    pub label: Cow<'static, str>,
     /// How to fix it (the rule's help text, shared by all its findings).
     pub help: &'static str,
     /// The service and role the finding concerns, when a rule judged one service.
@@ -136,7 +138,7 @@ impl Finding {
         code: &'static str,
         span: Span,
         message: impl Into<String>,
-        label: impl Into<String>,
+        label: impl Into<Cow<'static, str>>,
     ) -> Finding {
         let rule = rules::catalog().get(code);
         Finding {
@@ -227,7 +229,7 @@ impl miette::Diagnostic for Report<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let label = LabeledSpan::new_primary_with_span(
-            Some(self.finding.label.clone()).filter(|l| !l.is_empty()),
+            Some(self.finding.label.to_string()).filter(|l| !l.is_empty()),
             self.finding.span,
         );
         Some(Box::new(std::iter::once(label)))

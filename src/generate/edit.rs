@@ -163,22 +163,26 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
     loop {
         let edited = render(&cx, &decided, &pins)?;
         let result = reread(dir, &edited)?;
-        let stock_after = result
-            .master
-            .is_none()
-            .then(crate::config_dir::stock_master);
-        let after_config = result.model_with_master(
-            result.master.as_ref().or(stock_after.as_ref()),
-            version,
-            &host,
-            None,
-            false,
-        );
-        let after = strength::postures(&after_config, &after_config.roles());
-        let weaker: Vec<Weakening> = strength::weakenings(&before, &after)
-            .into_iter()
-            .filter(|w| w.correction.is_none())
-            .collect();
+        // The result's model is dropped before the next one is built: a large
+        // configuration's models are most of what generate holds.
+        let weaker: Vec<Weakening> = {
+            let stock_after = result
+                .master
+                .is_none()
+                .then(crate::config_dir::stock_master);
+            let after_config = result.model_with_master(
+                result.master.as_ref().or(stock_after.as_ref()),
+                version,
+                &host,
+                None,
+                false,
+            );
+            let after = strength::postures(&after_config, &after_config.roles());
+            strength::weakenings(&before, &after)
+                .into_iter()
+                .filter(|w| w.correction.is_none())
+                .collect()
+        };
         if weaker.is_empty() {
             // A suppression the profile asks for is written only where its finding
             // would otherwise appear (a loopback-only submission service has none).

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::expand::{self, ExpandError, Lookup};
 use super::host::{self, HostFacts, NetworksStyle};
 use super::params::{ParamInfo, ParamTable, table};
+use super::sorted::SortedMap;
 use super::version::Version;
 use crate::source::{SourceFile, Span};
 use crate::syntax::master_cf::{Arg, FIELD_COUNT, Field, Override};
@@ -149,8 +150,6 @@ pub struct MainSetting<'a> {
     pub value: Cow<'a, [u8]>,
     /// Where it was set.
     pub origin: Origin<'a>,
-    /// Earlier assignments of the same name that this one replaces.
-    pub overridden: Vec<&'a Parameter>,
 }
 
 /// A master.cf `-o name=value` in effect for a service.
@@ -170,7 +169,7 @@ pub struct ServiceEntry<'a> {
     /// Its node in the master.cf tree.
     pub node: &'a Service,
     /// The eight fields' text.
-    pub fields: Vec<Vec<u8>>,
+    pub fields: Vec<Bytes<'a>>,
     /// The arguments after the command, as the daemon reads them.
     pub args: Vec<Arg>,
     namespace: usize,
@@ -213,7 +212,7 @@ impl ServiceEntry<'_> {
 }
 
 struct Namespace<'a> {
-    params: BTreeMap<Cow<'a, [u8]>, OverrideSetting<'a>>,
+    params: SortedMap<Bytes<'a>, OverrideSetting<'a>>,
 }
 
 /// Something postconf warns about, with the place pflint found it.
@@ -307,7 +306,7 @@ pub struct Config<'a> {
     main: BTreeMap<Cow<'a, [u8]>, MainSetting<'a>>,
     services: Vec<ServiceEntry<'a>>,
     namespaces: Vec<Namespace<'a>>,
-    known: HashMap<Vec<u8>, Known>,
+    known: HashMap<Bytes<'a>, Known>,
     /// The per-service parameters of master.cf delivery services, by service name: the
     /// template suffixes (`_destination_recipient_limit`) and defaults that service has.
     /// Looked up rather than listed name by name: 100 000 services would otherwise be a
@@ -361,7 +360,6 @@ impl<'a> Config<'a> {
                     MainSetting {
                         value: Cow::Owned(dir),
                         origin: Origin::CommandLine,
-                        overridden: Vec::new(),
                     },
                 );
             }
@@ -384,6 +382,8 @@ impl<'a> Config<'a> {
     fn read_master(&mut self, master: Parsed<'a, MasterCf>) {
         let src = master.file.bytes();
         let mut namespace_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        // Each namespace's settings in the order written, the last of a name winning.
+        let mut settings: Vec<Vec<(Bytes<'a>, OverrideSetting<'a>)>> = Vec::new();
         for service in master.tree.entries() {
             let words = service.words();
             if words.len() < FIELD_COUNT {
@@ -391,9 +391,9 @@ impl<'a> Config<'a> {
                     .get_or_insert(Fatal::Syntax(ProblemKind::FieldCount));
                 continue;
             }
-            let fields: Vec<Vec<u8>> = words[..FIELD_COUNT]
+            let fields: Vec<Bytes<'a>> = words[..FIELD_COUNT]
                 .iter()
-                .map(|w| service.text(src, w.clone()).into_owned())
+                .map(|w| service.text(src, w.clone()))
                 .collect();
             if let Some(kind) = invalid_fields(&fields) {
                 self.fatal.get_or_insert(Fatal::Syntax(kind));
@@ -401,10 +401,8 @@ impl<'a> Config<'a> {
             }
             let key = [&fields[0][..], b"/", &fields[1][..]].concat();
             let namespace = *namespace_of.entry(key).or_insert_with(|| {
-                self.namespaces.push(Namespace {
-                    params: BTreeMap::new(),
-                });
-                self.namespaces.len() - 1
+                settings.push(Vec::new());
+                settings.len() - 1
             });
             let index = self.services.len();
             let args = service.args(src);
@@ -412,14 +410,14 @@ impl<'a> Config<'a> {
                 let (Some(name), Some(value)) = (&o.name, &o.value) else {
                     continue;
                 };
-                self.namespaces[namespace].params.insert(
+                settings[namespace].push((
                     service.text(src, name.clone()),
                     OverrideSetting {
                         value: service.text(src, value.clone()),
                         service: index,
                         option: o,
                     },
-                );
+                ));
             }
             self.services.push(ServiceEntry {
                 node: service,
@@ -429,6 +427,12 @@ impl<'a> Config<'a> {
                 valid_names: HashSet::new(),
             });
         }
+        self.namespaces = settings
+            .into_iter()
+            .map(|written| Namespace {
+                params: SortedMap::last_wins(written),
+            })
+            .collect();
     }
 
     fn read_main(&mut self, main: Parsed<'a, MainCf>) {
@@ -467,9 +471,6 @@ impl<'a> Config<'a> {
                             },
                         });
                     }
-                    if let Origin::Main(previous) = setting.origin {
-                        setting.overridden.push(previous);
-                    }
                     setting.value = value;
                     setting.origin = Origin::Main(parameter);
                 }
@@ -479,7 +480,6 @@ impl<'a> Config<'a> {
                         MainSetting {
                             value,
                             origin: Origin::Main(parameter),
-                            overridden: Vec::new(),
                         },
                     );
                 }
@@ -527,7 +527,7 @@ impl<'a> Config<'a> {
     fn reclassify(&mut self, name: &[u8], class: Class) {
         let info = self.known(name).and_then(|k| k.info);
         self.known
-            .entry(name.to_vec())
+            .entry(Cow::Owned(name.to_vec()))
             .and_modify(|k| k.class = class)
             .or_insert(Known {
                 class,
@@ -589,7 +589,7 @@ impl<'a> Config<'a> {
         }
         for (name, info) in builtins {
             self.known.insert(
-                name,
+                Cow::Owned(name),
                 Known {
                     class: Class::Service,
                     info: Some(info),
@@ -722,11 +722,13 @@ impl<'a> Config<'a> {
         if let Some(i) = local {
             supplied = true;
             self.services[i].valid_names.insert(name.to_vec());
-        } else if self.main.contains_key(name) {
+        } else if let Some((key, _)) = self.main.get_key_value(name) {
             supplied = true;
             if !self.is_known(name) {
+                // The setting's own name, borrowed from main.cf when it can be.
+                let key = key.clone();
                 self.known.insert(
-                    name.to_vec(),
+                    key,
                     Known {
                         class: Class::User,
                         info: None,
@@ -1088,7 +1090,7 @@ impl<'a> Config<'a> {
 
     /// The `-o` settings in effect for a service (shared with services of the same name
     /// and type, as in Postfix), by name.
-    pub fn overrides(&self, service: usize) -> &BTreeMap<Cow<'a, [u8]>, OverrideSetting<'a>> {
+    pub fn overrides(&self, service: usize) -> &SortedMap<Bytes<'a>, OverrideSetting<'a>> {
         &self.namespaces[self.services[service].namespace].params
     }
 
@@ -1120,14 +1122,14 @@ impl<'a> Config<'a> {
         let services = self.service_parameters().flat_map(|(service, suffixes)| {
             suffixes
                 .map(move |suffix| [service, suffix.as_bytes()].concat())
-                .filter(|name| !self.known.contains_key(name))
+                .filter(|name| !self.known.contains_key(name.as_slice()))
                 .map(|name| (Cow::Owned(name), Class::Service))
         });
         table
             .chain(
                 self.known
                     .iter()
-                    .map(|(n, k)| (Cow::Borrowed(n.as_slice()), k.class)),
+                    .map(|(n, k)| (Cow::Borrowed(&**n), k.class)),
             )
             .chain(services)
             .collect()
@@ -1223,6 +1225,13 @@ impl<'a> Config<'a> {
         let Some(memo) = &self.expanded_memo else {
             return self.expand_named(scope, name);
         };
+        // A value without `$` is its own expansion: not worth a place in the memo (a
+        // large master.cf has many).
+        if let Some((raw, _)) = self.raw(scope, name)
+            && memchr::memchr(b'$', &raw).is_none()
+        {
+            return Some(Ok(raw.into_owned()));
+        }
         let key = (scope, name.to_owned());
         if let Some(known) = memo.borrow().get(&key) {
             return known.clone();
@@ -1377,9 +1386,9 @@ impl<'a> Config<'a> {
 }
 
 /// The failing field checks of a service entry, as postconf makes them (fatal).
-fn invalid_fields(fields: &[Vec<u8>]) -> Option<ProblemKind> {
+fn invalid_fields(fields: &[Bytes<'_>]) -> Option<ProblemKind> {
     const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
-    if !TYPES.contains(&fields[1].as_slice()) {
+    if !TYPES.contains(&&*fields[1]) {
         return Some(ProblemKind::ServiceType);
     }
     let flag = |f: &[u8]| matches!(f, b"y" | b"n" | b"-");
@@ -1389,7 +1398,7 @@ fn invalid_fields(fields: &[Vec<u8>]) -> Option<ProblemKind> {
         && flag(&fields[3])
         && flag(&fields[4])
         && (wakeup == b"-" || number(wakeup))
-        && (fields[6] == b"-" || number(&fields[6]));
+        && (&*fields[6] == b"-" || number(&fields[6]));
     (!valid).then_some(ProblemKind::FieldValue)
 }
 
@@ -1521,7 +1530,11 @@ mod tests {
 
     #[test]
     fn master_field_checks() {
-        let fields = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+        let fields = |v: &[&str]| {
+            v.iter()
+                .map(|s| Cow::Owned(s.as_bytes().to_vec()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
             invalid_fields(&fields(&["smtp", "inet", "n", "-", "y", "-", "-", "smtpd"])),
             None

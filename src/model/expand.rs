@@ -141,6 +141,10 @@ pub fn expand_named(
     value: &[u8],
     lookup: &dyn Lookup,
 ) -> Result<Vec<u8>, ExpandError> {
+    // Only `$` starts an expansion; most values have none.
+    if memchr::memchr(b'$', value).is_none() {
+        return Ok(value.to_vec());
+    }
     let mut expander = Expander {
         lookup,
         work: 0,

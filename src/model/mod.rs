@@ -11,6 +11,7 @@ pub mod host;
 pub mod installed;
 pub mod params;
 pub mod roles;
+pub mod sorted;
 pub mod suggest;
 pub mod tls;
 pub mod typed;

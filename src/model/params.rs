@@ -110,15 +110,23 @@ pub struct ParamTable {
     pub releases: Releases,
     dbms_suffixes: &'static [(&'static str, &'static [&'static str])],
     params: &'static [ParamInfo],
+    /// Position by name, made on first use: every name of a configuration is looked up
+    /// several times.
+    by_name: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>>,
 }
 
 impl ParamTable {
     /// The parameter with this name, whatever the version.
     pub fn get(&self, name: &str) -> Option<&'static ParamInfo> {
-        self.params
-            .binary_search_by(|p| p.name.cmp(name))
-            .ok()
-            .map(|i| &self.params[i])
+        let params = self.params;
+        let by_name = self.by_name.get_or_init(|| {
+            params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name, i))
+                .collect()
+        });
+        by_name.get(name).map(|&i| &params[i])
     }
 
     /// The parameter with this name if a release at `version` knows it.
@@ -147,6 +155,7 @@ pub fn table() -> &'static ParamTable {
         releases: Releases(generated::RELEASES),
         dbms_suffixes: generated::DBMS_SUFFIXES,
         params: generated::PARAMS,
+        by_name: std::sync::OnceLock::new(),
     };
     &TABLE
 }

@@ -94,7 +94,7 @@ pub struct Context<'c, 'a> {
     /// The subject's scope.
     pub scope: Scope,
     /// Where parameters are written (see [`crate::rules::builtin::places`]).
-    pub places: &'c [crate::rules::builtin::Place],
+    pub places: &'c [crate::rules::builtin::Place<'c>],
     /// What was found of the files the configuration names.
     pub facts: &'c crate::material::Facts,
 }

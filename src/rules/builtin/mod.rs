@@ -9,6 +9,8 @@ mod sasl;
 mod transport;
 mod versions;
 
+use std::borrow::Cow;
+
 use crate::model::config::{Config, Location, Origin, Scope};
 
 use super::condition::Context;
@@ -89,9 +91,9 @@ pub struct Written {
 /// Where a parameter is written: a main.cf setting or a service's `-o` (its value is
 /// read only when a check asks for it).
 #[derive(Clone, Debug)]
-pub struct Place {
-    /// The parameter.
-    pub name: String,
+pub struct Place<'c> {
+    /// The parameter (borrowed from the model, which has it from the file).
+    pub name: Cow<'c, str>,
     /// The scope it is written for.
     pub scope: Scope,
     /// Where it is.
@@ -100,10 +102,10 @@ pub struct Place {
 
 /// Every parameter written in main.cf and in master.cf `-o` options, in file order.
 /// Computed once per run and shared by the checks through their [`Context`].
-pub fn places(config: &Config<'_>) -> Vec<Place> {
+pub fn places<'c>(config: &'c Config<'_>) -> Vec<Place<'c>> {
     let mut out = Vec::new();
-    let mut push = |name: &[u8], scope: Scope| {
-        let name = String::from_utf8_lossy(name).into_owned();
+    let mut push = |name: &'c [u8], scope: Scope| {
+        let name = String::from_utf8_lossy(name);
         if let Some(location) = config.setting_location(scope, &name) {
             out.push(Place {
                 name,
@@ -147,7 +149,7 @@ pub fn written(cx: &Context<'_, '_>, keep: impl Fn(&str, Scope) -> bool) -> Vec<
             };
             Written {
                 value: String::from_utf8_lossy(&value).into_owned(),
-                name: p.name.clone(),
+                name: p.name.to_string(),
                 scope: p.scope,
                 location: p.location,
             }

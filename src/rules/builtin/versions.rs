@@ -286,7 +286,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             .max_by_key(|(v, _)| v.as_point())
         {
             hits.push(Hit {
-                cause: Some(w.name.clone()),
+                cause: Some(w.name.to_string()),
                 location: Some(w.location),
                 message: format!("{what} need Postfix {needs} or later (target: {version})"),
                 label: "the target version reads this differently".to_owned(),
@@ -297,7 +297,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 }
 
 /// Whether the `-o` that writes `w` is the braced form.
-fn braced_override(cx: &Context<'_, '_>, w: &Place) -> bool {
+fn braced_override(cx: &Context<'_, '_>, w: &Place<'_>) -> bool {
     let Scope::Service(i) = w.scope else {
         return false;
     };

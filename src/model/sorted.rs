@@ -1,0 +1,109 @@
+//! A map kept as one sorted vector. Most maps of the model hold a few entries (a
+//! service's `-o` options), where a B-tree's first node alone costs a kilobyte: a large
+//! master.cf has a hundred thousand of them.
+
+use std::borrow::Borrow;
+
+/// Entries sorted by key, found by binary search; built once, then read.
+#[derive(Debug)]
+pub struct SortedMap<K, V> {
+    entries: Vec<(K, V)>,
+}
+
+impl<K: Ord, V> SortedMap<K, V> {
+    /// The map of `entries` in the order they were set: of equal keys the last one wins,
+    /// as when each replaces the one before.
+    pub fn last_wins(mut entries: Vec<(K, V)>) -> SortedMap<K, V> {
+        entries.reverse();
+        // Stable, so of equal keys the one set last comes first and is the one kept.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, kept| later.0 == kept.0);
+        entries.shrink_to_fit();
+        SortedMap { entries }
+    }
+
+    fn position<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    }
+
+    /// The value of `key`.
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
+        self.position(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    /// Whether `key` has a value.
+    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
+        self.position(key).is_ok()
+    }
+
+    /// Removes `key` and returns its value.
+    pub fn remove<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        let i = self.position(key).ok()?;
+        Some(self.entries.remove(i).1)
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> Iter<'_, K, V> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The entries of a [`SortedMap`] in key order.
+pub type Iter<'m, K, V> = std::iter::Map<std::slice::Iter<'m, (K, V)>, fn(&(K, V)) -> (&K, &V)>;
+
+impl<'m, K: Ord, V> IntoIterator for &'m SortedMap<K, V> {
+    type Item = (&'m K, &'m V);
+    type IntoIter = Iter<'m, K, V>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_of_equal_keys_wins_and_keys_come_sorted() {
+        let map = SortedMap::last_wins(vec![("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5)]);
+        assert_eq!(
+            map.iter().collect::<Vec<_>>(),
+            [(&"a", &5), (&"b", &3), (&"c", &4)]
+        );
+        assert_eq!(map.get("b"), Some(&3));
+        assert!(!map.contains_key("d"));
+        assert_eq!(map.len(), 3);
+    }
+
+    #[test]
+    fn removes_one_key() {
+        let mut map = SortedMap::last_wins(vec![("a", 1), ("b", 2)]);
+        assert_eq!(map.remove("a"), Some(1));
+        assert_eq!(map.remove("a"), None);
+        assert_eq!(map.iter().collect::<Vec<_>>(), [(&"b", &2)]);
+        assert!(!map.is_empty());
+    }
+}
