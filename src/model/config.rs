@@ -7,8 +7,8 @@
 //! it decides which names are known, which `$name` references are undefined and which
 //! settings are unused, exactly where postconf warns.
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::expand::{self, ExpandError, Lookup};
 use super::host::{self, HostFacts, NetworksStyle};
@@ -303,7 +303,7 @@ pub struct Config<'a> {
     table: &'static ParamTable,
     main_file: Option<&'a SourceFile>,
     master_file: Option<&'a SourceFile>,
-    main: BTreeMap<Cow<'a, [u8]>, MainSetting<'a>>,
+    main: SortedMap<Bytes<'a>, MainSetting<'a>>,
     services: Vec<ServiceEntry<'a>>,
     namespaces: Vec<Namespace<'a>>,
     known: HashMap<Bytes<'a>, Known>,
@@ -337,7 +337,7 @@ impl<'a> Config<'a> {
             table: table(),
             main_file: input.main.map(|m| m.file),
             master_file: input.master.map(|m| m.file),
-            main: BTreeMap::new(),
+            main: SortedMap::last_wins(Vec::new()),
             services: Vec::new(),
             namespaces: Vec::new(),
             known: HashMap::new(),
@@ -354,18 +354,26 @@ impl<'a> Config<'a> {
             config.read_master(master);
         }
         if !input.defaults_only {
+            // In the order set: `postconf -c` first, then main.cf from top to bottom.
+            let mut written = Vec::new();
             if let Some(dir) = input.config_directory {
-                config.main.insert(
+                written.push((
                     Cow::Borrowed(&b"config_directory"[..]),
                     MainSetting {
                         value: Cow::Owned(dir),
                         origin: Origin::CommandLine,
                     },
-                );
+                ));
             }
             if let Some(main) = input.main {
-                config.read_main(main);
+                config.read_main(main, &mut written);
             }
+            let mut duplicates = Vec::new();
+            config.main = SortedMap::last_wins_noting(written, |earlier, later| {
+                duplicates.extend(duplicate(earlier, later));
+            });
+            duplicates.sort_by_key(|i: &Issue| i.location);
+            config.issues.extend(duplicates);
         }
         config.register_services();
         if !input.defaults_only {
@@ -435,7 +443,11 @@ impl<'a> Config<'a> {
             .collect();
     }
 
-    fn read_main(&mut self, main: Parsed<'a, MainCf>) {
+    fn read_main(
+        &mut self,
+        main: Parsed<'a, MainCf>,
+        written: &mut Vec<(Bytes<'a>, MainSetting<'a>)>,
+    ) {
         let src = main.file.bytes();
         for item in &main.tree.items {
             let parameter = match item {
@@ -451,39 +463,13 @@ impl<'a> Config<'a> {
                 }
                 _ => continue,
             };
-            let name = parameter.name(src);
-            let value = parameter.value(src);
-            match self.main.get_mut(name) {
-                Some(setting) => {
-                    if setting.value != value {
-                        let earlier = match setting.origin {
-                            Origin::Main(p) => p.name_span(),
-                            _ => Span::default(),
-                        };
-                        self.issues.push(Issue {
-                            kind: IssueKind::Duplicate {
-                                name: name.to_vec(),
-                                earlier,
-                            },
-                            location: Location {
-                                file: FileRole::Main,
-                                span: parameter.name_span(),
-                            },
-                        });
-                    }
-                    setting.value = value;
-                    setting.origin = Origin::Main(parameter);
-                }
-                None => {
-                    self.main.insert(
-                        Cow::Borrowed(name),
-                        MainSetting {
-                            value,
-                            origin: Origin::Main(parameter),
-                        },
-                    );
-                }
-            }
+            written.push((
+                Cow::Borrowed(parameter.name(src)),
+                MainSetting {
+                    value: parameter.value(src),
+                    origin: Origin::Main(parameter),
+                },
+            ));
         }
     }
 
@@ -1383,6 +1369,34 @@ impl<'a> Config<'a> {
             .unwrap_or_else(|_| setting.value.to_vec());
         Some(String::from_utf8_lossy(&expanded).into_owned())
     }
+}
+
+/// postconf's "overriding earlier entry" warning, when a main.cf setting gives a name
+/// set before a different value; at the later setting.
+fn duplicate(
+    (name, earlier): &(Bytes<'_>, MainSetting<'_>),
+    (_, later): &(Bytes<'_>, MainSetting<'_>),
+) -> Option<Issue> {
+    let Origin::Main(parameter) = later.origin else {
+        return None;
+    };
+    if earlier.value == later.value {
+        return None;
+    }
+    let earlier = match earlier.origin {
+        Origin::Main(p) => p.name_span(),
+        _ => Span::default(),
+    };
+    Some(Issue {
+        kind: IssueKind::Duplicate {
+            name: name.to_vec(),
+            earlier,
+        },
+        location: Location {
+            file: FileRole::Main,
+            span: parameter.name_span(),
+        },
+    })
 }
 
 /// The failing field checks of a service entry, as postconf makes them (fatal).

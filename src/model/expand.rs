@@ -14,9 +14,9 @@
 //! definition (`x1 = $x0$x0`, `x2 = $x1$x1`, …) ends with [`ExpandError::TooLarge`]
 //! instead of exhausting memory.
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 

@@ -112,7 +112,7 @@ pub struct ParamTable {
     params: &'static [ParamInfo],
     /// Position by name, made on first use: every name of a configuration is looked up
     /// several times.
-    by_name: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>>,
+    by_name: std::sync::OnceLock<foldhash::HashMap<&'static str, usize>>,
 }
 
 impl ParamTable {

@@ -13,11 +13,27 @@ pub struct SortedMap<K, V> {
 impl<K: Ord, V> SortedMap<K, V> {
     /// The map of `entries` in the order they were set: of equal keys the last one wins,
     /// as when each replaces the one before.
-    pub fn last_wins(mut entries: Vec<(K, V)>) -> SortedMap<K, V> {
-        entries.reverse();
-        // Stable, so of equal keys the one set last comes first and is the one kept.
+    pub fn last_wins(entries: Vec<(K, V)>) -> SortedMap<K, V> {
+        SortedMap::last_wins_noting(entries, |_, _| {})
+    }
+
+    /// [`SortedMap::last_wins`], calling `replaced(earlier, later)` for each entry that a
+    /// later one of the same key replaces.
+    pub fn last_wins_noting(
+        mut entries: Vec<(K, V)>,
+        mut replaced: impl FnMut(&(K, V), &(K, V)),
+    ) -> SortedMap<K, V> {
+        // Stable: entries of one key stay in the order set.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        entries.dedup_by(|later, kept| later.0 == kept.0);
+        entries.dedup_by(|later, kept| {
+            if later.0 != kept.0 {
+                return false;
+            }
+            replaced(kept, later);
+            // The slot kept is the earlier one: it takes the later entry.
+            std::mem::swap(later, kept);
+            true
+        });
         entries.shrink_to_fit();
         SortedMap { entries }
     }
@@ -35,6 +51,17 @@ impl<K: Ord, V> SortedMap<K, V> {
         K: Borrow<Q>,
     {
         self.position(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    /// The stored key equal to `key`, and its value.
+    pub fn get_key_value<Q: Ord + ?Sized>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+    {
+        self.position(key).ok().map(|i| {
+            let (k, v) = &self.entries[i];
+            (k, v)
+        })
     }
 
     /// Whether `key` has a value.

@@ -174,6 +174,20 @@ pub const FUNCTIONS: [&str; 2] = ["domain_to_ascii", "domain_to_utf8"];
 /// Parses `text`, and returns the first syntax error (in text order), if any; the
 /// malformed parts are [`Part::Invalid`] in the expression.
 pub fn parse(text: &[u8]) -> (Expr, Option<ExprError>) {
+    // Only `$` starts a reference; most values have none.
+    if memchr::memchr(b'$', text).is_none() {
+        let parts = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![Part::Literal(0..len(text))]
+        };
+        return (Expr { parts }, None);
+    }
+    parse_references(text)
+}
+
+/// [`parse`] for a text that may hold references.
+fn parse_references(text: &[u8]) -> (Expr, Option<ExprError>) {
     let parser = Parser {
         text,
         errors: std::cell::RefCell::new(Vec::new()),
@@ -697,6 +711,23 @@ impl Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_without_a_dollar_is_one_literal_either_way() {
+        for text in [
+            &b""[..],
+            b"x",
+            b"a b, c",
+            b"{ a = b }",
+            b"a{b}c}",
+            b"{{",
+            b"}",
+            b"  spaced  ",
+            b"\\n\t",
+        ] {
+            assert_eq!(parse(text), parse_references(text), "{text:?}");
+        }
+    }
 
     fn names(text: &str) -> Vec<&str> {
         let (expr, error) = parse(text.as_bytes());
