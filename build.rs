@@ -39,6 +39,7 @@ fn embed_rules(root: &Path) {
     let (profile_files, files): (Vec<PathBuf>, Vec<PathBuf>) =
         files.into_iter().partition(|f| f.starts_with(&profiles));
     embed_profiles(root, &profile_files);
+    let mut codes = Vec::new();
     let mut out = String::from(
         "/// Every rule file, as (path relative to the repository, YAML contents, as JSON).\n",
     );
@@ -63,6 +64,7 @@ fn embed_rules(root: &Path) {
                 }
             }
         }
+        codes.push(RuleCode::of(&value, &relative.display().to_string()));
         let json = serde_json::to_string(&value).expect("YAML values convert to JSON");
         let _ = writeln!(
             out,
@@ -74,6 +76,112 @@ fn embed_rules(root: &Path) {
     }
     out.push_str("];\n");
     fs::write(out_dir().join("rule_files.rs"), out).expect("OUT_DIR is writable");
+    rule_codes(codes);
+}
+
+/// What the code enum knows of a rule: its code, name, default severity and help.
+struct RuleCode {
+    code: String,
+    name: String,
+    severity: String,
+    help: String,
+}
+
+impl RuleCode {
+    fn of(rule: &serde_yaml::Value, path: &str) -> RuleCode {
+        let text = |key: &str| {
+            rule.get(key)
+                .and_then(serde_yaml::Value::as_str)
+                .unwrap_or_else(|| panic!("{path}: no `{key}:` text"))
+                .to_owned()
+        };
+        let code = text("code");
+        let valid = code.len() == 5
+            && code.starts_with("PF")
+            && code[2..].bytes().all(|b| b.is_ascii_digit());
+        assert!(valid, "{path}: code {code:?} is not PF and three digits");
+        let severity = match text("severity").as_str() {
+            "error" => "Error",
+            "warning" => "Warning",
+            "info" => "Info",
+            other => panic!("{path}: severity {other:?} is not error, warning or info"),
+        };
+        RuleCode {
+            code,
+            name: text("name"),
+            severity: severity.to_owned(),
+            // Already reflowed, as in the catalog.
+            help: text("help").trim().to_owned(),
+        }
+    }
+}
+
+/// `$OUT_DIR/rule_codes.rs`: the enum of rule codes with each rule's name, severity and
+/// help, so that a code that names no rule is a compile error.
+fn rule_codes(mut codes: Vec<RuleCode>) {
+    codes.sort_by(|a, b| a.code.cmp(&b.code));
+    for pair in codes.windows(2) {
+        assert!(
+            pair[0].code != pair[1].code,
+            "code {} is used twice",
+            pair[0].code
+        );
+    }
+    let mut out = String::from(
+        "/// A rule's stable code: one per rule file under `rules/`.\n\
+         #[allow(clippy::upper_case_acronyms, reason = \"written as the rule files and the users write them\")]\n\
+         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]\n\
+         pub enum Code {\n",
+    );
+    for c in &codes {
+        let _ = writeln!(out, "    /// `{}`.\n    {},", c.name, c.code);
+    }
+    out.push_str("}\n\nimpl Code {\n    /// Every code, in order.\n    pub const ALL: &'static [Code] = &[\n");
+    for c in &codes {
+        let _ = writeln!(out, "        Code::{},", c.code);
+    }
+    out.push_str("    ];\n");
+    let table =
+        |out: &mut String, doc: &str, name: &str, ty: &str, value: &dyn Fn(&RuleCode) -> String| {
+            let _ = writeln!(
+                out,
+                "\n    /// {doc}\n    pub const fn {name}(self) -> {ty} {{\n        match self {{"
+            );
+            for c in &codes {
+                let _ = writeln!(out, "            Code::{} => {},", c.code, value(c));
+            }
+            out.push_str("        }\n    }\n");
+        };
+    table(
+        &mut out,
+        "The code as written (`PF001`).",
+        "as_str",
+        "&'static str",
+        &|c| format!("{:?}", c.code),
+    );
+    table(
+        &mut out,
+        "The rule's stable name.",
+        "name",
+        "&'static str",
+        &|c| format!("{:?}", c.name),
+    );
+    table(
+        &mut out,
+        "The rule's default severity.",
+        "severity",
+        "Severity",
+        &|c| format!("Severity::{}", c.severity),
+    );
+    table(
+        &mut out,
+        "The rule's help text, as the report shows it.",
+        "help",
+        "&'static str",
+        &|c| format!("{:?}", c.help),
+    );
+    out.push_str("}\n");
+    fs::write(out_dir().join("rule_codes.rs"), out).expect("OUT_DIR is writable");
 }
 
 /// The TLS profiles of `pflint generate` (`rules/profiles/*.yaml`), as (name, YAML).

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::config_dir::ConfigDir;
-use crate::diagnostic::Finding;
+use crate::diagnostic::{Code, Finding};
 use crate::files;
 use crate::model::config::{FileRole, Issue, IssueKind};
 use crate::model::version::{Since, Target, VersionSource};
@@ -173,7 +173,7 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         let mut suggest = |name: &[u8]| {
             options
                 .policy
-                .reports("PF601")
+                .reports(Code::PF601)
                 .then(|| {
                     suggester
                         .get_or_init(|| crate::model::suggest::Suggester::new(&config))
@@ -304,7 +304,7 @@ fn version_finding(name: &[u8], span: Span, version: Version) -> Option<Finding>
             .map(|d| d.note)
             .unwrap_or("it has no effect");
         return Some(Finding::new(
-            "PF504",
+            Code::PF504,
             span,
             format!("`{name}` was removed in Postfix {removed}"),
             note,
@@ -312,7 +312,7 @@ fn version_finding(name: &[u8], span: Span, version: Version) -> Option<Finding>
     }
     let needs = first_release_with(info.since, version)?;
     Some(Finding::new(
-        "PF503",
+        Code::PF503,
         span,
         format!("`{name}` needs Postfix {needs} or later (target: {version})"),
         "the target version ignores this setting",
@@ -352,7 +352,7 @@ fn issue_finding(
     }
     match &issue.kind {
         IssueKind::Unknown { name } => Finding::new(
-            "PF601",
+            Code::PF601,
             span,
             match suggest(name) {
                 Some(s) => format!("unknown parameter `{}` (did you mean `{s}`?)", shown(name)),
@@ -361,7 +361,7 @@ fn issue_finding(
             "Postfix ignores this setting",
         ),
         IssueKind::Undefined { name } => Finding::new(
-            "PF602",
+            Code::PF602,
             span,
             if name.is_empty() {
                 "this reference has only blanks for a name, so it names no parameter".to_owned()
@@ -371,25 +371,25 @@ fn issue_finding(
             "this expands to nothing",
         ),
         IssueKind::ReadOnly { name } => Finding::new(
-            "PF603",
+            Code::PF603,
             span,
             format!("`{}` is set by Postfix itself", shown(name)),
             "Postfix ignores this setting",
         ),
         IssueKind::Duplicate { name, .. } => Finding::new(
-            "PF604",
+            Code::PF604,
             span,
             format!("`{}` is set again with another value", shown(name)),
             "this setting replaces an earlier one",
         ),
         IssueKind::Expansion { name, error } => Finding::new(
-            "PF605",
+            Code::PF605,
             span,
             format!("the value of `{}` cannot be expanded: {error}", shown(name)),
             error.to_string(),
         ),
         IssueKind::InvalidValue { name, message } => Finding::new(
-            "PF606",
+            Code::PF606,
             span,
             format!(
                 "Postfix refuses this `{}` and stops: {message}",

@@ -6,7 +6,6 @@ use std::fmt;
 use miette::{LabeledSpan, MietteSpanContents, SourceCode, SpanContents};
 use serde::{Deserialize, Serialize};
 
-use crate::rules;
 use crate::source::{SourceFile, Span};
 use crate::syntax::Problem;
 
@@ -51,13 +50,48 @@ impl fmt::Display for Severity {
     }
 }
 
+include!(concat!(env!("OUT_DIR"), "/rule_codes.rs"));
+
+impl Code {
+    /// The code written as `text` (`PF001`), if a rule has it.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == text)
+    }
+
+    /// The code of the rule that `text` names, by code or by name.
+    pub fn named(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == text || c.name() == text)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Code::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("no rule has the code `{text}`")))
+    }
+}
+
 /// One problem found in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// The rule's stable code.
-    pub code: &'static str,
-    /// The rule's stable name (empty if the rule is missing from the catalog).
-    pub name: &'static str,
+    pub code: Code,
     /// How serious it is.
     pub severity: Severity,
     /// Where it is.
@@ -67,8 +101,6 @@ pub struct Finding {
     /// A short note shown at the span (most are the same few words for every finding
     /// of a rule, so they are not copied).
     pub label: Cow<'static, str>,
-    /// How to fix it (the rule's help text, shared by all its findings).
-    pub help: &'static str,
     /// The service and role the finding concerns, when a rule judged one service.
     pub context: Option<String>,
     /// Parameter edits that fix it, when the rule knows them.
@@ -133,25 +165,32 @@ impl fmt::Display for Fix {
 }
 
 impl Finding {
-    /// A finding for the rule `code`, with the rule's name, severity and help text.
+    /// A finding of the rule `code`, at the rule's default severity.
     pub fn new(
-        code: &'static str,
+        code: Code,
         span: Span,
         message: impl Into<String>,
         label: impl Into<Cow<'static, str>>,
     ) -> Finding {
-        let rule = rules::catalog().get(code);
         Finding {
             code,
-            name: rule.map_or("", |r| r.name.as_str()),
-            severity: rule.map_or(Severity::Error, |r| r.severity),
+            severity: code.severity(),
             span,
             message: message.into(),
             label: label.into(),
-            help: rule.map_or("", |r| r.help.trim()),
             context: None,
             fix: None,
         }
+    }
+
+    /// The rule's stable name.
+    pub fn name(&self) -> &'static str {
+        self.code.name()
+    }
+
+    /// How to fix it: the rule's help text, shared by all its findings.
+    pub fn help(&self) -> &'static str {
+        self.code.help()
     }
 
     /// The finding for a parser problem.
@@ -177,7 +216,7 @@ impl Report<'_> {
     /// The help shown below the snippet: the rule's advice, then the fix.
     pub fn help(&self) -> Option<String> {
         let f = self.finding;
-        let mut help = f.help.to_owned();
+        let mut help = f.help().to_owned();
         if let Some(fix) = &f.fix {
             if !help.is_empty() {
                 help.push('\n');
@@ -205,11 +244,7 @@ impl std::error::Error for Report<'_> {}
 impl miette::Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         let f = self.finding;
-        if f.name.is_empty() {
-            Some(Box::new(f.code))
-        } else {
-            Some(Box::new(format!("{}({})", f.code, f.name)))
-        }
+        Some(Box::new(format!("{}({})", f.code, f.name())))
     }
 
     fn severity(&self) -> Option<miette::Severity> {

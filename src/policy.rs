@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::{Finding, Severity};
-use crate::rules::{self, Rule};
+use crate::diagnostic::{Code, Finding, Severity};
 
 /// Rule selection and severity overrides, applied to findings after inline suppressions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,10 +16,10 @@ pub struct Policy {
     pub severity: BTreeMap<String, Severity>,
 }
 
-/// Whether `pattern` names `rule`: a code prefix (`PF2` for every inbound rule, `PF201`
-/// for one) or the rule's exact name.
-fn matches(pattern: &str, rule: &Rule) -> bool {
-    rule.code.starts_with(&pattern.to_ascii_uppercase()) || rule.name == pattern
+/// Whether `pattern` names the rule with `code`: a code prefix (`PF2` for every inbound
+/// rule, `PF201` for one) or the rule's exact name.
+fn matches(pattern: &str, code: Code) -> bool {
+    code.as_str().starts_with(&pattern.to_ascii_uppercase()) || code.name() == pattern
 }
 
 impl Policy {
@@ -33,7 +32,7 @@ impl Policy {
             .chain(&self.ignore)
             .chain(self.severity.keys());
         for pattern in patterns {
-            if pattern.is_empty() || !rules::catalog().rules().any(|r| matches(pattern, r)) {
+            if pattern.is_empty() || !Code::ALL.iter().any(|&c| matches(pattern, c)) {
                 return Err(format!(
                     "`{pattern}` names no rule (see `pflint rules` for codes and names)"
                 ));
@@ -43,12 +42,9 @@ impl Policy {
     }
 
     /// Whether findings of the rule with `code` are reported.
-    pub fn reports(&self, code: &str) -> bool {
-        let Some(rule) = rules::catalog().get(code) else {
-            return true;
-        };
-        let selected = self.select.is_empty() || self.select.iter().any(|p| matches(p, rule));
-        selected && !self.ignore.iter().any(|p| matches(p, rule))
+    pub fn reports(&self, code: Code) -> bool {
+        let selected = self.select.is_empty() || self.select.iter().any(|p| matches(p, code));
+        selected && !self.ignore.iter().any(|p| matches(p, code))
     }
 
     /// Drops findings of rules that do not report and applies severity overrides.
@@ -58,14 +54,11 @@ impl Policy {
             return;
         }
         for finding in findings {
-            let Some(rule) = rules::catalog().get(finding.code) else {
-                continue;
-            };
             // The most specific pattern wins: an exact code over a family prefix.
             let chosen = self
                 .severity
                 .iter()
-                .filter(|(pattern, _)| matches(pattern, rule))
+                .filter(|(pattern, _)| matches(pattern, finding.code))
                 .max_by_key(|(pattern, _)| pattern.len());
             if let Some((_, severity)) = chosen {
                 finding.severity = *severity;
@@ -86,9 +79,9 @@ mod tests {
             ..Policy::default()
         };
         assert!(policy.validate().is_ok());
-        assert!(policy.reports("PF201"));
-        assert!(!policy.reports("PF205"));
-        assert!(!policy.reports("PF101"));
+        assert!(policy.reports(Code::PF201));
+        assert!(!policy.reports(Code::PF205));
+        assert!(!policy.reports(Code::PF101));
         let typo = Policy {
             ignore: vec!["PF9".to_owned()],
             ..Policy::default()

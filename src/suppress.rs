@@ -6,15 +6,14 @@
 //! directly above it (no blank line between). A suppression that silences nothing is
 //! itself reported, so stale ones do not pile up.
 
-use crate::diagnostic::Finding;
-use crate::rules;
+use crate::diagnostic::{Code, Finding};
 use crate::source::Span;
 use crate::syntax::document::{Document, Entry, Item};
 
 /// The code of the finding for a suppression that silences nothing.
-const UNUSED: &str = "PF020";
+const UNUSED: Code = Code::PF020;
 /// The code of the finding for a `# pflint:` comment pflint cannot read.
-const MALFORMED: &str = "PF021";
+const MALFORMED: Code = Code::PF021;
 
 /// One rule silenced for one entry.
 #[derive(Clone, Debug)]
@@ -67,11 +66,8 @@ fn directive(line: &[u8]) -> Directive {
 }
 
 /// The code of the rule a suppression names by code or by name.
-fn rule_code(written: &str) -> Option<&'static str> {
-    rules::catalog()
-        .rules()
-        .find(|r| r.code == written || r.name == written)
-        .map(|r| r.code.as_str())
+fn rule_code(written: &str) -> Option<Code> {
+    Code::named(written)
 }
 
 /// Applies the suppressions written in one file to its findings: removes what they

@@ -28,7 +28,7 @@ fn findings(dir: &std::path::Path, version: &str) -> (Vec<String>, Vec<(&'static
             FileKind::Main => "main.cf",
         };
         for finding in &checked.findings {
-            codes.push((finding.code, finding.severity));
+            codes.push((finding.code.as_str(), finding.severity));
             let at = checked.file.position(finding.span.start);
             lines.push(format!(
                 "{file}:{}:{}: {}[{}] {}",

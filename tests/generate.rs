@@ -210,7 +210,7 @@ fn without_a_sasl_backend_the_one_warning_is_pf304() {
         c.findings
             .iter()
             .filter(|f| f.severity >= Severity::Warning)
-            .map(|f| f.code)
+            .map(|f| f.code.as_str())
     })
     .collect();
     assert!(

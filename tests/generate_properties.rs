@@ -122,7 +122,7 @@ fn findings(dir: &ConfigDir, version: Version) -> Vec<Fact> {
     let mut all: Vec<Fact> = check::check_config(copy, &options)
         .into_iter()
         .flat_map(|c| c.findings)
-        .flat_map(|f| facts(f.code, f.severity, &f.message))
+        .flat_map(|f| facts(f.code.as_str(), f.severity, &f.message))
         .collect();
     all.sort();
     all
@@ -281,7 +281,7 @@ fn check_set(set: &common::CorpusSet, version: Version) -> Option<Outcome> {
                     match w.correction {
                         Some(code) => {
                             out.corrections += 1;
-                            if !text.contains(code) {
+                            if !text.contains(code.as_str()) {
                                 out.note("correction not in a comment", format!("{label}: {w}"));
                             }
                         }

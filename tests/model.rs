@@ -74,7 +74,7 @@ fn unknown_and_undefined_findings_match_postconf_warnings() {
                 "main.cf"
             };
             for finding in &checked.findings {
-                let what = match finding.code {
+                let what = match finding.code.as_str() {
                     "PF601" | "PF503" | "PF504" => "unknown",
                     "PF602" => "undefined",
                     "PF603" => "read-only",
@@ -109,7 +109,7 @@ fn findings(main_cf: &str) -> Vec<(String, String)> {
     check::check_files(Some(file), None, &check::Options::default())
         .into_iter()
         .flat_map(|c| c.findings)
-        .map(|f| (f.code.to_owned(), format!("{} ({})", f.message, f.label)))
+        .map(|f| (f.code.to_string(), format!("{} ({})", f.message, f.label)))
         .collect()
 }
 

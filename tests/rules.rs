@@ -13,11 +13,17 @@ use pflint::syntax::ProblemKind;
 
 /// The codes found in an example's files, checked as one configuration.
 fn codes(example: &Example) -> Vec<&'static str> {
+    codes_selected(example, &[])
+}
+
+/// [`codes`] with only the rules matching `select` reporting.
+fn codes_selected(example: &Example, select: &[String]) -> Vec<&'static str> {
     let files = example.files();
     let file = |name: &str, text: Option<String>| {
         text.map(|t| SourceFile::new(name, t.into_bytes()).unwrap())
     };
     let mut options = check::Options::default();
+    options.policy.select = select.to_vec();
     if let Some(version) = &files.postfix_version {
         options.target = pflint::model::version::Target::given(version.parse().unwrap());
     }
@@ -27,7 +33,7 @@ fn codes(example: &Example) -> Vec<&'static str> {
         &options,
     )
     .iter()
-    .flat_map(|checked| checked.findings.iter().map(|f| f.code))
+    .flat_map(|checked| checked.findings.iter().map(|f| f.code.as_str()))
     .collect()
 }
 
@@ -68,6 +74,36 @@ fn every_rule_has_examples_that_pass() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Each rule alone: a bad example gives exactly one finding of it, a good one none, so
+/// a rule that fires twice or not at all is seen, whatever the other rules find.
+#[test]
+fn each_rule_alone_finds_exactly_one_problem_in_each_bad_example() {
+    let mut failures = Vec::new();
+    let (mut bad, mut good) = (0, 0);
+    for rule in rules::full_catalog().rules() {
+        let only = [rule.code.as_str().to_owned()];
+        for (i, example) in rule.examples.bad.iter().enumerate() {
+            bad += 1;
+            let found = codes_selected(example, &only);
+            if found != [rule.code.as_str()] {
+                failures.push(format!("{} bad example {i}: found {found:?}", rule.code));
+            }
+        }
+        for (i, example) in rule.examples.good.iter().enumerate() {
+            good += 1;
+            let found = codes_selected(example, &only);
+            if !found.is_empty() {
+                failures.push(format!("{} good example {i}: found {found:?}", rule.code));
+            }
+        }
+    }
+    common::visible(&format!(
+        "rule examples alone: {bad} bad and {good} good examples, {} failing",
+        failures.len()
+    ));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn parser_rules_and_problem_kinds_match_one_to_one() {
     let parser_rules: BTreeSet<&str> = rules::catalog()
@@ -75,7 +111,7 @@ fn parser_rules_and_problem_kinds_match_one_to_one() {
         .filter(|r| r.check == Check::Parser)
         .map(|r| r.code.as_str())
         .collect();
-    let kinds: BTreeSet<&str> = ProblemKind::ALL.iter().map(|k| k.code()).collect();
+    let kinds: BTreeSet<&str> = ProblemKind::ALL.iter().map(|k| k.code().as_str()).collect();
     assert_eq!(parser_rules, kinds);
 }
 

@@ -207,7 +207,7 @@ fn an_override_finding_points_at_its_o_line_and_names_the_service() {
         .flat_map(|c| {
             c.findings
                 .iter()
-                .filter(|f| f.code == "PF201")
+                .filter(|f| f.code.as_str() == "PF201")
                 .map(|f| {
                     let at = c.file.position(f.span.start);
                     (

@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
         for c in &checked {
             let len = c.file.bytes().len();
             for f in &c.findings {
-                assert_span_in(f.span, len, f.code);
+                assert_span_in(f.span, len, f.code.as_str());
                 let start = c.file.position(f.span.start);
                 assert!(start.line >= 1 && start.column >= 1, "{start:?}");
             }

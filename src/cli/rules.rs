@@ -30,7 +30,7 @@ pub(super) fn explain(wanted: &str) -> ExitCode {
     let catalog = rules::full_catalog();
     let found = catalog
         .rules()
-        .find(|r| r.code.eq_ignore_ascii_case(wanted) || r.name == wanted);
+        .find(|r| r.code.as_str().eq_ignore_ascii_case(wanted) || r.name == wanted);
     let Some(rule) = found else {
         eprintln!("pflint: no rule is called `{wanted}` (`pflint rules` lists them)");
         return ExitCode::from(2);
@@ -80,7 +80,7 @@ fn json() -> String {
     let rows: Vec<Row<'_>> = rules::catalog()
         .rules()
         .map(|r| Row {
-            code: &r.code,
+            code: r.code.as_str(),
             name: &r.name,
             severity: r.severity.as_str(),
             summary: &r.summary,

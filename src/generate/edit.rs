@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::strength::{self, Weakening};
 use super::{Plan, Role, Service as PlannedService, Setting, suppressions};
 use crate::config_dir::{ConfigDir, Loaded};
+use crate::diagnostic::Code;
 use crate::model::tls::{CipherGrade, Protocols};
 use crate::model::{Config, HostFacts, ListenerKind, Roles, Scope, TlsLevel, TlsSide, Version};
 use crate::rules::subject::{SubjectKind, subjects};
@@ -248,7 +249,7 @@ fn drop_unused_suppressions(result: &ConfigDir, version: Version, decided: &mut 
         if checked.kind != crate::syntax::FileKind::Main {
             continue;
         }
-        for finding in checked.findings.iter().filter(|f| f.code == "PF020") {
+        for finding in checked.findings.iter().filter(|f| f.code == Code::PF020) {
             let line = String::from_utf8_lossy(
                 &src[finding.span.start as usize..finding.span.end as usize],
             )

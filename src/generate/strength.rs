@@ -16,6 +16,7 @@
 
 use std::fmt;
 
+use crate::diagnostic::Code;
 use crate::model::tls::{CipherGrade, Protocols};
 use crate::model::{Config, ListenerKind, Roles, Scope, TlsLevel, TlsSide};
 use crate::rules::subject::{SubjectKind, subjects};
@@ -102,7 +103,7 @@ pub struct Weakening {
     /// After.
     pub after: String,
     /// The rule that calls the original an error, when the change is its correction.
-    pub correction: Option<&'static str>,
+    pub correction: Option<Code>,
 }
 
 impl fmt::Display for Weakening {
@@ -334,7 +335,7 @@ pub fn weakenings(before: &[Posture], after: &[Posture]) -> Vec<Weakening> {
                     && server_rank(a) < server_rank(b)
                 {
                     let correction =
-                        (old.duty == Duty::PublicMx && a == TlsLevel::May).then_some("PF201");
+                        (old.duty == Duty::PublicMx && a == TlsLevel::May).then_some(Code::PF201);
                     weaker("TLS level", b.to_string(), a.to_string(), correction);
                 }
                 if let (Some(true), Some(false)) = (o.auth_only, n.auth_only) {
@@ -363,7 +364,7 @@ pub fn weakenings(before: &[Posture], after: &[Posture]) -> Vec<Weakening> {
                         && !(a == TlsLevel::May && b == TlsLevel::Dane);
                     let correction =
                         (old.duty == Duty::DirectDelivery && b.is_mandatory() && corrected_to)
-                            .then_some("PF101");
+                            .then_some(Code::PF101);
                     weaker("TLS level", b.to_string(), a.to_string(), correction);
                 }
                 // A level that authenticates every peer covers where DANE would.

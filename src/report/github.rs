@@ -29,7 +29,7 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                 Severity::Warning => "warning",
                 Severity::Info => "notice",
             };
-            let title = escape_property(&format!("{} ({})", finding.code, finding.name));
+            let title = escape_property(&format!("{} ({})", finding.code, finding.name()));
             writeln!(
                 out,
                 "::{command} file={file},line={},col={},endLine={},endColumn={},title={title}::{}",

@@ -44,8 +44,8 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                 let start = checked.file.position(finding.span.start);
                 let end = checked.file.position(finding.span.end);
                 Finding {
-                    code: finding.code,
-                    name: finding.name,
+                    code: finding.code.as_str(),
+                    name: finding.name(),
                     severity: finding.severity,
                     file: checked.file.name().display().to_string(),
                     line: start.line,
@@ -53,7 +53,7 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                     end_line: end.line,
                     end_column: end.column,
                     message: &finding.message,
-                    help: finding.help,
+                    help: finding.help(),
                     context: finding.context.as_deref(),
                     fix: finding.fix.as_ref(),
                 }

@@ -160,7 +160,7 @@ fn place(
         })
         .or_else(|| subject.service.map(|i| service_row(cx.config, i)))
         .unwrap_or_else(|| file_start(cx.config));
-    let mut finding = Finding::new(rule.code.as_str(), location.span, hit.message, hit.label);
+    let mut finding = Finding::new(rule.code, location.span, hit.message, hit.label);
     finding.fix = rule.fix.as_ref().map(|spec| {
         let target = match (spec.on, cx.scope) {
             (FixTarget::Service, Scope::Service(index)) => Some(service_name(cx.config, index)),

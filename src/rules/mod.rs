@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::diagnostic::{Safety, Severity};
+use crate::diagnostic::{Code, Safety, Severity};
 
 pub mod builtin;
 pub mod condition;
@@ -97,7 +97,7 @@ pub enum FixTarget {
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Stable code, e.g. `PF001`. Never reused.
-    pub code: String,
+    pub code: Code,
     /// Stable kebab-case name that reads after "allow", e.g. `missing-equals`.
     pub name: String,
     /// Default severity.
@@ -216,7 +216,7 @@ impl fmt::Display for CatalogError {
 /// All rules, by code.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    rules: BTreeMap<String, Rule>,
+    rules: BTreeMap<Code, Rule>,
 }
 
 impl Catalog {
@@ -262,10 +262,10 @@ impl Catalog {
             if !path.ends_with(&format!("/{expected_stem}")) {
                 errors.push(error(format!("file name should be {expected_stem}")));
             }
-            if let Some(other) = names.insert(rule.name.clone(), rule.code.clone()) {
+            if let Some(other) = names.insert(rule.name.clone(), rule.code) {
                 errors.push(error(format!("name {} is also used by {other}", rule.name)));
             }
-            if let Some(other) = catalog.rules.insert(rule.code.clone(), rule) {
+            if let Some(other) = catalog.rules.insert(rule.code, rule) {
                 errors.push(error(format!("code {} is used twice", other.code)));
             }
         }
@@ -277,8 +277,8 @@ impl Catalog {
     }
 
     /// The rule with this code.
-    pub fn get(&self, code: &str) -> Option<&Rule> {
-        self.rules.get(code)
+    pub fn get(&self, code: Code) -> Option<&Rule> {
+        self.rules.get(&code)
     }
 
     /// All rules, ordered by code.
@@ -345,6 +345,15 @@ pub fn markdown_table() -> String {
     text
 }
 
+/// An empty catalog, said loudly: the embedded rule files did not load. The test suite
+/// loads every one of them, so this is a defect of the build, never of the user's input.
+fn not_loaded(errors: &[CatalogError]) -> Catalog {
+    for error in errors {
+        eprintln!("pflint: internal error: the built-in rule {error}");
+    }
+    Catalog::default()
+}
+
 /// The rule files built into this binary, as (path, YAML contents).
 pub fn embedded_files() -> Vec<(&'static str, &'static str)> {
     embedded::RULE_FILES
@@ -357,7 +366,7 @@ pub fn embedded_files() -> Vec<(&'static str, &'static str)> {
 /// YAML files (slower than [`catalog`]; for `pflint explain` and the tests).
 pub fn full_catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::load(&embedded_files()).unwrap_or_default())
+    CATALOG.get_or_init(|| Catalog::load(&embedded_files()).unwrap_or_else(|e| not_loaded(&e)))
 }
 
 /// The built-in catalog without reasons, sources and examples, read from the JSON form of the rule files that the build made
@@ -374,7 +383,7 @@ pub fn catalog() -> &'static Catalog {
         Catalog::load_with(&files, |text| {
             serde_json::from_str(text).map_err(|e| e.to_string())
         })
-        .unwrap_or_default()
+        .unwrap_or_else(|errors| not_loaded(&errors))
     })
 }
 
@@ -409,8 +418,18 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected() {
-        let file = "code: PF999\nname: x\nseverity: error\nsumary: typo\n";
-        let errors = Catalog::load(&[("rules/x/PF999-x.yaml", file)]).unwrap_err();
+        let file = "code: PF001\nname: x\nseverity: error\nsumary: typo\n";
+        let errors = Catalog::load(&[("rules/x/PF001-x.yaml", file)]).unwrap_err();
         assert!(errors[0].message.contains("sumary"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_code_no_rule_file_declares_is_rejected() {
+        let file = "code: PF999\nname: x\nseverity: error\nsummary: s\n";
+        let errors = Catalog::load(&[("rules/x/PF999-x.yaml", file)]).unwrap_err();
+        assert!(errors[0].message.contains("no rule has the code `PF999`"), "{}", errors[0]);
+        assert_eq!(Code::parse("PF999"), None);
+        assert_eq!(Code::parse("PF601"), Some(Code::PF601));
+        assert_eq!(Code::named("unknown-parameter"), Some(Code::PF601));
     }
 }

@@ -23,6 +23,7 @@ pub use main_cf::{MainCf, Parameter};
 pub use master_cf::{MasterCf, Service};
 pub use token::{Token, TokenKind};
 
+use crate::diagnostic::Code;
 use crate::source::Span;
 
 /// What kind of problem the parser found. Each kind has a stable rule code and a rule
@@ -73,20 +74,20 @@ impl ProblemKind {
     ];
 
     /// The stable rule code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> Code {
         match self {
-            ProblemKind::MissingEquals => "PF001",
-            ProblemKind::MissingName => "PF002",
-            ProblemKind::LeadingWhitespace => "PF003",
-            ProblemKind::NulByte => "PF004",
-            ProblemKind::BadExpression => "PF005",
-            ProblemKind::FieldCount => "PF010",
-            ProblemKind::ServiceType => "PF011",
-            ProblemKind::FieldValue => "PF012",
-            ProblemKind::PrivateInet => "PF013",
-            ProblemKind::UnbalancedBrace => "PF014",
-            ProblemKind::BadOverride => "PF015",
-            ProblemKind::OptionReading => "PF016",
+            ProblemKind::MissingEquals => Code::PF001,
+            ProblemKind::MissingName => Code::PF002,
+            ProblemKind::LeadingWhitespace => Code::PF003,
+            ProblemKind::NulByte => Code::PF004,
+            ProblemKind::BadExpression => Code::PF005,
+            ProblemKind::FieldCount => Code::PF010,
+            ProblemKind::ServiceType => Code::PF011,
+            ProblemKind::FieldValue => Code::PF012,
+            ProblemKind::PrivateInet => Code::PF013,
+            ProblemKind::UnbalancedBrace => Code::PF014,
+            ProblemKind::BadOverride => Code::PF015,
+            ProblemKind::OptionReading => Code::PF016,
         }
     }
 }
