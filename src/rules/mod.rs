@@ -427,7 +427,11 @@ mod tests {
     fn a_code_no_rule_file_declares_is_rejected() {
         let file = "code: PF999\nname: x\nseverity: error\nsummary: s\n";
         let errors = Catalog::load(&[("rules/x/PF999-x.yaml", file)]).unwrap_err();
-        assert!(errors[0].message.contains("no rule has the code `PF999`"), "{}", errors[0]);
+        assert!(
+            errors[0].message.contains("no rule has the code `PF999`"),
+            "{}",
+            errors[0]
+        );
         assert_eq!(Code::parse("PF999"), None);
         assert_eq!(Code::parse("PF601"), Some(Code::PF601));
         assert_eq!(Code::named("unknown-parameter"), Some(Code::PF601));

@@ -169,29 +169,38 @@ fn parameters(
     out: &mut Vec<u8>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ShowError> {
-    let names: Vec<Vec<u8>> = if options.names.is_empty() {
-        let mut names: Vec<Vec<u8>> = config
-            .known_names()
-            .into_iter()
-            .filter(|(_, class)| *class != Class::Legacy)
-            .map(|(name, _)| name.into_owned())
-            .collect();
-        names.sort_unstable();
-        names
-    } else {
-        options
-            .names
-            .iter()
-            .filter(|name| {
-                let known = config.class(name.as_bytes()).is_some();
-                if !known {
-                    warnings.push(format!("{name}: unknown parameter"));
-                }
-                known
-            })
-            .map(|name| name.as_bytes().to_vec())
-            .collect()
-    };
+    let names: Vec<Vec<u8>> =
+        if options.names.is_empty() && options.non_default && !options.defaults {
+            // Only names set in main.cf can show: the known names of a large master.cf are
+            // millions (every service's own parameters).
+            config
+                .main_settings()
+                .filter(|(name, _)| config.class(name).is_some_and(|c| c != Class::Legacy))
+                .map(|(name, _)| name.to_vec())
+                .collect()
+        } else if options.names.is_empty() {
+            let mut names: Vec<Vec<u8>> = config
+                .known_names()
+                .into_iter()
+                .filter(|(_, class)| *class != Class::Legacy)
+                .map(|(name, _)| name.into_owned())
+                .collect();
+            names.sort_unstable();
+            names
+        } else {
+            options
+                .names
+                .iter()
+                .filter(|name| {
+                    let known = config.class(name.as_bytes()).is_some();
+                    if !known {
+                        warnings.push(format!("{name}: unknown parameter"));
+                    }
+                    known
+                })
+                .map(|name| name.as_bytes().to_vec())
+                .collect()
+        };
     for name in names {
         let Some(value) = value_to_show(config, options, &name) else {
             continue;
