@@ -122,11 +122,16 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     if metadata.len() > limit {
         return Err(too_large(metadata.len(), limit));
     }
-    read_at_most(&mut file, limit)
+    read_at_most(&mut file, limit, metadata.len())
 }
 
-fn read_at_most(file: &mut File, limit: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+/// Reads at most `limit` bytes; `expected` (the size the file says it has, within the
+/// limit) sizes the buffer once, so a large file is not held twice while it grows.
+fn read_at_most(file: &mut File, limit: u64, expected: u64) -> Result<Vec<u8>, String> {
+    let capacity = usize::try_from(expected.min(limit))
+        .unwrap_or(0)
+        .saturating_add(1);
+    let mut bytes = Vec::with_capacity(capacity);
     file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| reason(&e))?;

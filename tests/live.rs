@@ -666,3 +666,44 @@ fn nested_conditionals_stop_where_postconf_stops() {
         }
     }
 }
+
+/// Entries of one name and type share their `-o` settings, and postconf warns about each
+/// unknown one once per entry; pflint lists them once and repeats them when it prints,
+/// so the warnings must come as often as postconf's (entries with restriction classes
+/// of their own and a lone shared setting, whose repeats follow each other, included).
+#[test]
+fn shared_entries_warn_as_often_as_postconf() {
+    let Some((postconf, _)) = postconf() else {
+        return;
+    };
+    let mut master = String::new();
+    for n in 0..40 {
+        master.push_str(&format!("smtp inet n - y - - smtpd\n  -o x_{n}=v\n"));
+        if n % 7 == 0 {
+            master.push_str("  -o smtpd_restriction_classes=x_3\n");
+        }
+        master.push_str("relay unix - - y - - smtp\n  -o only_one=v\n");
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    write_old(&dir.path().join("main.cf"), "compatibility_level = 3.6\n");
+    write_old(&dir.path().join("master.cf"), &master);
+    let count = |stderr: &[u8]| {
+        let mut counts = std::collections::BTreeMap::new();
+        for line in String::from_utf8_lossy(stderr).lines() {
+            if let Some((_, tail)) = line.split_once("unused parameter: ") {
+                let name = tail.split(['=', ' ']).next().unwrap_or(tail).to_owned();
+                *counts.entry(name).or_insert(0usize) += 1;
+            }
+        }
+        counts
+    };
+    let theirs = run_postconf(&postconf, dir.path(), "-n");
+    let ours = common::pflint()
+        .args(["show", "-n", "-c"])
+        .arg(dir.path())
+        .output()
+        .expect("pflint runs");
+    let (theirs, ours) = (count(&theirs.stderr), count(&ours.stderr));
+    assert!(theirs.values().sum::<usize>() > 1000, "{theirs:?}");
+    assert_eq!(ours, theirs);
+}

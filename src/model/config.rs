@@ -9,6 +9,7 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::borrow::Cow;
+use std::ops::Range;
 
 use super::expand::{self, ExpandError, Lookup};
 use super::host::{self, HostFacts, NetworksStyle};
@@ -215,6 +216,15 @@ struct Namespace<'a> {
     params: SortedMap<Bytes<'a>, OverrideSetting<'a>>,
 }
 
+/// Where the "unused parameter" warnings are in [`Config::issues`].
+#[derive(Debug, Default)]
+struct Unused {
+    /// Their range.
+    range: Range<usize>,
+    /// (position in `issues`, the earlier stretch repeated there), in order.
+    repeats: Vec<(usize, Range<usize>)>,
+}
+
 /// Something postconf warns about, with the place pflint found it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Issue {
@@ -322,8 +332,12 @@ pub struct Config<'a> {
     /// Expanded values already computed, once the model is complete (rules ask for the
     /// same values for every subject; an expansion can be costly).
     expanded_memo: Option<std::cell::RefCell<HashMap<(Scope, String), ExpandedValue>>>,
-    /// What postconf warns about, in the order found.
+    /// What postconf warns about, in the order found, each stretch that an entry of a
+    /// shared namespace repeats listed once (see [`Config::warnings_in_order`]).
     pub issues: Vec<Issue>,
+    /// The "unused parameter" warnings: their range in `issues`, and where an entry
+    /// repeats the warnings of an earlier entry of its name and type.
+    unused: Unused,
     /// Why postconf would exit with an error, if it would.
     pub fatal: Option<Fatal>,
 }
@@ -348,6 +362,7 @@ impl<'a> Config<'a> {
             networks_loop: std::cell::Cell::new(false),
             expanded_memo: None,
             issues: Vec::new(),
+            unused: Unused::default(),
             fatal: None,
         };
         if let Some(master) = input.master {
@@ -945,7 +960,19 @@ impl<'a> Config<'a> {
                 });
             }
         }
+        // Entries of one name and type share their settings, and postconf warns about
+        // each shared one for every entry: the warnings of a namespace are listed once,
+        // and each later entry that would repeat them is noted (20 000 entries sharing
+        // 20 000 settings would otherwise be 400 million warnings held at once).
+        let mut first: HashMap<usize, Range<usize>> = HashMap::new();
+        let mut repeats = Vec::new();
         for service in &self.services {
+            let plain = service.valid_names.is_empty();
+            if plain && let Some(of) = first.get(&service.namespace) {
+                repeats.push((issues.len(), of.clone()));
+                continue;
+            }
+            let start = issues.len();
             for (name, setting) in &self.namespaces[service.namespace].params {
                 if self.is_known(name) || service.valid_names.contains(&**name) {
                     continue;
@@ -968,9 +995,46 @@ impl<'a> Config<'a> {
                     },
                 });
             }
+            if plain {
+                first.insert(service.namespace, start..issues.len());
+            }
         }
-        issues.dedup();
+        let base = self.issues.len();
+        self.unused = Unused {
+            range: base..base + issues.len(),
+            repeats: repeats
+                .into_iter()
+                .map(|(at, of)| (base + at, base + of.start..base + of.end))
+                .collect(),
+        };
         self.issues.extend(issues);
+    }
+
+    /// The issues in the order postconf warns about them: every repeated stretch in its
+    /// place, and no warning twice in a row among the "unused parameter" ones.
+    pub fn warnings_in_order(&self) -> impl Iterator<Item = &Issue> {
+        let Unused { range, repeats } = &self.unused;
+        let before = self.issues[..range.start].iter();
+        let after = self.issues[range.end..].iter();
+        // The unused ones: the stretch listed, with each repeat spliced in where it was.
+        let mut pieces: Vec<Range<usize>> = Vec::with_capacity(2 * repeats.len() + 1);
+        let mut at = range.start;
+        for (position, of) in repeats {
+            pieces.push(at..*position);
+            pieces.push(of.clone());
+            at = *position;
+        }
+        pieces.push(at..range.end);
+        let mut previous: Option<&Issue> = None;
+        let unused = pieces
+            .into_iter()
+            .flat_map(move |piece| self.issues[piece].iter())
+            .filter(move |issue| {
+                let repeated = previous == Some(*issue);
+                previous = Some(*issue);
+                !repeated
+            });
+        before.chain(unused).chain(after)
     }
 
     /// Expands every setting that Postfix would expand, and records those that fail. A
@@ -987,22 +1051,28 @@ impl<'a> Config<'a> {
                 settings.push((name.clone(), setting.value.clone(), Scope::Main, at));
             }
         }
-        for (i, service) in self.services.iter().enumerate() {
-            for (name, setting) in &self.namespaces[service.namespace].params {
-                if setting.service != i {
-                    continue;
-                }
-                let span = setting
-                    .option
-                    .name
-                    .clone()
-                    .map_or(service.node.span(), |r| service.node.source_span(r));
-                let at = Location {
-                    file: FileRole::Master,
-                    span,
-                };
-                settings.push((name.clone(), setting.value.clone(), Scope::Service(i), at));
-            }
+        // Each setting once, by the service that writes it, then by name: services
+        // sharing a namespace are not each walked through all of it.
+        let mut written: Vec<(&Bytes<'a>, &OverrideSetting<'a>)> =
+            self.override_settings().collect();
+        written.sort_by_key(|(_, setting)| setting.service);
+        for (name, setting) in written {
+            let node = self.services[setting.service].node;
+            let span = setting
+                .option
+                .name
+                .clone()
+                .map_or(node.span(), |r| node.source_span(r));
+            let at = Location {
+                file: FileRole::Master,
+                span,
+            };
+            settings.push((
+                name.clone(),
+                setting.value.clone(),
+                Scope::Service(setting.service),
+                at,
+            ));
         }
         let mut failed: HashSet<Vec<u8>> = HashSet::new();
         let mut reported_cycles: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -1067,6 +1137,12 @@ impl<'a> Config<'a> {
     /// The main.cf setting of `name`, if main.cf sets it.
     pub fn main_setting(&self, name: &str) -> Option<&MainSetting<'a>> {
         self.main.get(name.as_bytes())
+    }
+
+    /// Every master.cf `-o` setting in effect, once each (a setting shared by services
+    /// of one name and type comes once, with the service that wrote it).
+    pub fn override_settings(&self) -> impl Iterator<Item = (&Bytes<'a>, &OverrideSetting<'a>)> {
+        self.namespaces.iter().flat_map(|n| n.params.iter())
     }
 
     /// All main.cf settings in effect, by name.

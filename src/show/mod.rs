@@ -259,8 +259,7 @@ fn warnings(config: &Config<'_>, options: &Options) -> Vec<String> {
         return Vec::new();
     }
     config
-        .issues
-        .iter()
+        .warnings_in_order()
         .filter(|issue| !matches!(issue.kind, IssueKind::InvalidValue { .. }))
         .map(|issue| {
             let (file, name) = match issue.location.file {

@@ -103,7 +103,8 @@ pub struct Place<'c> {
 /// Every parameter written in main.cf and in master.cf `-o` options, in file order.
 /// Computed once per run and shared by the checks through their [`Context`].
 pub fn places<'c>(config: &'c Config<'_>) -> Vec<Place<'c>> {
-    let mut out = Vec::new();
+    let at_most = config.main_settings().count() + config.override_settings().count();
+    let mut out = Vec::with_capacity(at_most);
     let mut push = |name: &'c [u8], scope: Scope| {
         let name = String::from_utf8_lossy(name);
         if let Some(location) = config.setting_location(scope, &name) {
@@ -119,14 +120,9 @@ pub fn places<'c>(config: &'c Config<'_>) -> Vec<Place<'c>> {
             push(name, Scope::Main);
         }
     }
-    for index in 0..config.services().len() {
-        for (name, setting) in config.overrides(index) {
-            if setting.service == index {
-                push(name, Scope::Service(index));
-            }
-        }
+    for (name, setting) in config.override_settings() {
+        push(name, Scope::Service(setting.service));
     }
-    // Each place has a location of its own, so an unstable sort keeps the order exact.
     out.sort_unstable_by_key(|p| p.location);
     out
 }
