@@ -1,12 +1,97 @@
-//! A Postfix configuration directory, read and parsed: the input of the model.
+//! A Postfix configuration: the files a command-line path names, read and parsed (the
+//! input of the model).
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use crate::check::{Input, InputError, read};
+use crate::files;
 use crate::model::config::{Input as ModelInput, Parsed};
 use crate::model::{Config, HostFacts, Version};
 use crate::source::SourceFile;
 use crate::syntax::{FileKind, MainCf, MasterCf, Problem, main_cf, master_cf};
+
+/// A file to check and the grammar to read it with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The path, as derived from the argument the user gave.
+    pub path: PathBuf,
+    /// main.cf or master.cf grammar.
+    pub kind: FileKind,
+}
+
+/// A path that cannot be checked, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    /// The path as the user gave it (or as derived from it).
+    pub path: PathBuf,
+    /// Why it cannot be read, in plain words.
+    pub reason: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot read {}: {}", self.path.display(), self.reason)
+    }
+}
+
+/// Turns one command-line path into the files to check: a directory gives its `main.cf`
+/// and, when there is one, its `master.cf`; a file is read with the grammar its name
+/// implies (`master.cf`, or main.cf for any other name).
+pub fn inputs(path: &Path) -> Result<Vec<Input>, InputError> {
+    let error = |path: &Path, reason: String| InputError {
+        path: path.to_owned(),
+        reason,
+    };
+    match files::kind(path).map_err(|why| error(path, why))? {
+        None => return Err(error(path, "no such file or directory".to_owned())),
+        Some(files::Kind::Directory) => {}
+        Some(_) => {
+            return Ok(vec![Input {
+                path: path.to_owned(),
+                kind: FileKind::for_path(path),
+            }]);
+        }
+    }
+    let main = path.join("main.cf");
+    if files::kind(&main)
+        .map_err(|why| error(&main, why))?
+        .is_none()
+    {
+        return Err(error(
+            path,
+            "the directory has no main.cf (give a Postfix configuration directory or a file)"
+                .to_owned(),
+        ));
+    }
+    let mut found = vec![Input {
+        path: main,
+        kind: FileKind::Main,
+    }];
+    let master = path.join("master.cf");
+    if files::kind(&master)
+        .map_err(|why| error(&master, why))?
+        .is_some()
+    {
+        found.push(Input {
+            path: master,
+            kind: FileKind::Master,
+        });
+    }
+    Ok(found)
+}
+
+/// Reads an input's bytes.
+pub fn read(input: &Input) -> Result<SourceFile, InputError> {
+    let error = |reason: String| InputError {
+        path: input.path.clone(),
+        reason,
+    };
+    let bytes = files::read(&input.path).map_err(error)?;
+    if let Some(why) = files::binary(&bytes) {
+        return Err(error(why));
+    }
+    SourceFile::new(input.path.clone(), bytes).map_err(|e| error(e.to_string()))
+}
 
 /// A parsed file with what its parser found.
 pub struct Loaded<T> {

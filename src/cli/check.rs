@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::CheckArgs;
-use crate::check::{self, Checked, InputError, Options};
+use crate::check::{self, Checked, Options};
 use crate::config_dir::ConfigDir;
+use crate::config_dir::{self, Input, InputError};
 use crate::model::HostFacts;
 use crate::policy::Policy;
 use crate::report::{self, Style};
@@ -122,8 +123,8 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
 /// in one directory form one configuration, joined by the other one on disk when only
 /// one is given (pre-commit passes the changed files only, and a master.cf `-o` means
 /// nothing without its main.cf); any other file stands alone, read as main.cf.
-fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<check::Input>, InputError>)> {
-    let mut out: Vec<(PathBuf, Result<Vec<check::Input>, InputError>)> = Vec::new();
+fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<Input>, InputError>)> {
+    let mut out: Vec<(PathBuf, Result<Vec<Input>, InputError>)> = Vec::new();
     let mut paired: Vec<PathBuf> = Vec::new();
     for path in paths {
         let name = path
@@ -135,7 +136,7 @@ fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<check::Input>, 
             Ok(Some(crate::files::Kind::Directory))
         );
         if is_dir || !matches!(name, "main.cf" | "master.cf") {
-            out.push((path.clone(), check::inputs(path)));
+            out.push((path.clone(), config_dir::inputs(path)));
             continue;
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -149,7 +150,7 @@ fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<check::Input>, 
             // The sibling is read when it is there; an unreadable one is an error then.
             let present = !matches!(crate::files::kind(&candidate), Ok(None));
             if present || candidate == *path {
-                inputs.push(check::Input {
+                inputs.push(Input {
                     path: candidate,
                     kind,
                 });
@@ -161,11 +162,11 @@ fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<check::Input>, 
 }
 
 /// Reads and parses the files of one configuration.
-fn read_config(inputs: &[check::Input]) -> Result<ConfigDir, InputError> {
+fn read_config(inputs: &[Input]) -> Result<ConfigDir, InputError> {
     let mut main = None;
     let mut master = None;
     for input in inputs {
-        let file = check::read(input)?;
+        let file = config_dir::read(input)?;
         match input.kind {
             FileKind::Main => main = Some(file),
             FileKind::Master => master = Some(file),
