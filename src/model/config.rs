@@ -979,20 +979,11 @@ impl<'a> Config<'a> {
                 }
                 // Services sharing a name and type share their settings; Postfix reports
                 // each such setting once per entry, at the option that set it.
-                let node = self.services[setting.service].node;
-                let span = setting
-                    .option
-                    .name
-                    .clone()
-                    .map_or(node.span(), |r| node.source_span(r));
                 issues.push(Issue {
                     kind: IssueKind::Unknown {
                         name: name.to_vec(),
                     },
-                    location: Location {
-                        file: FileRole::Master,
-                        span,
-                    },
+                    location: self.option_name_location(setting),
                 });
             }
             if plain {
@@ -1057,16 +1048,7 @@ impl<'a> Config<'a> {
             self.override_settings().collect();
         written.sort_by_key(|(_, setting)| setting.service);
         for (name, setting) in written {
-            let node = self.services[setting.service].node;
-            let span = setting
-                .option
-                .name
-                .clone()
-                .map_or(node.span(), |r| node.source_span(r));
-            let at = Location {
-                file: FileRole::Master,
-                span,
-            };
+            let at = self.option_name_location(setting);
             settings.push((
                 name.clone(),
                 setting.value.clone(),
@@ -1137,6 +1119,19 @@ impl<'a> Config<'a> {
     /// The main.cf setting of `name`, if main.cf sets it.
     pub fn main_setting(&self, name: &str) -> Option<&MainSetting<'a>> {
         self.main.get(name.as_bytes())
+    }
+
+    /// Where the name of an `-o` setting is written (the whole entry if it has none).
+    fn option_name_location(&self, setting: &OverrideSetting<'a>) -> Location {
+        let node = self.services[setting.service].node;
+        Location {
+            file: FileRole::Master,
+            span: setting
+                .option
+                .name
+                .clone()
+                .map_or(node.span(), |r| node.source_span(r)),
+        }
     }
 
     /// Every master.cf `-o` setting in effect, once each (a setting shared by services
@@ -1284,31 +1279,22 @@ impl<'a> Config<'a> {
 
     /// The value of `name` in `scope`, fully expanded.
     pub fn expanded(&self, scope: Scope, name: &str) -> ExpandedValue {
-        let Some(memo) = &self.expanded_memo else {
-            return self.expand_named(scope, name);
-        };
-        // A value without `$` is its own expansion: not worth a place in the memo (a
-        // large master.cf has many).
-        if let Some((raw, _)) = self.raw(scope, name)
-            && memchr::memchr(b'$', &raw).is_none()
-        {
+        let (raw, _) = self.raw(scope, name)?;
+        // A value without `$` is its own expansion, and so is a raw parameter's: neither
+        // is worth a place in the memo (a large master.cf has many).
+        if memchr::memchr(b'$', &raw).is_none() || self.info(name).is_some_and(|i| i.raw) {
             return Some(Ok(raw.into_owned()));
         }
+        let Some(memo) = &self.expanded_memo else {
+            return Some(self.expand_value(scope, &raw));
+        };
         let key = (scope, name.to_owned());
         if let Some(known) = memo.borrow().get(&key) {
             return known.clone();
         }
-        let value = self.expand_named(scope, name);
+        let value = Some(self.expand_value(scope, &raw));
         memo.borrow_mut().insert(key, value.clone());
         value
-    }
-
-    fn expand_named(&self, scope: Scope, name: &str) -> ExpandedValue {
-        let (raw, _) = self.raw(scope, name)?;
-        if self.info(name).is_some_and(|i| i.raw) {
-            return Some(Ok(raw.into_owned()));
-        }
-        Some(self.expand_value(scope, &raw))
     }
 
     /// Expands any value in `scope` (lookups: `-o` overrides, main.cf, defaults).
