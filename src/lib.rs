@@ -25,6 +25,7 @@ pub mod check;
 pub mod cli;
 pub mod config_dir;
 pub mod diagnostic;
+pub mod edit;
 pub mod files;
 pub mod generate;
 pub mod material;

@@ -6,12 +6,10 @@ use std::process::ExitCode;
 
 use super::GenerateArgs;
 use crate::atomic;
-use crate::check;
 use crate::config_dir::ConfigDir;
 use crate::diagnostic::{Finding, Severity};
 use crate::generate::{self, Certificate, Request, edit, profile};
 use crate::model::Version;
-use crate::source::SourceFile;
 
 pub(super) fn run(args: GenerateArgs) -> ExitCode {
     let result = plan(&args).and_then(|(plan, version)| match &args.config_dir {
@@ -144,15 +142,17 @@ fn against(
     if !write {
         let mut text = String::new();
         if let Some(new) = &edited.main {
-            text.push_str(&diff("main.cf", Some(&old_main), new)?);
+            text.push_str(&crate::edit::diff("main.cf", Some(&old_main), new).map_err(use_write)?);
         }
         if let Some(new) = &edited.master {
-            text.push_str(&diff("master.cf", old_master.as_deref(), new)?);
+            text.push_str(
+                &crate::edit::diff("master.cf", old_master.as_deref(), new).map_err(use_write)?,
+            );
         }
         print(&text);
         return Ok(ExitCode::SUCCESS);
     }
-    let introduced = new_errors(
+    let introduced = crate::edit::new_errors(
         (&old_main, old_master.as_deref()),
         (&new_main, new_master.as_deref()),
         version,
@@ -180,124 +180,12 @@ fn against(
         .iter()
         .map(|c| c.path.display().to_string())
         .collect();
-    write_files(dir, &changes)?;
+    crate::edit::write(dir, &changes, "pflint generate")?;
     print(&format!("pflint: wrote {}\n", names.join(" and ")));
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the changed files together, after the warnings the write has for the user.
-fn write_files(dir: &Path, changes: &[atomic::Change]) -> Result<(), String> {
-    let prepared = atomic::prepare(dir, changes).map_err(|e| cannot_write(changes, &e))?;
-    for warning in prepared.warnings() {
-        eprintln!("pflint: warning: {warning}");
-    }
-    prepared.commit().map_err(|e| cannot_write(changes, &e))
-}
-
-/// What a failed write changed and what it did not, and how to go on.
-fn cannot_write(changes: &[atomic::Change], e: &atomic::Error) -> String {
-    if e.committed().is_empty() {
-        let names: Vec<String> = changes
-            .iter()
-            .map(|c| c.path.display().to_string())
-            .collect();
-        return format!("cannot write {}: {e}", names.join(" and "));
-    }
-    if e.pending().is_empty() {
-        return e.to_string();
-    }
-    let replaced: Vec<String> = e
-        .committed()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    format!(
-        "{e}. The files may not fit together now: run pflint generate again to finish (it makes only the edits left), or restore {} from a backup (pflint keeps no copy)",
-        replaced.join(" and ")
-    )
-}
-
-/// A unified diff of one file, with `a/` and `b/` headers for `git apply` and
-/// `patch -p1` run in the configuration directory.
-fn diff(name: &str, old: Option<&[u8]>, new: &[u8]) -> Result<String, String> {
-    let text = |bytes: &[u8]| {
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| format!("{name} is not UTF-8, so no diff can show it; use --write"))
-    };
-    let old_text = old.map(text).transpose()?.unwrap_or_default();
-    let new_text = text(new)?;
-    let old_header = if old.is_some() {
-        format!("a/{name}")
-    } else {
-        "/dev/null".to_owned()
-    };
-    Ok(similar::TextDiff::from_lines(&old_text, &new_text)
-        .unified_diff()
-        .context_radius(3)
-        .header(&old_header, &format!("b/{name}"))
-        .to_string())
-}
-
-/// Errors (parse problems included) the new files have and the old ones do not.
-fn new_errors(
-    old: (&[u8], Option<&[u8]>),
-    new: (&[u8], Option<&[u8]>),
-    version: Version,
-) -> Vec<String> {
-    let errors = |(main, master): (&[u8], Option<&[u8]>)| -> Vec<String> {
-        let file = |name: &str, bytes: &[u8]| SourceFile::new(name, bytes.to_vec()).ok();
-        let options = check::Options {
-            target: crate::model::version::Target::given(version),
-            ..check::Options::default()
-        };
-        check::check_files(
-            file("main.cf", main),
-            master.and_then(|m| file("master.cf", m)),
-            &options,
-        )
-        .iter()
-        .flat_map(|c| {
-            c.findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .map(|f| {
-                    format!(
-                        "{}: {}[{}] {}",
-                        c.file.name().display(),
-                        f.severity,
-                        f.code,
-                        f.message
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect()
-    };
-    let mut before = errors(old);
-    errors(new)
-        .into_iter()
-        .filter(|e| match before.iter().position(|b| b == e) {
-            Some(i) => {
-                before.remove(i);
-                false
-            }
-            None => true,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_result_with_a_new_error_is_found_before_anything_is_written() {
-        let version = Version::new(3, 11);
-        let old = b"smtpd_tls_security_level = may\n".as_slice();
-        let broken = b"smtpd_tls_security_level = may\npermit_mynetworks,\n".as_slice();
-        assert!(new_errors((old, None), (old, None), version).is_empty());
-        let found = new_errors((old, None), (broken, None), version);
-        assert!(found.iter().any(|e| e.contains("PF001")), "{found:?}");
-    }
+/// A diff that cannot be shown, with what can be done instead.
+fn use_write(e: String) -> String {
+    format!("{e}; use --write")
 }

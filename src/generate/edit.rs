@@ -28,21 +28,14 @@ use super::strength::{self, Weakening};
 use super::{Plan, Role, Service as PlannedService, Setting, suppressions};
 use crate::config_dir::{ConfigDir, Loaded};
 use crate::diagnostic::Code;
+use crate::edit::master::{self as option, OptionEdit};
+use crate::edit::{Replacement, apply, comment_lines, line_start};
 use crate::model::tls::{CipherGrade, Protocols};
 use crate::model::{Config, HostFacts, ListenerKind, Roles, Scope, TlsLevel, TlsSide, Version};
 use crate::rules::subject::{SubjectKind, subjects};
 use crate::source::{SourceFile, Span};
 use crate::syntax::document::{Document, Entry, Item};
-use crate::syntax::master_cf::{Arg, Field, MasterCf, Service};
-
-/// One replacement in a file's bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Replacement {
-    /// The bytes replaced (empty for an insertion).
-    pub span: Span,
-    /// The new text.
-    pub text: String,
-}
+use crate::syntax::master_cf::MasterCf;
 
 /// The new contents of main.cf and master.cf, when they change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -626,10 +619,6 @@ fn comments_before(
     })
 }
 
-fn comment_lines(lines: &[String]) -> String {
-    lines.iter().map(|l| format!("# {l}\n")).collect()
-}
-
 /// The edits for the decided settings and the pins.
 fn render(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Result<Edited, String> {
     let src = cx.main_src;
@@ -770,8 +759,8 @@ fn render(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Result<Edited,
         other => other,
     };
     Ok(Edited {
-        main: apply(src, main_edits)?.map(|b| line_endings(src, b)),
-        master: master.map(|b| line_endings(master_src, b)),
+        main: apply(src, main_edits)?,
+        master,
         notes: Vec::new(),
     })
 }
@@ -803,7 +792,7 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
                     .as_ref()
                     .is_some_and(|n| *node.text(src, n.clone()) == *reset.name.as_bytes())
                 {
-                    edits.push(remove_option(node, &o, src));
+                    edits.push(option::remove_option(node, &o, src));
                 }
             }
         }
@@ -837,7 +826,7 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
                     .iter()
                     .any(|old| *name == *old.as_bytes())
                 {
-                    edits.push(remove_option(node, &o, src));
+                    edits.push(option::remove_option(node, &o, src));
                 }
             }
         }
@@ -888,25 +877,13 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
         let node = config.services()[index].node;
         edits.extend(change.replace);
         if !change.add.is_empty() {
-            let text: String = change
-                .add
-                .iter()
-                .map(|(name, value)| format!("\n  -o {name}={value}"))
-                .collect();
-            let at = options_end(node, src);
-            edits.push(Replacement {
-                span: Span { start: at, end: at },
-                text,
-            });
+            edits.push(option::add_options(node, src, &change.add));
         }
         if !change.notes.is_empty() {
             let start = line_start(src, node.span().start);
             let mut notes = change.notes;
             notes.dedup();
-            edits.push(Replacement {
-                span: Span { start, end: start },
-                text: comment_lines(&notes),
-            });
+            edits.push(Replacement::insert(start, comment_lines(&notes)));
         }
     }
     if !added.is_empty() {
@@ -927,14 +904,6 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
     edits
 }
 
-/// The start of the line that holds byte `at`.
-fn line_start(src: &[u8], at: u32) -> u32 {
-    src[..at as usize]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i as u32 + 1)
-}
-
 /// Sets `-o name=value` on a service: its own option changed, or a new one added.
 fn set_option(
     config: &Config<'_>,
@@ -944,19 +913,10 @@ fn set_option(
     value: &str,
     change: &mut ServiceChanges,
 ) {
-    let node = config.services()[index].node;
-    let own = node.overrides(src).into_iter().rev().find(|o| {
-        o.name
-            .as_ref()
-            .is_some_and(|n| *node.text(src, n.clone()) == *name.as_bytes())
-    });
-    match own.and_then(|o| o.value) {
-        Some(range) if *node.text(src, range.clone()) == *value.as_bytes() => {}
-        Some(range) => change.replace.push(Replacement {
-            span: node.source_span(range),
-            text: value.to_owned(),
-        }),
-        None => change.add.push((name.to_owned(), value.to_owned())),
+    match option::set_option(config.services()[index].node, src, name, value) {
+        OptionEdit::Same => {}
+        OptionEdit::Replace(r) => change.replace.push(r),
+        OptionEdit::Add => change.add.push((name.to_owned(), value.to_owned())),
     }
 }
 
@@ -1018,58 +978,6 @@ fn update_service(
     }
 }
 
-/// Where options added to a service go: right after its last option. The daemon stops
-/// reading options at the first other argument, so an option after that would be ignored.
-fn options_end(node: &Service, src: &[u8]) -> u32 {
-    let last_option = node
-        .args(src)
-        .iter()
-        .filter_map(|arg| match arg {
-            Arg::Flag(range) => Some(range.end),
-            Arg::Override(o) => Some(o.argument.as_ref().map_or(o.option.end, |a| a.end)),
-            Arg::Positional { .. } => None,
-        })
-        .max();
-    let after = last_option
-        .or_else(|| node.field(Field::Command).map(|r| r.end))
-        .unwrap_or(0);
-    node.source_span(after..after).end
-}
-
-/// Removes one `-o` option: its whole line when it stands alone on it.
-fn remove_option(
-    node: &Service,
-    o: &crate::syntax::master_cf::Override,
-    src: &[u8],
-) -> Replacement {
-    let end_range = o.argument.as_ref().map_or(o.option.end, |a| a.end);
-    let mut span = node.source_span(o.option.start..end_range);
-    let line_start = src[..span.start as usize]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line_end = src[span.end as usize..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(src.len(), |i| span.end as usize + i + 1);
-    let alone = src[line_start..span.start as usize]
-        .iter()
-        .all(|b| b.is_ascii_whitespace())
-        && src[span.end as usize..line_end]
-            .iter()
-            .all(|b| b.is_ascii_whitespace());
-    if alone && line_start > 0 {
-        span = Span {
-            start: line_start as u32,
-            end: line_end as u32,
-        };
-    }
-    Replacement {
-        span,
-        text: String::new(),
-    }
-}
-
 fn render_service(service: &PlannedService) -> String {
     super::render_master(&Plan {
         title: String::new(),
@@ -1079,43 +987,4 @@ fn render_service(service: &PlannedService) -> String {
         services: vec![service.clone()],
         reset: Vec::new(),
     })
-}
-
-/// New bytes with the line ending of the original file: inserted lines of a CR LF file end
-/// in CR LF too.
-fn line_endings(original: &[u8], new: Vec<u8>) -> Vec<u8> {
-    let crlf = memchr::memchr(b'\n', original).is_some_and(|i| i > 0 && original[i - 1] == b'\r');
-    if !crlf {
-        return new;
-    }
-    let mut out = Vec::with_capacity(new.len() + new.len() / 16);
-    for (i, &b) in new.iter().enumerate() {
-        if b == b'\n' && (i == 0 || new[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
-}
-
-/// Applies non-overlapping replacements; `None` when there are none.
-fn apply(src: &[u8], mut edits: Vec<Replacement>) -> Result<Option<Vec<u8>>, String> {
-    if edits.is_empty() {
-        return Ok(None);
-    }
-    edits.sort_by_key(|e| (e.span.start, e.span.end));
-    edits.dedup();
-    let mut out = Vec::with_capacity(src.len() + 256);
-    let mut at = 0usize;
-    for e in &edits {
-        let (start, end) = (e.span.start as usize, e.span.end as usize);
-        if start < at || end > src.len() {
-            return Err("internal error: overlapping edits".to_owned());
-        }
-        out.extend_from_slice(&src[at..start]);
-        out.extend_from_slice(e.text.as_bytes());
-        at = end;
-    }
-    out.extend_from_slice(&src[at..]);
-    Ok(Some(out))
 }
