@@ -8,10 +8,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::check::Checked;
-use crate::diagnostic::{Edit, Finding, Safety, Severity};
+use crate::diagnostic::{Finding, Safety, Severity};
+use crate::edit::{self, Replacement};
 use crate::rules::{self, Rule};
 use crate::source::{SourceFile, Span};
-use crate::syntax::{FileKind, main_cf};
+use crate::syntax::{FileKind, MainCf, MasterCf, main_cf, master_cf};
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -44,61 +45,71 @@ fn region(file: &SourceFile, span: Span) -> Value {
     })
 }
 
-/// A main.cf edit as a text replacement, when the edit can be written as one.
-fn replacement(main: &SourceFile, tree: &crate::syntax::MainCf, edit: &Edit) -> Option<Value> {
-    if edit.service.is_some() {
-        return None;
-    }
-    let src = main.bytes();
-    let entry = tree
-        .entries()
-        .filter(|p| *p.name(src) == *edit.parameter.as_bytes())
-        .last();
-    use crate::syntax::document::Entry as _;
-    let (span, text) = match (&edit.value, entry) {
-        (Some(value), Some(p)) => (p.value_span(), value.clone()),
-        (None, Some(p)) => (p.span(), String::new()),
-        (Some(value), None) => {
-            let end = src.len() as u32;
-            let newline = if src.is_empty() || src.ends_with(b"\n") {
-                ""
-            } else {
-                "\n"
-            };
-            (
-                Span { start: end, end },
-                format!("{newline}{} = {value}\n", edit.parameter),
-            )
-        }
-        (None, None) => return None,
-    };
-    Some(json!({
-        "deletedRegion": region(main, span),
-        "insertedContent": { "text": text },
-    }))
+/// A replacement as SARIF writes it: the region it deletes and the text it inserts (in
+/// the file's own line ending).
+fn replacement(file: &SourceFile, r: &Replacement) -> Value {
+    let text = edit::line_endings(file.bytes(), r.text.clone().into_bytes());
+    json!({
+        "deletedRegion": region(file, r.span),
+        "insertedContent": { "text": String::from_utf8_lossy(&text) },
+    })
 }
 
-/// The SARIF `fixes` of a finding: only safe fixes, only when every edit can be written.
-fn fixes(finding: &Finding, files: &[Checked], main_tree: &MainTree<'_>) -> Option<Value> {
+/// The SARIF `fixes` of a finding: only safe fixes, only when every edit can be made.
+fn fixes(finding: &Finding, trees: &Trees<'_>) -> Option<Value> {
     let fix = finding.fix.as_ref().filter(|f| f.safety == Safety::Safe)?;
-    let main = files.iter().find(|c| c.kind == FileKind::Main)?;
-    let tree = main_tree.get_or_init(|| main_cf::parse(main.file.bytes()).tree);
-    let replacements: Option<Vec<Value>> = fix
-        .edits
-        .iter()
-        .map(|e| replacement(&main.file, tree, e))
-        .collect();
+    let (main, master) = trees.get_or_init();
+    let planned = edit::fix::plan(
+        finding.code,
+        fix,
+        edit::fix::Trees {
+            main: main.as_ref().map(|(f, t)| (t, f.bytes())),
+            master: master.as_ref().map(|(f, t)| (t, f.bytes())),
+        },
+    )?;
+    let changes: Vec<Value> = [
+        (main.as_ref().map(|(f, _)| *f), &planned.main),
+        (master.as_ref().map(|(f, _)| *f), &planned.master),
+    ]
+    .into_iter()
+    .filter(|(_, r)| !r.is_empty())
+    .map(|(file, replacements)| {
+        let file = file?;
+        Some(json!({
+            "artifactLocation": { "uri": uri(file) },
+            "replacements": replacements.iter().map(|r| replacement(file, r)).collect::<Vec<_>>(),
+        }))
+    })
+    .collect::<Option<_>>()?;
+    if changes.is_empty() {
+        return None;
+    }
     Some(json!([{
         "description": { "text": fix.to_string() },
-        "artifactChanges": [{
-            "artifactLocation": { "uri": uri(&main.file) },
-            "replacements": replacements?,
-        }],
+        "artifactChanges": changes,
     }]))
 }
 
-/// main.cf's tree, parsed once for all the fixes of a report.
-type MainTree<'t> = std::cell::OnceCell<crate::syntax::MainCf>;
+/// A file with its tree.
+type Parsed<'a, T> = Option<(&'a SourceFile, T)>;
+
+/// main.cf's and master.cf's trees, parsed once for all the fixes of a report.
+struct Trees<'a> {
+    files: &'a [Checked],
+    parsed: std::cell::OnceCell<(Parsed<'a, MainCf>, Parsed<'a, MasterCf>)>,
+}
+
+impl<'a> Trees<'a> {
+    fn get_or_init(&self) -> &(Parsed<'a, MainCf>, Parsed<'a, MasterCf>) {
+        self.parsed.get_or_init(|| {
+            let file = |kind| self.files.iter().find(|c| c.kind == kind).map(|c| &c.file);
+            (
+                file(FileKind::Main).map(|f| (f, main_cf::parse(f.bytes()).tree)),
+                file(FileKind::Master).map(|f| (f, master_cf::parse(f.bytes()).tree)),
+            )
+        })
+    }
+}
 
 fn uri(file: &SourceFile) -> String {
     file.name().display().to_string()
@@ -113,10 +124,13 @@ struct Results<'a> {
 
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let main_tree = MainTree::new();
+        let trees = Trees {
+            files: self.files,
+            parsed: std::cell::OnceCell::new(),
+        };
         let files = self.files;
         serializer.collect_seq(files.iter().flat_map(|checked| {
-            let main_tree = &main_tree;
+            let trees = &trees;
             checked.findings.iter().map(move |finding| {
                 let mut result = json!({
                     "ruleId": finding.code,
@@ -132,7 +146,7 @@ impl Serialize for Results<'_> {
                 if let Some(index) = self.rules.iter().position(|r| r.code == finding.code) {
                     result["ruleIndex"] = json!(index);
                 }
-                if let Some(fixes) = fixes(finding, files, main_tree) {
+                if let Some(fixes) = fixes(finding, trees) {
                     result["fixes"] = fixes;
                 }
                 result
