@@ -142,6 +142,21 @@ struct CheckArgs {
     /// Ignore .pflint.yaml files.
     #[arg(long)]
     no_config: bool,
+
+    /// Apply the safe fixes, write the files (atomically, mode and owner kept) and report
+    /// what remains; nothing is written when the result would have a new error.
+    #[arg(long)]
+    fix: bool,
+
+    /// With --fix or --diff: also apply the fixes marked "review before applying" (they
+    /// change what mail is accepted or delivered).
+    #[arg(long)]
+    unsafe_fixes: bool,
+
+    /// Print the fixes as a unified diff instead of writing them (exit 1 when there is
+    /// one).
+    #[arg(long)]
+    diff: bool,
 }
 
 #[derive(Debug, clap::Args)]

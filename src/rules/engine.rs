@@ -53,8 +53,11 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
             };
             for hit in hits(rule, &cx, &subject) {
                 let (placed, context) = place(rule, &cx, &subject, hit);
-                match merged.iter_mut().find(|(p, _)| *p == placed) {
-                    Some((_, contexts)) => contexts.extend(context),
+                match merged.iter_mut().find(|(p, _)| same_but_fix(p, &placed)) {
+                    Some((kept, contexts)) => {
+                        contexts.extend(context);
+                        gather_edits(&mut kept.finding.fix, placed.finding.fix);
+                    }
                     None => merged.push((placed, context.into_iter().collect())),
                 }
             }
@@ -71,6 +74,34 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
             placed
         })
         .collect()
+}
+
+/// Whether two findings are one at the same place, for subjects whose fixes may go to
+/// different places (one service's `-o` each).
+fn same_but_fix(a: &Placed, b: &Placed) -> bool {
+    let (a, b, files) = (&a.finding, &b.finding, a.file == b.file);
+    files
+        && a.code == b.code
+        && a.span == b.span
+        && a.severity == b.severity
+        && a.message == b.message
+        && a.label == b.label
+        && a.context == b.context
+}
+
+/// One finding's fix made of every subject's edits, each once.
+fn gather_edits(kept: &mut Option<Fix>, other: Option<Fix>) {
+    match (kept, other) {
+        (Some(kept), Some(other)) => {
+            for edit in other.edits {
+                if !kept.edits.contains(&edit) {
+                    kept.edits.push(edit);
+                }
+            }
+        }
+        (kept @ None, other) => *kept = other,
+        (Some(_), None) => {}
+    }
 }
 
 fn hits(rule: &'static Rule, cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
@@ -119,6 +150,7 @@ fn condition_hit(rule: &Rule, cx: &Context<'_, '_>, causes: Causes) -> Hit {
         (None, None) => String::new(),
     };
     Hit {
+        scope: None,
         cause,
         location: None,
         message,
@@ -161,31 +193,54 @@ fn place(
         .or_else(|| subject.service.map(|i| service_row(cx.config, i)))
         .unwrap_or_else(|| file_start(cx.config));
     let mut finding = Finding::new(rule.code, location.span, hit.message, hit.label);
-    finding.fix = rule.fix.as_ref().map(|spec| {
-        let target = match (spec.on, cx.scope) {
+    let offered =
+        |spec: &&super::FixSpec| spec.unless.as_ref().is_none_or(|c| c.eval(cx).is_none());
+    finding.fix = rule.fix.as_ref().filter(offered).map(|spec| {
+        // Each edit goes where its parameter is written for this subject; one written
+        // nowhere goes where the cause is.
+        let scope = hit.scope.unwrap_or(cx.scope);
+        let cause_target = hit
+            .cause
+            .as_deref()
+            .and_then(|c| override_service(cx.config, scope, c));
+        let target = |parameter: &str| match (spec.on, scope) {
             (FixTarget::Service, Scope::Service(index)) => Some(service_name(cx.config, index)),
-            _ => hit
-                .cause
-                .as_deref()
-                .and_then(|c| override_service(cx.config, cx.scope, c)),
-        };
-        let edit = |parameter: &String, value: Option<&String>| Edit {
-            file: if target.is_some() {
-                "master.cf"
-            } else {
-                "main.cf"
+            _ => match cx.config.raw(scope, parameter) {
+                Some((_, Origin::Override { service, .. })) => {
+                    Some(service_name(cx.config, service))
+                }
+                Some((_, Origin::Main(_))) => None,
+                _ => cause_target.clone(),
             },
-            service: target.clone(),
-            parameter: parameter.clone(),
-            value: value.cloned(),
         };
+        let edit = |parameter: &String, value: Option<&String>| {
+            let service = target(parameter);
+            Edit {
+                file: if service.is_some() {
+                    "master.cf"
+                } else {
+                    "main.cf"
+                },
+                service,
+                parameter: parameter.clone(),
+                value: value.cloned(),
+            }
+        };
+        let written = |p: &str| {
+            cx.config
+                .raw(scope, p)
+                .is_some_and(|(_, origin)| !matches!(origin, Origin::Default))
+        };
+        let at_default = spec.default.iter().filter(|(p, _)| !written(p));
+        let removed = spec.remove.iter().filter(|p| written(p));
         Fix {
             safety: spec.safety,
             edits: spec
                 .set
                 .iter()
+                .chain(at_default)
                 .map(|(p, v)| edit(p, Some(v)))
-                .chain(spec.remove.iter().map(|p| edit(p, None)))
+                .chain(removed.map(|p| edit(p, None)))
                 .collect(),
         }
     });

@@ -70,9 +70,16 @@ pub struct FixSpec {
     /// Parameters to set, with their new values.
     #[serde(default)]
     pub set: BTreeMap<String, String>,
+    /// Parameters to set only where the configuration leaves them at Postfix's default
+    /// (a floor that goes with the change, never over what the admin wrote).
+    #[serde(default)]
+    pub default: BTreeMap<String, String>,
     /// Parameters to remove.
     #[serde(default)]
     pub remove: Vec<String>,
+    /// Where this holds, the fix is not offered: it would leave the configuration broken
+    /// in another way (TLS turned on without a certificate).
+    pub unless: Option<Condition>,
     /// Whether the edits can be applied without review.
     pub safety: Safety,
     /// Where the edits go.
@@ -301,6 +308,9 @@ fn validate(rule: &Rule) -> Result<(), String> {
     }
     if let Some(range) = &rule.applies.postfix {
         condition::VersionTest::parse(range)?;
+    }
+    if let Some(unless) = rule.fix.as_ref().and_then(|f| f.unless.as_ref()) {
+        unless.validate().map_err(|e| format!("fix.unless: {e}"))?;
     }
     let engine = matches!(rule.check, Check::Condition | Check::Builtin(_));
     if !engine && (rule.applies != Applies::default() || rule.fix.is_some()) {

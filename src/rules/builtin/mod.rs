@@ -27,6 +27,9 @@ pub struct Hit {
     pub message: String,
     /// The label at the place.
     pub label: String,
+    /// The scope the cause is written for, when it is not the subject's own (a service's
+    /// `-o` found while judging main.cf): the fix goes there.
+    pub scope: Option<Scope>,
 }
 
 /// A built-in check.
@@ -160,5 +163,6 @@ fn at(w: &Written, message: String, label: String) -> Hit {
         location: Some(w.location),
         message,
         label,
+        scope: Some(w.scope),
     }
 }

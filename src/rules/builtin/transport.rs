@@ -52,6 +52,7 @@ pub fn smtps_relay(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
         .setting_location(cx.scope, &cause)
         .or_else(|| cx.config.setting_location(Scope::Main, relay.parameter));
     vec![Hit {
+        scope: None,
         location,
         cause: Some(cause),
         message: format!(

@@ -286,6 +286,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             .max_by_key(|(v, _)| v.as_point())
         {
             hits.push(Hit {
+                scope: None,
                 cause: Some(w.name.to_string()),
                 location: Some(w.location),
                 message: format!("{what} need Postfix {needs} or later (target: {version})"),

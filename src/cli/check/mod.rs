@@ -14,6 +14,8 @@ use crate::report::{self, Style};
 use crate::settings::Settings;
 use crate::syntax::FileKind;
 
+mod fixing;
+
 /// Exit status when nothing at or above `--fail-on` was found.
 const CLEAN: u8 = 0;
 /// Exit status when something was.
@@ -30,6 +32,13 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
     } else {
         args.paths.clone()
     };
+    if args.unsafe_fixes && !args.fix && !args.diff {
+        eprintln!("pflint: --unsafe-fixes goes with --fix or --diff");
+        return ExitCode::from(TROUBLE);
+    }
+    if args.fix || args.diff {
+        return fixing::run(&args, &paths, live);
+    }
     let mut trouble = false;
     let mut checked: Vec<Checked> = Vec::new();
     for (path, files) in configurations(&paths) {
@@ -49,6 +58,20 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
         }
     }
 
+    if !print_report(&args, &checked) {
+        return ExitCode::from(TROUBLE);
+    }
+    if trouble {
+        ExitCode::from(TROUBLE)
+    } else if report::fails(&checked, args.fail_on) {
+        ExitCode::from(FINDINGS)
+    } else {
+        ExitCode::from(CLEAN)
+    }
+}
+
+/// Writes the report to stdout; false when it cannot be written.
+fn print_report(args: &CheckArgs, checked: &[Checked]) -> bool {
     let stdout = io::stdout();
     let style = if stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         Style::Color
@@ -57,20 +80,14 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
     };
     // Buffered: stdout is line-buffered, and a report is many small writes.
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let written = report::write(args.format, style, &checked, &mut out).and_then(|()| out.flush());
-    if let Err(e) = written {
+    let written = report::write(args.format, style, checked, &mut out).and_then(|()| out.flush());
+    match written {
         // A closed pipe (`pflint check | head`) is the reader's choice, not an error.
-        if e.kind() != io::ErrorKind::BrokenPipe {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
             eprintln!("pflint: cannot write the report: {e}");
-            return ExitCode::from(TROUBLE);
+            false
         }
-    }
-    if trouble {
-        ExitCode::from(TROUBLE)
-    } else if report::fails(&checked, args.fail_on) {
-        ExitCode::from(FINDINGS)
-    } else {
-        ExitCode::from(CLEAN)
+        _ => true,
     }
 }
 
