@@ -1,6 +1,5 @@
 //! The check pipeline: a configuration's trees → the model → findings.
 
-use std::ops::Range;
 use std::path::Path;
 
 use crate::config_dir::ConfigDir;
@@ -13,7 +12,7 @@ use crate::rules;
 use crate::settings::RoleOverrides;
 use crate::source::{SourceFile, Span};
 use crate::suppress;
-use crate::syntax::{self, FileKind, MainCf, MasterCf, expr};
+use crate::syntax::FileKind;
 
 /// A checked file: its source and what was found in it.
 #[derive(Debug)]
@@ -61,7 +60,7 @@ impl Default for Options {
 }
 
 /// Checks one configuration: its main.cf and master.cf, each if present. Findings come
-/// from the parser, from `$` expressions, and from the model of the whole configuration.
+/// from the parsers and from the model of the whole configuration.
 pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
     let version = options.target.version;
     // Without a master.cf, Postfix's stock services decide the roles the rules see (not
@@ -74,14 +73,9 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         let mut master_findings = Vec::new();
         if let Some(main) = &dir.main {
             main_findings.extend(main.problems.iter().cloned().map(Finding::from_problem));
-            main_findings.extend(main_expression_findings(&main.tree, main.file.bytes()));
         }
         if let Some(master) = &dir.master {
             master_findings.extend(master.problems.iter().cloned().map(Finding::from_problem));
-            master_findings.extend(master_expression_findings(
-                &master.tree,
-                master.file.bytes(),
-            ));
         }
         // The index of known names is built only when a suggestion is wanted.
         let suggester = std::cell::OnceCell::new();
@@ -313,56 +307,4 @@ fn issue_finding(
             message.clone(),
         ),
     }
-}
-
-/// Malformed `$` expressions in main.cf values, except raw parameters (postconf scans
-/// exactly these).
-fn main_expression_findings(main: &MainCf, src: &[u8]) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for p in main.entries() {
-        let base = p.value_range().start;
-        let to_file = |r: Range<u32>| p.source_span(base + r.start..base + r.end);
-        findings.extend(expression_finding(p.name(src), &p.value(src), &to_file));
-    }
-    findings
-}
-
-/// Malformed `$` expressions in master.cf `-o` values.
-fn master_expression_findings(master: &MasterCf, src: &[u8]) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for s in master.entries() {
-        for o in s.overrides(src) {
-            let (Some(name), Some(value)) = (&o.name, &o.value) else {
-                continue;
-            };
-            let base = value.start;
-            let to_file = |r: Range<u32>| s.source_span(base + r.start..base + r.end);
-            findings.extend(expression_finding(
-                &s.text(src, name.clone()),
-                &s.text(src, value.clone()),
-                &to_file,
-            ));
-        }
-    }
-    findings
-}
-
-fn expression_finding(
-    name: &[u8],
-    value: &[u8],
-    to_file: &dyn Fn(Range<u32>) -> Span,
-) -> Option<Finding> {
-    if params::is_raw(name) {
-        return None;
-    }
-    let error = expr::parse(value).1?;
-    Some(Finding::new(
-        syntax::ProblemKind::BadExpression.code(),
-        to_file(error.span),
-        format!(
-            "malformed `$` expression in the value of `{}`",
-            String::from_utf8_lossy(name)
-        ),
-        error.message,
-    ))
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::files;
 use crate::model::config::{Input as ModelInput, Parsed};
-use crate::model::{Config, HostFacts, Version};
+use crate::model::{Config, HostFacts, Version, params};
 use crate::source::SourceFile;
 use crate::syntax::{FileKind, MainCf, MasterCf, Problem, main_cf, master_cf};
 
@@ -133,7 +133,7 @@ impl ConfigDir {
     pub fn from_files(main: Option<SourceFile>, master: Option<SourceFile>) -> ConfigDir {
         ConfigDir {
             main: main.map(|file| {
-                let parsed = main_cf::parse(file.bytes());
+                let parsed = main_cf::parse_with(file.bytes(), params::is_raw);
                 Loaded {
                     file,
                     tree: parsed.tree,
@@ -141,7 +141,7 @@ impl ConfigDir {
                 }
             }),
             master: master.map(|file| {
-                let parsed = master_cf::parse(file.bytes());
+                let parsed = master_cf::parse_with(file.bytes(), params::is_raw);
                 Loaded {
                     file,
                     tree: parsed.tree,
@@ -198,7 +198,7 @@ impl ConfigDir {
 /// without its master.cf.
 pub fn stock_master() -> Loaded<MasterCf> {
     const STOCK: &str = include_str!("../data/stock-master.cf");
-    let parsed = master_cf::parse(STOCK.as_bytes());
+    let parsed = master_cf::parse_with(STOCK.as_bytes(), params::is_raw);
     Loaded {
         file: SourceFile::new("master.cf (Postfix's stock)", STOCK.as_bytes().to_vec())
             .unwrap_or_else(|_| unreachable!("the stock master.cf is small")),

@@ -106,12 +106,12 @@ fn check_service(s: &Service, src: &[u8]) {
         assert_eq!(s.field(f), s.words().get(i).cloned());
     }
 
-    let args = s.args(src);
+    let args = s.args();
     if s.words().len() < FIELD_COUNT {
         // Documented: no arguments without all eight fields.
         assert!(args.is_empty());
     }
-    for arg in &args {
+    for arg in args {
         match arg {
             Arg::Flag(r) => {
                 let flag = logical(s, src, r, "flag");
@@ -126,13 +126,13 @@ fn check_service(s: &Service, src: &[u8]) {
         }
     }
     // The daemon's named overrides are exactly the named `-o` arguments.
-    let overrides = s.overrides(src);
+    let overrides: Vec<_> = s.overrides().collect();
     let named = args
         .iter()
         .filter(|a| matches!(a, Arg::Override(o) if o.name.is_some()))
         .count();
     assert_eq!(overrides.len(), named);
-    for o in overrides.iter().chain(&s.postconf_overrides(src)) {
+    for o in overrides.iter().copied().chain(s.postconf_overrides()) {
         assert!(
             o.name.is_some() && o.value.is_some(),
             "an override without a setting"

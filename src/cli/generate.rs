@@ -101,6 +101,7 @@ fn against(
     .flat_map(|(file, problems)| {
         problems
             .iter()
+            .filter(|p| !p.kind.inside_a_value())
             .map(|p| Finding::from_problem(p.clone()))
             .filter(|f| f.severity == Severity::Error)
             .map(|f| {

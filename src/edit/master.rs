@@ -21,9 +21,8 @@ pub fn services_named<'t>(
 }
 
 /// The service's own `-o` options that set `name`, in order.
-pub fn options_setting(node: &Service, src: &[u8], name: &str) -> Vec<Override> {
-    node.overrides(src)
-        .into_iter()
+pub fn options_setting<'n>(node: &'n Service, src: &[u8], name: &str) -> Vec<&'n Override> {
+    node.overrides()
         .filter(|o| {
             o.name
                 .as_ref()
@@ -75,7 +74,7 @@ fn has_blank(value: &str) -> bool {
 /// New `-o` options for a service, each on a line of its own after its last option. The
 /// daemon stops reading options at the first other argument, so an option after that
 /// would be ignored. A value with blanks is written in the `{ name = value }` form.
-pub fn add_options(node: &Service, src: &[u8], options: &[(String, String)]) -> Replacement {
+pub fn add_options(node: &Service, options: &[(String, String)]) -> Replacement {
     let text: String = options
         .iter()
         .map(|(name, value)| {
@@ -86,13 +85,13 @@ pub fn add_options(node: &Service, src: &[u8], options: &[(String, String)]) -> 
             }
         })
         .collect();
-    Replacement::insert(options_end(node, src), text)
+    Replacement::insert(options_end(node), text)
 }
 
 /// Where options added to a service go: right after its last option, else its command.
-fn options_end(node: &Service, src: &[u8]) -> u32 {
+fn options_end(node: &Service) -> u32 {
     let last_option = node
-        .args(src)
+        .args()
         .iter()
         .filter_map(|arg| match arg {
             Arg::Flag(range) => Some(range.end),
@@ -151,12 +150,8 @@ mod tests {
     #[test]
     fn options_are_added_after_the_last_option_not_after_the_arguments() {
         let src = "pipe unix - n n - - pipe\n  -o a=b flags=R user=x argv=/bin/x\n";
-        let out = edited(src, |n, s| {
-            add_options(
-                n,
-                s,
-                &[("c".into(), "d".into()), ("e".into(), "f g".into())],
-            )
+        let out = edited(src, |n, _| {
+            add_options(n, &[("c".into(), "d".into()), ("e".into(), "f g".into())])
         });
         assert_eq!(
             out,

@@ -787,12 +787,12 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
         let Some(role) = reset.role else { continue };
         for index in role_services(cx, role) {
             let node = config.services()[index].node;
-            for o in node.overrides(src) {
+            for o in node.overrides() {
                 if o.name
                     .as_ref()
                     .is_some_and(|n| *node.text(src, n.clone()) == *reset.name.as_bytes())
                 {
-                    edits.push(option::remove_option(node, &o, src));
+                    edits.push(option::remove_option(node, o, src));
                 }
             }
         }
@@ -802,7 +802,7 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
         let Some(role) = setting.role else { continue };
         for index in role_services(cx, role) {
             let node = config.services()[index].node;
-            for o in node.overrides(src) {
+            for o in node.overrides() {
                 let (Some(name), Some(value)) = (&o.name, &o.value) else {
                     continue;
                 };
@@ -826,7 +826,7 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
                     .iter()
                     .any(|old| *name == *old.as_bytes())
                 {
-                    edits.push(option::remove_option(node, &o, src));
+                    edits.push(option::remove_option(node, o, src));
                 }
             }
         }
@@ -877,7 +877,7 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
         let node = config.services()[index].node;
         edits.extend(change.replace);
         if !change.add.is_empty() {
-            edits.push(option::add_options(node, src, &change.add));
+            edits.push(option::add_options(node, &change.add));
         }
         if !change.notes.is_empty() {
             let start = line_start(src, node.span().start);
@@ -958,7 +958,7 @@ fn update_service(
     change: &mut ServiceChanges,
 ) {
     let node = config.services()[index].node;
-    let options = node.overrides(src);
+    let options: Vec<_> = node.overrides().collect();
     let own = ["syslog_name", "milter_macro_daemon_name"];
     let kept_if_set = ["smtpd_client_restrictions", "smtpd_relay_restrictions"];
     for (name, value) in planned

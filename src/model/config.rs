@@ -17,8 +17,8 @@ use super::params::{ParamInfo, ParamTable, table};
 use super::sorted::SortedMap;
 use super::version::Version;
 use crate::source::{SourceFile, Span};
-use crate::syntax::master_cf::{Arg, FIELD_COUNT, Field, Override};
-use crate::syntax::{Entry, MainCf, MasterCf, Parameter, ProblemKind, Service, expr};
+use crate::syntax::master_cf::{FIELD_COUNT, Field, Override};
+use crate::syntax::{Entry, MainCf, MasterCf, Parameter, ProblemKind, Service, Value, expr};
 
 /// A parsed file and its source.
 pub struct Parsed<'a, T> {
@@ -147,8 +147,8 @@ type Bytes<'a> = Cow<'a, [u8]>;
 #[derive(Clone, Debug)]
 pub struct MainSetting<'a> {
     /// The raw value, as Postfix stores it (borrowed from the file unless it was joined
-    /// from continuation lines or computed).
-    pub value: Cow<'a, [u8]>,
+    /// from continuation lines or computed), with its expression.
+    pub value: Value<'a>,
     /// Where it was set.
     pub origin: Origin<'a>,
 }
@@ -156,12 +156,13 @@ pub struct MainSetting<'a> {
 /// A master.cf `-o name=value` in effect for a service.
 #[derive(Clone, Debug)]
 pub struct OverrideSetting<'a> {
-    /// The raw value (borrowed from the file unless the option spans lines).
-    pub value: Cow<'a, [u8]>,
+    /// The raw value (borrowed from the file unless the option spans lines), with its
+    /// expression.
+    pub value: Value<'a>,
     /// The service (index in [`Config::services`]) that sets it.
     pub service: usize,
     /// The option's parts, as logical ranges of that service's text.
-    pub option: Override,
+    pub option: &'a Override,
 }
 
 /// A master.cf service entry that Postfix accepts.
@@ -171,8 +172,6 @@ pub struct ServiceEntry<'a> {
     pub node: &'a Service,
     /// The eight fields' text.
     pub fields: Vec<Bytes<'a>>,
-    /// The arguments after the command, as the daemon reads them.
-    pub args: Vec<Arg>,
     namespace: usize,
     valid_names: HashSet<Vec<u8>>,
 }
@@ -375,7 +374,7 @@ impl<'a> Config<'a> {
                 written.push((
                     Cow::Borrowed(&b"config_directory"[..]),
                     MainSetting {
-                        value: Cow::Owned(dir),
+                        value: Value::new(dir),
                         origin: Origin::CommandLine,
                     },
                 ));
@@ -428,15 +427,14 @@ impl<'a> Config<'a> {
                 settings.len() - 1
             });
             let index = self.services.len();
-            let args = service.args(src);
-            for o in service.postconf_overrides(src) {
-                let (Some(name), Some(value)) = (&o.name, &o.value) else {
+            for o in service.postconf_overrides() {
+                let (Some(name), Some(value)) = (&o.name, o.value_with_parse(service, src)) else {
                     continue;
                 };
                 settings[namespace].push((
                     service.text(src, name.clone()),
                     OverrideSetting {
-                        value: service.text(src, value.clone()),
+                        value,
                         service: index,
                         option: o,
                     },
@@ -445,7 +443,6 @@ impl<'a> Config<'a> {
             self.services.push(ServiceEntry {
                 node: service,
                 fields,
-                args,
                 namespace,
                 valid_names: HashSet::new(),
             });
@@ -481,7 +478,7 @@ impl<'a> Config<'a> {
             written.push((
                 Cow::Borrowed(parameter.name(src)),
                 MainSetting {
-                    value: parameter.value(src),
+                    value: parameter.value_with_parse(src),
                     origin: Origin::Main(parameter),
                 },
             ));
@@ -613,7 +610,7 @@ impl<'a> Config<'a> {
     }
 
     /// The settings of one scope: (name, value, where the value is).
-    fn scope_settings(&self, scope: Scope) -> Vec<(Bytes<'a>, Bytes<'a>, ValueSite<'a>)> {
+    fn scope_settings(&self, scope: Scope) -> Vec<(Bytes<'a>, Value<'a>, ValueSite<'a>)> {
         match scope {
             Scope::Main => self
                 .main
@@ -694,11 +691,12 @@ impl<'a> Config<'a> {
                     continue;
                 }
             }
-            let (parsed, _) = expr::parse(&value);
-            for reference in parsed.names() {
-                let at = site.value_location(reference.clone());
-                let referenced = &value[reference.start as usize..reference.end as usize];
-                self.flag_user_name(referenced, false, scope, at);
+            if memchr::memchr(b'$', &value).is_some() {
+                for reference in value.expr().names() {
+                    let at = site.value_location(reference.clone());
+                    let referenced = &value[reference.start as usize..reference.end as usize];
+                    self.flag_user_name(referenced, false, scope, at);
+                }
             }
             if let Some((Class::Builtin | Class::Service, _)) = known {
                 self.register_dbms_names(&name, &value, scope);
@@ -879,7 +877,7 @@ impl<'a> Config<'a> {
     /// Legacy database client parameters (`pcf_register_dbms_parameters`): the value is
     /// expanded (a failure is fatal for postconf), and in each `type:prefix` of a known
     /// database type, `prefix_suffix` names count as used when they have a value.
-    fn register_dbms_names(&mut self, name: &[u8], value: &[u8], scope: Scope) {
+    fn register_dbms_names(&mut self, name: &[u8], value: &Value<'_>, scope: Scope) {
         let expanded = match self.expand_value(scope, value) {
             Ok(expanded) => expanded,
             Err(error) => {
@@ -1032,7 +1030,7 @@ impl<'a> Config<'a> {
     /// loop is reported once, at the first setting that enters it; a setting that refers
     /// to one whose expansion failed is not expanded again (the problem is reported).
     fn check_expansions(&mut self) {
-        let mut settings: Vec<(Bytes<'a>, Bytes<'a>, Scope, Location)> = Vec::new();
+        let mut settings: Vec<(Bytes<'a>, Value<'a>, Scope, Location)> = Vec::new();
         for (name, setting) in &self.main {
             if let Origin::Main(p) = setting.origin {
                 let at = Location {
@@ -1067,11 +1065,7 @@ impl<'a> Config<'a> {
                 Some(k) if k.info.is_some_and(|i| i.raw) => continue,
                 Some(_) => {}
             }
-            let (parsed, _) = expr::parse(&value);
-            let references_failed = parsed
-                .names()
-                .iter()
-                .any(|r| failed.contains(&value[r.start as usize..r.end as usize]));
+            let references_failed = value.names().any(|r| failed.contains(r));
             if references_failed {
                 failed.insert(name.to_vec());
                 continue;
@@ -1219,11 +1213,11 @@ impl<'a> Config<'a> {
 
     /// The raw value `name` has in `scope` (its `-o` override, else main.cf, else the
     /// default), with where it comes from; `None` for an unknown name without a setting.
-    pub fn raw(&self, scope: Scope, name: &str) -> Option<(Cow<'_, [u8]>, Origin<'a>)> {
+    pub fn raw(&self, scope: Scope, name: &str) -> Option<(Cow<'_, Value<'_>>, Origin<'a>)> {
         let name = name.as_bytes();
         if let Scope::Service(i) = scope {
             if let Some(ro) = self.read_only_in(i, name) {
-                return Some((Cow::Owned(ro), Origin::Default));
+                return Some((Cow::Owned(Value::new(ro)), Origin::Default));
             }
             if let Some(s) = self.overrides(i).get(name) {
                 let node = self.services[s.service].node;
@@ -1247,7 +1241,8 @@ impl<'a> Config<'a> {
         if let Some(s) = self.main.get(name) {
             return Some((Cow::Borrowed(&s.value), s.origin));
         }
-        self.default_value(name).map(|v| (v, Origin::Default))
+        self.default_value(name)
+            .map(|v| (Cow::Owned(Value::new(v)), Origin::Default))
     }
 
     /// Where `name` is written for `scope`: its `-o` override (from `-o` to the end of the
@@ -1283,7 +1278,7 @@ impl<'a> Config<'a> {
         // A value without `$` is its own expansion, and so is a raw parameter's: neither
         // is worth a place in the memo (a large master.cf has many).
         if memchr::memchr(b'$', &raw).is_none() || self.info(name).is_some_and(|i| i.raw) {
-            return Some(Ok(raw.into_owned()));
+            return Some(Ok(raw.to_vec()));
         }
         let Some(memo) = &self.expanded_memo else {
             return Some(self.expand_value(scope, &raw));
@@ -1298,7 +1293,7 @@ impl<'a> Config<'a> {
     }
 
     /// Expands any value in `scope` (lookups: `-o` overrides, main.cf, defaults).
-    pub fn expand_value(&self, scope: Scope, value: &[u8]) -> Result<Vec<u8>, ExpandError> {
+    pub fn expand_value(&self, scope: Scope, value: &Value<'_>) -> Result<Vec<u8>, ExpandError> {
         expand::expand(
             value,
             &ScopeLookup {
@@ -1310,7 +1305,7 @@ impl<'a> Config<'a> {
     }
 
     /// Expands a value with defaults only (`postconf -dx`).
-    pub fn expand_default(&self, value: &[u8]) -> Result<Vec<u8>, ExpandError> {
+    pub fn expand_default(&self, value: &Value<'_>) -> Result<Vec<u8>, ExpandError> {
         expand::expand(
             value,
             &ScopeLookup {
@@ -1387,8 +1382,10 @@ impl<'a> Config<'a> {
     /// main.cf, else the default expanded (`pcf_mynetworks`).
     fn host_setting(&self, name: &str) -> String {
         self.main_only(name).unwrap_or_else(|| {
-            let default = self.default_bytes(name);
-            let expanded = self.expand_value(Scope::Main, &default).unwrap_or(default);
+            let default = Value::new(self.default_bytes(name));
+            let expanded = self
+                .expand_value(Scope::Main, &default)
+                .unwrap_or_else(|_| default.to_vec());
             String::from_utf8_lossy(&expanded).into_owned()
         })
     }
@@ -1398,7 +1395,7 @@ impl<'a> Config<'a> {
         if let Some(value) = self.main_only_strict(name)? {
             return Ok(value);
         }
-        let expanded = self.expand_value(Scope::Main, &self.default_bytes(name))?;
+        let expanded = self.expand_value(Scope::Main, &Value::new(self.default_bytes(name)))?;
         Ok(String::from_utf8_lossy(&expanded).into_owned())
     }
 
@@ -1554,11 +1551,11 @@ struct ScopeLookup<'c, 'a> {
 }
 
 impl Lookup for ScopeLookup<'_, '_> {
-    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
+    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, Value<'_>>> {
         if !self.defaults_only {
             if let Scope::Service(i) = self.scope {
                 if let Some(ro) = self.config.read_only_in(i, name) {
-                    return Some(Cow::Owned(ro));
+                    return Some(Cow::Owned(Value::new(ro)));
                 }
                 if let Some(s) = self.config.overrides(i).get(name) {
                     return Some(Cow::Borrowed(&s.value));
@@ -1568,7 +1565,9 @@ impl Lookup for ScopeLookup<'_, '_> {
                 return Some(Cow::Borrowed(&s.value));
             }
         }
-        self.config.default_value(name)
+        self.config
+            .default_value(name)
+            .map(|v| Cow::Owned(Value::new(v)))
     }
 }
 
@@ -1579,14 +1578,14 @@ struct ScopeOnly<'c, 'a> {
 }
 
 impl Lookup for ScopeOnly<'_, '_> {
-    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
+    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, Value<'_>>> {
         match self.scope {
-            Scope::Main => self.config.main.get(name).map(|s| Cow::Borrowed(&*s.value)),
+            Scope::Main => self.config.main.get(name).map(|s| Cow::Borrowed(&s.value)),
             Scope::Service(i) => self
                 .config
                 .overrides(i)
                 .get(name)
-                .map(|s| Cow::Borrowed(&*s.value)),
+                .map(|s| Cow::Borrowed(&s.value)),
         }
     }
 }
@@ -1595,8 +1594,8 @@ impl Lookup for ScopeOnly<'_, '_> {
 struct MainOnly<'c, 'a>(&'c Config<'a>);
 
 impl Lookup for MainOnly<'_, '_> {
-    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
-        self.0.main.get(name).map(|s| Cow::Borrowed(&*s.value))
+    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, Value<'_>>> {
+        self.0.main.get(name).map(|s| Cow::Borrowed(&s.value))
     }
 }
 

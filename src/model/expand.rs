@@ -20,9 +20,9 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::syntax::expr::{
-    self, Body, Comparison, Expr, ExprError, Operand, Operator, Part, Subject,
-};
+use crate::syntax::Value;
+use crate::syntax::expr::{Body, Comparison, Expr, ExprError, Operand, Operator, Part, Subject};
+use crate::syntax::value::Parse;
 
 /// The nesting level above which Postfix gives up.
 pub const MAX_NESTING: usize = 100;
@@ -37,8 +37,9 @@ pub const MAX_OUTPUT: usize = 16 * 1024 * 1024;
 
 /// Where expansion finds parameter values.
 pub trait Lookup {
-    /// The raw (unexpanded) value of a parameter, or `None` when it has none.
-    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>>;
+    /// The raw (unexpanded) value of a parameter, with its expression, or `None` when it
+    /// has none.
+    fn lookup(&self, name: &[u8]) -> Option<Cow<'_, Value<'_>>>;
 }
 
 /// Why an expansion failed. Postfix reports each of the first three as a warning followed
@@ -131,14 +132,14 @@ pub fn first_cycle(chain: &[Vec<u8>]) -> Option<&[Vec<u8>]> {
 }
 
 /// Expands `value`.
-pub fn expand(value: &[u8], lookup: &dyn Lookup) -> Result<Vec<u8>, ExpandError> {
+pub fn expand(value: &Value<'_>, lookup: &dyn Lookup) -> Result<Vec<u8>, ExpandError> {
     expand_named(b"", value, lookup)
 }
 
 /// Expands `value`, the value of parameter `name` (named in loop reports).
 pub fn expand_named(
     name: &[u8],
-    value: &[u8],
+    value: &Value<'_>,
     lookup: &dyn Lookup,
 ) -> Result<Vec<u8>, ExpandError> {
     // Only `$` starts an expansion; most values have none.
@@ -157,8 +158,8 @@ pub fn expand_named(
         parsed: HashMap::new(),
     };
     let mut out = Vec::new();
-    let (parsed, error) = expr::parse(value);
-    expander.expand_parsed(b"", value, &parsed, error, &mut out, 0)?;
+    let parse = value.parse();
+    expander.expand_parsed(b"", value, &parse.expr, parse.error.clone(), &mut out, 0)?;
     Ok(out)
 }
 
@@ -169,32 +170,40 @@ struct Expander<'l> {
     depth: usize,
     /// Names being expanded, outermost first, for loop reports.
     chain: Vec<Vec<u8>>,
-    /// Looked-up values, parsed once per expansion.
-    parsed: HashMap<Vec<u8>, Rc<ParsedValue>>,
+    /// The parses of looked-up values made for this expansion (defaults and computed
+    /// values, which keep no parse of their own), by name.
+    parsed: HashMap<Vec<u8>, (Vec<u8>, Rc<Parse>)>,
 }
 
-/// A value with its parse.
-type ParsedValue = (Vec<u8>, Expr, Option<ExprError>);
-
 impl Expander<'_> {
-    /// Expands the looked-up value of `name`, parsed once per expansion.
+    /// The parse of `value`, the looked-up value of `name`: its own when the value is
+    /// kept (a setting's, which keeps its parse), else made once per expansion.
+    fn parse_of(&mut self, name: &[u8], value: &Value<'_>, kept: bool) -> Rc<Parse> {
+        if kept {
+            return Rc::clone(value.parse());
+        }
+        match self.parsed.get(name) {
+            Some((text, parse)) if **text == **value => Rc::clone(parse),
+            _ => {
+                let parse = Rc::clone(value.parse());
+                self.parsed
+                    .insert(name.to_vec(), (value.to_vec(), Rc::clone(&parse)));
+                parse
+            }
+        }
+    }
+
+    /// Expands the looked-up value of `name`.
     fn expand_lookup(
         &mut self,
         name: &[u8],
-        value: &[u8],
+        value: &Value<'_>,
+        kept: bool,
         out: &mut Vec<u8>,
         level: usize,
     ) -> Result<(), ExpandError> {
-        let parsed = match self.parsed.get(name) {
-            Some(p) if p.0 == value => Rc::clone(p),
-            _ => {
-                let (expr, error) = expr::parse(value);
-                let p = Rc::new((value.to_vec(), expr, error));
-                self.parsed.insert(name.to_vec(), Rc::clone(&p));
-                p
-            }
-        };
-        self.expand_parsed(name, &parsed.0, &parsed.1, parsed.2.clone(), out, level)
+        let parse = self.parse_of(name, value, kept);
+        self.expand_parsed(name, value, &parse.expr, parse.error.clone(), out, level)
     }
 
     /// Expands a parsed value of `name` (empty: the top-level value).
@@ -282,7 +291,8 @@ impl Expander<'_> {
                 let name = slice(text, r);
                 if let Some(value) = self.lookup.lookup(name).filter(|v| !v.is_empty()) {
                     self.chain.push(name.to_vec());
-                    self.expand_lookup(name, &value, out, level)?;
+                    let kept = matches!(value, Cow::Borrowed(_));
+                    self.expand_lookup(name, &value, kept, out, level)?;
                     self.chain.pop();
                 }
             }
@@ -291,11 +301,12 @@ impl Expander<'_> {
                 if_true,
                 if_false,
             } => {
-                let value: Option<Cow<'_, [u8]>> = match subject {
-                    Subject::Name(r) => self.lookup.lookup(slice(text, r)),
+                let (subject_name, value): (&[u8], Option<Cow<'_, Value<'_>>>) = match subject {
+                    Subject::Name(r) => (slice(text, r), self.lookup.lookup(slice(text, r))),
                     Subject::Comparison(c) => {
                         let truth = self.compare(text, c)?;
-                        Some(Cow::Borrowed(if truth { b"true" } else { b"" }))
+                        let text: &[u8] = if truth { b"true" } else { b"" };
+                        (b"", Some(Cow::Owned(Value::new(text))))
                     }
                 };
                 let set = value.as_ref().is_some_and(|v| !v.is_empty());
@@ -306,8 +317,16 @@ impl Expander<'_> {
                     // A comparison without branches gives its truth value.
                     (true, None, None) => {
                         if let Some(v) = value {
-                            let (parsed, error) = expr::parse(&v);
-                            self.expand_parsed(b"", &v, &parsed, error, out, level)?;
+                            let kept = matches!(v, Cow::Borrowed(_));
+                            let parse = self.parse_of(subject_name, &v, kept);
+                            self.expand_parsed(
+                                b"",
+                                &v,
+                                &parse.expr,
+                                parse.error.clone(),
+                                out,
+                                level,
+                            )?;
                         }
                     }
                     _ => {}
@@ -419,23 +438,23 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    struct Map(HashMap<Vec<u8>, Vec<u8>>);
+    struct Map(HashMap<Vec<u8>, Value<'static>>);
 
     impl Lookup for Map {
-        fn lookup(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
-            self.0.get(name).map(|v| Cow::Borrowed(v.as_slice()))
+        fn lookup(&self, name: &[u8]) -> Option<Cow<'_, Value<'_>>> {
+            self.0.get(name).map(Cow::Borrowed)
         }
     }
 
     fn map(pairs: &[(&str, &str)]) -> Map {
         Map(pairs
             .iter()
-            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .map(|(k, v)| (k.as_bytes().to_vec(), Value::new(v.as_bytes().to_vec())))
             .collect())
     }
 
     fn run(value: &str, pairs: &[(&str, &str)]) -> Result<String, ExpandError> {
-        expand(value.as_bytes(), &map(pairs)).map(|v| String::from_utf8(v).unwrap())
+        expand(&Value::new(value.as_bytes()), &map(pairs)).map(|v| String::from_utf8(v).unwrap())
     }
 
     #[test]

@@ -229,10 +229,10 @@ mod tests {
             let version = Version::new(3, minor);
             for p in t.all().iter().filter(|p| p.available_in(version) && !p.raw) {
                 let default = p.default_at(version);
-                let (parsed, _) = crate::syntax::expr::parse(default.as_bytes());
-                for r in parsed.names() {
-                    let name = &default[r.start as usize..r.end as usize];
-                    if t.get_in(name, version).is_none() {
+                let value = crate::syntax::Value::new(default.as_bytes());
+                for name in value.names() {
+                    let name = String::from_utf8_lossy(name);
+                    if t.get_in(&name, version).is_none() {
                         problems.push(format!("{version}: {} mentions ${name}", p.name));
                     }
                 }

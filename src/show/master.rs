@@ -4,6 +4,7 @@ use super::line::{INDENT, LINE_LIMIT, print_line};
 use super::{Options, Patterns, ShowError};
 use crate::model::config::ServiceEntry;
 use crate::model::{Config, Scope};
+use crate::syntax::Value;
 
 /// master.cf's word separators.
 fn has_blank(word: &[u8]) -> bool {
@@ -226,7 +227,7 @@ fn expand_override(
     argument: &[u8],
 ) -> Result<Vec<u8>, ShowError> {
     config
-        .expand_value(Scope::Service(index), argument)
+        .expand_value(Scope::Service(index), &Value::new(argument))
         .map_err(ShowError::Expansion)
 }
 

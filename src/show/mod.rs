@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use crate::model::config::{Class, Fatal, IssueKind, ServiceEntry};
 use crate::model::expand::ExpandError;
 use crate::model::{Config, Scope};
+use crate::syntax::Value;
 use line::print_line;
 
 /// What to show, as postconf's flags say it.
@@ -218,7 +219,10 @@ fn parameters(
             .map(Cow::Owned)
             .map_err(ShowError::Expansion)?
         } else {
-            value
+            match value {
+                Cow::Borrowed(v) => Cow::Borrowed(v.text()),
+                Cow::Owned(v) => v.into_text(),
+            }
         };
         let line = if options.hide_value {
             Cow::Owned(name)
@@ -236,14 +240,18 @@ fn value_to_show<'c>(
     config: &'c Config<'_>,
     options: &Options,
     name: &[u8],
-) -> Option<Cow<'c, [u8]>> {
+) -> Option<Cow<'c, Value<'c>>> {
     let main = || {
         std::str::from_utf8(name)
             .ok()
             .and_then(|n| config.main_setting(n))
-            .map(|s| Cow::Borrowed(&*s.value))
+            .map(|s| Cow::Borrowed(&s.value))
     };
-    let default = || config.default_value(name);
+    let default = || {
+        config
+            .default_value(name)
+            .map(|v| Cow::Owned(Value::new(v)))
+    };
     if options.defaults {
         default()
     } else if options.non_default {

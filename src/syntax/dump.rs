@@ -102,7 +102,7 @@ fn service(out: &mut String, s: &Service, file: &SourceFile) {
     tokens(out, &s.tokens(), file);
     let fields: Vec<String> = s.words().iter().take(8).map(text).collect();
     let _ = writeln!(out, "  fields: {}", fields.join(" "));
-    for arg in &s.args(src) {
+    for arg in s.args() {
         match arg {
             Arg::Flag(r) => {
                 let _ = writeln!(out, "  flag {}", text(r));

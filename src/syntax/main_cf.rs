@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::rc::Rc;
 
 use nom::bytes::complete::{tag, take_till1, take_while};
 use nom::{IResult, Parser};
@@ -14,6 +15,7 @@ use nom::{IResult, Parser};
 use super::document::{self, Document, Entry, Item, LogicalLine, Parsed, Rejected, ignored_tail};
 use super::lines::{Layout, LogicalToken, is_space};
 use super::token::{Token, TokenKind};
+use super::value::{Parse, Value};
 use super::{Problem, ProblemKind};
 use crate::source::Span;
 
@@ -31,6 +33,8 @@ pub struct Parameter {
     value: Range<u32>,
     /// Length of the logical text Postfix sees (up to a NUL byte, if any).
     visible: u32,
+    /// The value's expression, when it has a `$` and its parameter is not raw.
+    parse: Option<Rc<Parse>>,
 }
 
 impl Parameter {
@@ -53,6 +57,11 @@ impl Parameter {
     /// indentation kept), skipped lines left out, whitespace trimmed at both ends.
     pub fn value<'a>(&self, src: &'a [u8]) -> Cow<'a, [u8]> {
         self.layout.slice(src, self.value.clone())
+    }
+
+    /// The value with the expression the parser read in it.
+    pub fn value_with_parse<'a>(&self, src: &'a [u8]) -> Value<'a> {
+        Value::with_parse(self.value(src), self.parse.clone())
     }
 
     /// Where the value lies in the logical text; an empty value sits right after `=`.
@@ -99,7 +108,13 @@ impl Entry for Parameter {
 /// Parses main.cf bytes. Never fails: lines Postfix rejects become [`Item::Rejected`] and
 /// a [`Problem`], and parsing goes on with the next logical line.
 pub fn parse(src: &[u8]) -> Parsed<MainCf> {
-    document::parse(src, parameter)
+    parse_with(src, |_| false)
+}
+
+/// [`parse`], where the values of the names `raw` picks are not expressions (Postfix
+/// does not expand them), so a `$` in them is not read.
+pub fn parse_with(src: &[u8], raw: fn(&[u8]) -> bool) -> Parsed<MainCf> {
+    document::parse(src, |line, problems| parameter(line, raw, problems))
 }
 
 /// Where the parts of a `name = value` line lie in the logical text.
@@ -130,15 +145,34 @@ fn assignment(input: &[u8]) -> IResult<&[u8], Assignment> {
     ))
 }
 
-fn parameter(line: LogicalLine<'_>, problems: &mut Vec<Problem>) -> Item<Parameter> {
+fn parameter(
+    line: LogicalLine<'_>,
+    raw: fn(&[u8]) -> bool,
+    problems: &mut Vec<Problem>,
+) -> Item<Parameter> {
     let LogicalLine { layout, visible } = line;
     if let Ok((_, parts)) = assignment(visible) {
+        let name = &visible[parts.name.start as usize..parts.name.end as usize];
+        let value = parts.value.clone();
+        let parse = if raw(name) {
+            None
+        } else {
+            Parse::of_references(&visible[value.start as usize..value.end as usize])
+        };
+        if let Some(error) = parse.as_ref().and_then(|p| p.error.as_ref()) {
+            problems.push(super::expression_problem(
+                name,
+                layout.source_span(value.start + error.span.start..value.start + error.span.end),
+                error,
+            ));
+        }
         return Item::Entry(Box::new(Parameter {
             layout,
             name: parts.name,
             equals: parts.equals,
-            value: parts.value,
+            value,
             visible: visible.len() as u32,
+            parse,
         }));
     }
     let reason = match visible.first() {
@@ -226,6 +260,28 @@ mod tests {
         assert_eq!(parsed.problems[0].kind, ProblemKind::MissingEquals);
         assert_eq!(parsed.problems[0].span, Span::new(6, 10));
         assert!(matches!(parsed.tree.items[2], Item::Entry(_)));
+    }
+
+    #[test]
+    fn the_parser_reads_each_value_with_a_dollar_once_and_reports_malformed_ones() {
+        let src = b"a = ${b\nc = $d\nmailbox_command = ${x\n";
+        let parsed = parse_with(src, |name| name == b"mailbox_command");
+        let kinds: Vec<_> = parsed.problems.iter().map(|p| (p.kind, p.span)).collect();
+        assert_eq!(kinds, [(ProblemKind::BadExpression, Span::new(4, 7))]);
+        let values: Vec<_> = parsed.tree.entries().map(|p| p.parse.is_some()).collect();
+        assert_eq!(values, [true, true, false]);
+        let c = parsed.tree.entries().nth(1).unwrap().value_with_parse(src);
+        assert!(Rc::ptr_eq(
+            c.parse(),
+            parsed
+                .tree
+                .entries()
+                .nth(1)
+                .unwrap()
+                .parse
+                .as_ref()
+                .unwrap()
+        ));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::rc::Rc;
 
 use nom::bytes::complete::take_while;
 use nom::{IResult, Parser};
@@ -16,6 +17,7 @@ use nom::{IResult, Parser};
 use super::document::{self, Document, Entry, Item, LogicalLine, Parsed, ignored_tail};
 use super::lines::{Layout, LogicalToken, is_space};
 use super::token::{Token, TokenKind};
+use super::value::{Parse, Value};
 use super::{Problem, ProblemKind};
 use crate::source::Span;
 
@@ -53,6 +55,10 @@ pub struct Service {
     layout: Layout,
     words: Vec<Range<u32>>,
     visible: u32,
+    /// The arguments after the command, as the daemon reads them.
+    args: Vec<Arg>,
+    /// The `-o` settings as postconf reads them.
+    postconf: Vec<Override>,
 }
 
 /// An argument after the command field.
@@ -84,6 +90,19 @@ pub struct Override {
     pub value: Option<Range<u32>>,
     /// Whether the argument is the `{ name = value }` form (Postfix 3.0 and later).
     pub braced: bool,
+    /// The value's expression, when it has a `$` and its parameter is not raw.
+    pub parse: Option<Rc<Parse>>,
+}
+
+impl Override {
+    /// The value with the expression the parser read in it; `None` without a name.
+    pub fn value_with_parse<'a>(&self, service: &Service, src: &'a [u8]) -> Option<Value<'a>> {
+        let value = self.value.clone()?;
+        Some(Value::with_parse(
+            service.text(src, value),
+            self.parse.clone(),
+        ))
+    }
 }
 
 impl Service {
@@ -109,33 +128,22 @@ impl Service {
 
     /// The arguments after the command field, as the daemon reads them; empty when the
     /// entry has fewer than eight fields.
-    pub fn args(&self, src: &[u8]) -> Vec<Arg> {
-        if self.words.len() < FIELD_COUNT {
-            return Vec::new();
-        }
-        let text = self.layout.text(src);
-        arguments(self, &text[..self.visible as usize], &mut Vec::new())
+    pub fn args(&self) -> &[Arg] {
+        &self.args
     }
 
     /// The `-o` settings as postconf reads them, which is not always as the daemon does
     /// (see [`postconf_overrides`]); the model follows postconf, its oracle.
-    pub fn postconf_overrides(&self, src: &[u8]) -> Vec<Override> {
-        if self.words.len() < FIELD_COUNT {
-            return Vec::new();
-        }
-        let text = self.layout.text(src);
-        postconf_overrides(&self.words[FIELD_COUNT..], &text[..self.visible as usize])
+    pub fn postconf_overrides(&self) -> &[Override] {
+        &self.postconf
     }
 
-    /// The `-o` options that have a name, in order.
-    pub fn overrides(&self, src: &[u8]) -> Vec<Override> {
-        self.args(src)
-            .into_iter()
-            .filter_map(|arg| match arg {
-                Arg::Override(o) if o.name.is_some() => Some(o),
-                _ => None,
-            })
-            .collect()
+    /// The `-o` options that have a name, in order, as the daemon reads them.
+    pub fn overrides(&self) -> impl Iterator<Item = &Override> {
+        self.args.iter().filter_map(|arg| match arg {
+            Arg::Override(o) if o.name.is_some() => Some(o),
+            _ => None,
+        })
     }
 }
 
@@ -165,7 +173,13 @@ impl Entry for Service {
 
 /// Parses master.cf bytes. Never fails: problems are collected and parsing goes on.
 pub fn parse(src: &[u8]) -> Parsed<MasterCf> {
-    document::parse(src, service)
+    parse_with(src, |_| false)
+}
+
+/// [`parse`], where the `-o` values of the names `raw` picks are not expressions
+/// (Postfix does not expand them), so a `$` in them is not read.
+pub fn parse_with(src: &[u8], raw: fn(&[u8]) -> bool) -> Parsed<MasterCf> {
+    document::parse(src, |line, problems| service(line, raw, problems))
 }
 
 /// master.cf's word separators (`PCF_MASTER_BLANKS`); unlike `ISSPACE`, no VT or FF.
@@ -218,12 +232,18 @@ fn words(text: &[u8]) -> Vec<Range<u32>> {
     ranges
 }
 
-fn service(line: LogicalLine<'_>, problems: &mut Vec<Problem>) -> Item<Service> {
+fn service(
+    line: LogicalLine<'_>,
+    raw: fn(&[u8]) -> bool,
+    problems: &mut Vec<Problem>,
+) -> Item<Service> {
     let LogicalLine { layout, visible } = line;
-    let service = Service {
+    let mut service = Service {
         words: words(visible),
         layout,
         visible: visible.len() as u32,
+        args: Vec::new(),
+        postconf: Vec::new(),
     };
     if service.words.len() < FIELD_COUNT {
         // No words at all happens when the line starts with a NUL byte.
@@ -242,10 +262,54 @@ fn service(line: LogicalLine<'_>, problems: &mut Vec<Problem>) -> Item<Service> 
         ));
     } else {
         check_fields(&service, visible, problems);
-        let args = arguments(&service, visible, problems);
-        check_option_readings(&service, visible, &args, problems);
+        let mut args = arguments(&service, visible, problems);
+        let mut postconf = postconf_overrides(&service.words[FIELD_COUNT..], visible);
+        check_option_readings(&service, visible, &args, &postconf, problems);
+        parse_values(&service, visible, raw, &mut args, &mut postconf, problems);
+        service.args = args;
+        service.postconf = postconf;
     }
     Item::Entry(Box::new(service))
+}
+
+/// Reads the `-o` values as expressions, once each: the daemon's reading reports the
+/// malformed ones, and postconf's reading shares the parse of a value both read alike.
+fn parse_values(
+    service: &Service,
+    text: &[u8],
+    raw: fn(&[u8]) -> bool,
+    args: &mut [Arg],
+    postconf: &mut [Override],
+    problems: &mut Vec<Problem>,
+) {
+    let slice = |r: &Range<u32>| &text[r.start as usize..r.end as usize];
+    let parse = |o: &Override| match (&o.name, &o.value) {
+        (Some(name), Some(value)) if !raw(slice(name)) => Parse::of_references(slice(value)),
+        _ => None,
+    };
+    for arg in args.iter_mut() {
+        let Arg::Override(o) = arg else { continue };
+        o.parse = parse(o);
+        if let (Some(name), Some(value), Some(error)) = (
+            &o.name,
+            &o.value,
+            o.parse.as_ref().and_then(|p| p.error.as_ref()),
+        ) {
+            let at = value.start + error.span.start..value.start + error.span.end;
+            problems.push(super::expression_problem(
+                slice(name),
+                service.source_span(at),
+                error,
+            ));
+        }
+    }
+    for o in postconf.iter_mut() {
+        let same = args.iter().find_map(|a| match a {
+            Arg::Override(d) if d.name == o.name && d.value == o.value => Some(d.parse.clone()),
+            _ => None,
+        });
+        o.parse = same.unwrap_or_else(|| parse(o));
+    }
 }
 
 const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
@@ -374,6 +438,7 @@ fn check_option_readings(
     service: &Service,
     text: &[u8],
     args: &[Arg],
+    postconf: &[Override],
     problems: &mut Vec<Problem>,
 ) {
     let words = &service.words[FIELD_COUNT..];
@@ -389,10 +454,7 @@ fn check_option_readings(
             _ => None,
         })
         .collect();
-    let postconf: Vec<_> = postconf_overrides(words, text)
-        .iter()
-        .map(setting)
-        .collect();
+    let postconf: Vec<_> = postconf.iter().map(setting).collect();
     if daemon == postconf {
         return;
     }
@@ -504,6 +566,7 @@ fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> Vec<Override> {
                 name: Some(name),
                 value: Some(value),
                 braced,
+                parse: None,
             });
         }
     }
@@ -544,6 +607,7 @@ fn override_option(
             name: None,
             value: None,
             braced: false,
+            parse: None,
         };
     };
     let braced = text[argument.start as usize] == b'{';
@@ -571,6 +635,7 @@ fn override_option(
         name,
         value,
         braced,
+        parse: None,
     }
 }
 
@@ -688,16 +753,16 @@ mod tests {
     }
 
     fn overrides(src: &[u8]) -> Vec<(String, String)> {
-        settings(src, Service::overrides)
+        settings(src, |s| s.overrides().cloned().collect())
     }
 
     fn postconf_overrides(src: &[u8]) -> Vec<(String, String)> {
-        settings(src, Service::postconf_overrides)
+        settings(src, |s| s.postconf_overrides().to_vec())
     }
 
-    fn settings(src: &[u8], read: fn(&Service, &[u8]) -> Vec<Override>) -> Vec<(String, String)> {
+    fn settings(src: &[u8], read: fn(&Service) -> Vec<Override>) -> Vec<(String, String)> {
         let (s, _) = service(src);
-        read(&s, src)
+        read(&s)
             .into_iter()
             .map(|o| {
                 let text = |r: &Option<Range<u32>>| {
@@ -706,6 +771,22 @@ mod tests {
                 (text(&o.name), text(&o.value))
             })
             .collect()
+    }
+
+    #[test]
+    fn option_values_are_parsed_once_for_both_readings() {
+        let src = b"sub inet n - y - - smtpd -o a=${b -o c=$d\n";
+        let parsed = parse_with(src, |_| false);
+        let kinds: Vec<_> = parsed.problems.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ProblemKind::BadExpression]);
+        let Some(Item::Entry(s)) = parsed.tree.items.first() else {
+            panic!("expected a service")
+        };
+        let daemon: Vec<_> = s.overrides().collect();
+        for (d, p) in daemon.iter().zip(s.postconf_overrides()) {
+            let (d, p) = (d.parse.as_ref().unwrap(), p.parse.as_ref().unwrap());
+            assert!(Rc::ptr_eq(d, p), "the two readings share one parse");
+        }
     }
 
     #[test]
@@ -788,6 +869,6 @@ mod tests {
         let src = b"smtp inet n - y\n";
         let (s, problems) = service(src);
         assert_eq!(problems[0].kind, ProblemKind::FieldCount);
-        assert!(s.args(src).is_empty());
+        assert!(s.args().is_empty());
     }
 }

@@ -17,11 +17,13 @@ pub mod list;
 pub mod main_cf;
 pub mod master_cf;
 mod token;
+pub mod value;
 
 pub use document::{Document, Entry, Item, Parsed, Rejected};
 pub use main_cf::{MainCf, Parameter};
 pub use master_cf::{MasterCf, Service};
 pub use token::{Token, TokenKind};
+pub use value::Value;
 
 use crate::diagnostic::Code;
 use crate::source::Span;
@@ -73,6 +75,12 @@ impl ProblemKind {
         ProblemKind::OptionReading,
     ];
 
+    /// Whether the problem lies inside one value (a malformed `$` reference): every line
+    /// still reads as Postfix reads it, so edits to the file stay where they belong.
+    pub fn inside_a_value(self) -> bool {
+        self == ProblemKind::BadExpression
+    }
+
     /// The stable rule code.
     pub fn code(self) -> Code {
         match self {
@@ -103,6 +111,19 @@ pub struct Problem {
     pub message: String,
     /// A short note shown at the span.
     pub label: String,
+}
+
+/// A malformed `$` expression in the value of `name`, at `span` in the file.
+fn expression_problem(name: &[u8], span: Span, error: &expr::ExprError) -> Problem {
+    Problem::new(
+        ProblemKind::BadExpression,
+        span,
+        format!(
+            "malformed `$` expression in the value of `{}`",
+            String::from_utf8_lossy(name)
+        ),
+        error.message.clone(),
+    )
 }
 
 impl Problem {

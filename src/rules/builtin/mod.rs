@@ -143,7 +143,7 @@ pub fn written(cx: &Context<'_, '_>, keep: impl Fn(&str, Scope) -> bool) -> Vec<
                 Err(_) => cx
                     .config
                     .raw(p.scope, &p.name)
-                    .map(|(v, _)| v.into_owned())
+                    .map(|(v, _)| v.to_vec())
                     .unwrap_or_default(),
             };
             Written {

@@ -7,7 +7,7 @@ use crate::model::value::{self, TlsLevel};
 use crate::model::{ParamInfo, ValueType, Version};
 use crate::rules::condition::Context;
 use crate::rules::subject::Subject;
-use crate::syntax::expr::{self, Body, Expr, Part, Subject as Tested};
+use crate::syntax::expr::{Body, Expr, Part, Subject as Tested};
 
 fn deprecation_text(info: &ParamInfo) -> String {
     let Some(d) = &info.deprecated else {
@@ -113,11 +113,7 @@ fn replacement_wins(
     let Some((raw, _)) = cx.config.raw(w.scope, replacement) else {
         return true;
     };
-    let (parsed, _) = expr::parse(&raw);
-    let reads_old = parsed
-        .names()
-        .into_iter()
-        .any(|r| raw.get(r.start as usize..r.end as usize) == Some(w.name.as_bytes()));
+    let reads_old = raw.names().any(|name| name == w.name.as_bytes());
     if reads_old {
         return false;
     }
@@ -274,9 +270,8 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         if cx.config.info(&w.name).is_some_and(|i| i.raw) {
             continue;
         }
-        let (parsed, _) = expr::parse(&raw);
         let mut found = Vec::new();
-        newest_syntax(&parsed, &mut found);
+        newest_syntax(raw.expr(), &mut found);
         if w.scope != Scope::Main && braced_override(cx, w) {
             found.push((Version::new(3, 0), "`-o { name = value }` options"));
         }
