@@ -1,7 +1,8 @@
 //! Build-time data:
 //!
-//! * the TLS profiles under `rules/profiles/` are embedded as they are (`profile_files.rs`);
-//! * every other rule file under `rules/` is embedded: `$OUT_DIR/rule_files.rs` lists
+//! * the TLS profiles of `pflint generate` under `data/profiles/` (generator data, not
+//!   rules) are embedded as they are (`profile_files.rs`);
+//! * every rule file under `rules/` is embedded: `$OUT_DIR/rule_files.rs` lists
 //!   `(path, YAML text, the same as JSON without examples, reasons and sources)` in a stable order. `check`
 //!   loads the JSON (parsing the YAML cost milliseconds per run); the tests and `explain`
 //!   load the YAML, whose errors name lines. A file that is not YAML fails the build;
@@ -32,12 +33,13 @@ fn out_dir() -> PathBuf {
 fn embed_rules(root: &Path) {
     let rules = root.join("rules");
     println!("cargo:rerun-if-changed=rules");
+    println!("cargo:rerun-if-changed=data/profiles");
     let mut files = Vec::new();
     collect(&rules, &mut files);
     files.sort();
-    let profiles = rules.join("profiles");
-    let (profile_files, files): (Vec<PathBuf>, Vec<PathBuf>) =
-        files.into_iter().partition(|f| f.starts_with(&profiles));
+    let mut profile_files = Vec::new();
+    collect(&root.join("data/profiles"), &mut profile_files);
+    profile_files.sort();
     embed_profiles(root, &profile_files);
     let mut codes = Vec::new();
     let mut out = String::from(
@@ -52,8 +54,9 @@ fn embed_rules(root: &Path) {
         let text = fs::read_to_string(file).expect("rule files are readable UTF-8");
         let mut value: serde_yaml::Value = serde_yaml::from_str(&text)
             .unwrap_or_else(|e| panic!("{}: not YAML: {e}", relative.display()));
+        codes.push(RuleCode::of(&value, &relative.display().to_string()));
         // Examples, reasons and sources serve the tests and `pflint explain`, which read
-        // the YAML; `check` needs none of them.
+        // the YAML (and the code enum, which keeps its own copy); `check` needs none.
         if let Some(map) = value.as_mapping_mut() {
             for key in ["examples", "why", "sources"] {
                 map.remove(key);
@@ -64,7 +67,6 @@ fn embed_rules(root: &Path) {
                 }
             }
         }
-        codes.push(RuleCode::of(&value, &relative.display().to_string()));
         let json = serde_json::to_string(&value).expect("YAML values convert to JSON");
         let _ = writeln!(
             out,
@@ -79,12 +81,16 @@ fn embed_rules(root: &Path) {
     rule_codes(codes);
 }
 
-/// What the code enum knows of a rule: its code, name, default severity and help.
+/// What the code enum knows of a rule: its code, name, default severity, summary, help,
+/// reasons and sources.
 struct RuleCode {
     code: String,
     name: String,
     severity: String,
+    summary: String,
     help: String,
+    why: String,
+    sources: Vec<String>,
 }
 
 impl RuleCode {
@@ -106,12 +112,25 @@ impl RuleCode {
             "info" => "Info",
             other => panic!("{path}: severity {other:?} is not error, warning or info"),
         };
+        let sources = rule
+            .get("sources")
+            .and_then(serde_yaml::Value::as_sequence)
+            .map(|list| {
+                list.iter()
+                    .filter_map(serde_yaml::Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
         RuleCode {
             code,
             name: text("name"),
             severity: severity.to_owned(),
-            // Already reflowed, as in the catalog.
-            help: text("help").trim().to_owned(),
+            // Reflowed as the catalog reflows them.
+            summary: reflow::unwrap_paragraphs(&text("summary")),
+            help: reflow::unwrap_paragraphs(&text("help")),
+            why: reflow::unwrap_paragraphs(&text("why")),
+            sources,
         }
     }
 }
@@ -180,11 +199,28 @@ fn rule_codes(mut codes: Vec<RuleCode>) {
         "&'static str",
         &|c| format!("{:?}", c.help),
     );
+    table(
+        &mut out,
+        "What the rule finds, in one sentence.",
+        "summary",
+        "&'static str",
+        &|c| format!("{:?}", c.summary),
+    );
+    table(&mut out, "Why it matters.", "why", "&'static str", &|c| {
+        format!("{:?}", c.why)
+    });
+    table(
+        &mut out,
+        "Where the facts behind the rule are written.",
+        "sources",
+        "&'static [&'static str]",
+        &|c| format!("&{:?}", c.sources),
+    );
     out.push_str("}\n");
     fs::write(out_dir().join("rule_codes.rs"), out).expect("OUT_DIR is writable");
 }
 
-/// The TLS profiles of `pflint generate` (`rules/profiles/*.yaml`), as (name, YAML).
+/// The TLS profiles of `pflint generate` (`data/profiles/*.yaml`), as (name, YAML).
 fn embed_profiles(root: &Path, files: &[PathBuf]) {
     let mut out = String::from(
         "/// Every profile file, as (path relative to the repository, YAML contents).\n",

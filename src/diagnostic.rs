@@ -6,8 +6,9 @@ use std::fmt;
 use miette::{LabeledSpan, MietteSpanContents, SourceCode, SpanContents};
 use serde::{Deserialize, Serialize};
 
+use crate::model::version::Target;
 use crate::source::{SourceFile, Span};
-use crate::syntax::Problem;
+use crate::syntax::{FileKind, Problem};
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
 #[derive(
@@ -107,6 +108,54 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
+/// A checked file: its source and what was found in it.
+#[derive(Debug)]
+pub struct Checked {
+    /// The file.
+    pub file: SourceFile,
+    /// The grammar it was read with.
+    pub kind: FileKind,
+    /// Findings, ordered by position.
+    pub findings: Vec<Finding>,
+    /// The Postfix version it was judged for.
+    pub target: Target,
+}
+
+/// One replacement in a file's bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replacement {
+    /// The bytes replaced (empty for an insertion).
+    pub span: Span,
+    /// The new text.
+    pub text: String,
+}
+
+impl Replacement {
+    /// Inserts `text` at `at`.
+    pub fn insert(at: u32, text: String) -> Replacement {
+        Replacement {
+            span: Span { start: at, end: at },
+            text,
+        }
+    }
+
+    /// Whether two replacements touch the same bytes (two insertions at one place do: their
+    /// order would be a guess).
+    pub fn overlaps(&self, other: &Replacement) -> bool {
+        self.span.start < other.span.end && other.span.start < self.span.end
+            || self.span.start == other.span.start
+    }
+}
+
+/// The replacements that make a fix in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileChange {
+    /// Which file.
+    pub file: FileKind,
+    /// The replacements, their text in the file's own line ending.
+    pub replacements: Vec<Replacement>,
+}
+
 /// Parameter edits that fix a finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Fix {
@@ -115,6 +164,10 @@ pub struct Fix {
     pub safety: Safety,
     /// The edits.
     pub edits: Vec<Edit>,
+    /// The edits as text replacements, when they were planned against the files
+    /// ([`crate::edit::fix::plan_changes`]) and every one can be made: what SARIF shows.
+    #[serde(skip)]
+    pub changes: Option<Vec<FileChange>>,
 }
 
 /// Whether a fix may be applied without a person looking.

@@ -350,7 +350,7 @@ fn the_assumed_version_and_its_source_are_reported() {
     );
 
     let default = summary(&[]);
-    match pflint::model::installed::postconf() {
+    match pflint::host::installed::postconf() {
         Some((path, version)) => {
             assert_eq!(default["source"], "installed");
             assert_eq!(default["postfix_version"], version.to_string());

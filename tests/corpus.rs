@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use pflint::check;
-use pflint::config_dir::ConfigDir;
+use pflint::input::config_dir::ConfigDir;
 use pflint::model::HostFacts;
 use pflint::syntax::{self, FileKind, ProblemKind, TokenKind};
 

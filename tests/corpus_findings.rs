@@ -7,8 +7,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use pflint::check;
-use pflint::config_dir::ConfigDir;
 use pflint::diagnostic::Severity;
+use pflint::input::config_dir::ConfigDir;
 use pflint::model::HostFacts;
 use pflint::syntax::FileKind;
 

@@ -8,10 +8,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use pflint::check;
-use pflint::config_dir::ConfigDir;
 use pflint::diagnostic::Severity;
 use pflint::generate::strength;
 use pflint::generate::{self, Request, Role, edit, profile};
+use pflint::input::config_dir::ConfigDir;
 use pflint::model::version::Target;
 use pflint::model::{HostFacts, Version};
 use pflint::source::SourceFile;
@@ -182,7 +182,10 @@ fn concerns(fact: &Fact) -> Vec<Role> {
 
 fn postures(dir: &ConfigDir, version: Version) -> Vec<strength::Posture> {
     let host = HostFacts::assumed();
-    let stock = dir.master.is_none().then(pflint::config_dir::stock_master);
+    let stock = dir
+        .master
+        .is_none()
+        .then(pflint::input::config_dir::stock_master);
     let config = dir.model_with_master(
         stock.as_ref().or(dir.master.as_ref()),
         version,

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use pflint::config_dir::ConfigDir;
-use pflint::model::{HostFacts, Version};
+use pflint::input::config_dir::ConfigDir;
+use pflint::model::Version;
 use pflint::show;
 
 fn postconf() -> Option<(PathBuf, Version)> {
@@ -331,7 +331,7 @@ fn show_matches_the_installed_postconf() {
     let Some((postconf, version)) = postconf() else {
         return;
     };
-    let host = HostFacts::local();
+    let host = pflint::host::local();
     let count: usize = std::env::var("PFLINT_LIVE_CASES")
         .ok()
         .and_then(|n| n.parse().ok())

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use pflint::check;
-use pflint::config_dir::ConfigDir;
+use pflint::input::config_dir::ConfigDir;
 use pflint::model::HostFacts;
 use pflint::syntax::FileKind;
 

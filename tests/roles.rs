@@ -2,7 +2,7 @@
 //! TLS rules ask (is this a public MX? which TLS level does the `submission` smtpd use?
 //! does outgoing mail go to a smarthost?).
 
-use pflint::config_dir::ConfigDir;
+use pflint::input::config_dir::ConfigDir;
 use pflint::model::{
     Config, HostFacts, ListenerKind, Program, ReadError, Scope, TlsLevel, TlsSide, Version,
 };

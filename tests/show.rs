@@ -3,7 +3,7 @@
 
 mod common;
 
-use pflint::config_dir::ConfigDir;
+use pflint::input::config_dir::ConfigDir;
 use pflint::model::{HostFacts, Version};
 use pflint::show;
 

@@ -83,7 +83,7 @@ fn diagnostics_for_malformed_files() {
         // The syntax rules only (PF0xx): the fixtures are malformed files, not configurations
         // whose TLS setup means anything; tests/scenarios.rs covers the other rules.
         let options = check::Options {
-            policy: pflint::policy::Policy {
+            policy: pflint::rules::policy::Policy {
                 select: vec!["PF0".to_owned()],
                 ..Default::default()
             },

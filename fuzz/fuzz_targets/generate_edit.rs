@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pflint::config_dir::{ConfigDir, Loaded};
+use pflint::input::config_dir::{ConfigDir, Loaded};
 use pflint::diagnostic::{Finding, Severity};
 use pflint::generate::{self, Plan, Request, Role, Sasl, edit, profile};
 use pflint::model::Version;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use super::GenerateArgs;
 use crate::atomic;
-use crate::config_dir::ConfigDir;
 use crate::diagnostic::{Finding, Severity};
 use crate::generate::{self, Certificate, Request, edit, profile};
+use crate::input::config_dir::ConfigDir;
 use crate::model::Version;
 
 pub(super) fn run(args: GenerateArgs) -> ExitCode {

@@ -20,7 +20,7 @@ pub struct Cli {
     /// The largest file pflint reads: bytes, or with K, M or G (a FIFO, a device or a
     /// larger file is refused with a message).
     #[arg(long, global = true, value_name = "SIZE", default_value = "64M",
-          value_parser = crate::files::parse_size)]
+          value_parser = crate::input::files::parse_size)]
     max_file_size: u64,
     #[command(subcommand)]
     command: Command,
@@ -231,7 +231,7 @@ struct RulesArgs {
 
 /// Runs the command line and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
-    crate::files::set_limit(cli.max_file_size);
+    crate::input::files::set_limit(cli.max_file_size);
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Show(args) => show::run(args),
@@ -303,7 +303,7 @@ fn target(
             note,
         });
     }
-    if let Some((path, version)) = crate::model::installed::postconf() {
+    if let Some((path, version)) = crate::host::installed::postconf() {
         let note = releases
             .check(*version)
             .unwrap_or_else(|e| Some(format!("{e}; judged with everything pflint knows")));

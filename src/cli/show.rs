@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::ShowArgs;
-use crate::config_dir::ConfigDir;
-use crate::model::HostFacts;
+use crate::input::config_dir::ConfigDir;
 use crate::show::{self, Options};
 
 pub(super) fn run(args: ShowArgs) -> ExitCode {
@@ -69,7 +68,7 @@ pub(super) fn run(args: ShowArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let host = HostFacts::local();
+    let host = crate::host::local();
     let config = loaded.model(version, &host, config_directory, options.defaults);
     let output = show::show(&config, &options);
     for warning in &output.warnings {

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 
 use super::{Replacement, apply, at_end, line_start, master};
 use crate::check::{self, Checked, Options};
-use crate::config_dir::ConfigDir;
-use crate::diagnostic::{Code, Edit, Finding, Fix, Safety};
+use crate::diagnostic::{Code, Edit, FileChange, Finding, Fix, Safety};
+use crate::input::config_dir::ConfigDir;
 use crate::source::SourceFile;
 use crate::syntax::document::Entry as _;
 use crate::syntax::{FileKind, MainCf, MasterCf, main_cf, master_cf};
@@ -212,6 +212,62 @@ pub struct Fixed {
     pub settled: bool,
 }
 
+/// Plans every finding's fix against the files checked (each parsed once), so that a
+/// report can show the fixes as text without knowing the files' grammar. A fix with an
+/// edit that cannot be made gets no changes.
+pub fn plan_changes(checked: &mut [Checked]) {
+    let changes = planned_changes(checked);
+    let findings = checked.iter_mut().flat_map(|c| c.findings.iter_mut());
+    for (finding, changes) in findings.zip(changes) {
+        if let Some(fix) = finding.fix.as_mut() {
+            fix.changes = changes;
+        }
+    }
+}
+
+/// Each finding's planned changes, in the order of the findings.
+fn planned_changes(checked: &[Checked]) -> Vec<Option<Vec<FileChange>>> {
+    let source = |kind| checked.iter().find(|c| c.kind == kind).map(|c| &c.file);
+    let (main, master) = (source(FileKind::Main), source(FileKind::Master));
+    let main_tree = main.map(|f| main_cf::parse(f.bytes()).tree);
+    let master_tree = master.map(|f| master_cf::parse(f.bytes()).tree);
+    let trees = Trees {
+        main: main_tree.as_ref().zip(main.map(|f| f.bytes())),
+        master: master_tree.as_ref().zip(master.map(|f| f.bytes())),
+    };
+    let in_file = |kind: FileKind, file: Option<&SourceFile>, replacements: Vec<Replacement>| {
+        let bytes = file.map_or(&[][..], |f| f.bytes());
+        let replacements: Vec<Replacement> = replacements
+            .into_iter()
+            .map(|r| Replacement {
+                text: String::from_utf8_lossy(&super::line_endings(bytes, r.text.into_bytes()))
+                    .into_owned(),
+                span: r.span,
+            })
+            .collect();
+        (!replacements.is_empty()).then_some(FileChange {
+            file: kind,
+            replacements,
+        })
+    };
+    checked
+        .iter()
+        .flat_map(|c| &c.findings)
+        .map(|finding| {
+            let planned = plan(finding.code, finding.fix.as_ref()?, trees)?;
+            Some(
+                [
+                    in_file(FileKind::Main, main, planned.main),
+                    in_file(FileKind::Master, master, planned.master),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            )
+        })
+        .collect()
+}
+
 /// Checks `files`, applies the fixes `allowed`, and repeats until nothing changes (at
 /// most [`MAX_ROUNDS`] times).
 pub fn fix(mut files: Files, options: &Options, allowed: Allowed) -> Result<Fixed, String> {
@@ -296,6 +352,7 @@ mod tests {
         let fix = Fix {
             safety: Safety::Safe,
             edits,
+            changes: None,
         };
         let trees = Trees {
             main: Some((&tree, src.as_bytes())),
@@ -350,6 +407,7 @@ mod tests {
         let tree = main_cf::parse(b"").tree;
         let fix = Fix {
             safety: Safety::Safe,
+            changes: None,
             edits: vec![Edit {
                 file: "master.cf",
                 service: Some("smtp/inet".to_owned()),

@@ -15,33 +15,9 @@ use crate::atomic;
 use crate::check;
 use crate::diagnostic::Severity;
 use crate::model::Version;
-use crate::source::{SourceFile, Span};
+use crate::source::SourceFile;
 
-/// One replacement in a file's bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Replacement {
-    /// The bytes replaced (empty for an insertion).
-    pub span: Span,
-    /// The new text.
-    pub text: String,
-}
-
-impl Replacement {
-    /// Inserts `text` at `at`.
-    pub fn insert(at: u32, text: String) -> Replacement {
-        Replacement {
-            span: Span { start: at, end: at },
-            text,
-        }
-    }
-
-    /// Whether two replacements touch the same bytes (two insertions at one place do: their
-    /// order would be a guess).
-    pub fn overlaps(&self, other: &Replacement) -> bool {
-        self.span.start < other.span.end && other.span.start < self.span.end
-            || self.span.start == other.span.start
-    }
-}
+pub use crate::diagnostic::Replacement;
 
 /// Applies non-overlapping replacements; `None` when there are none.
 pub fn apply(src: &[u8], mut edits: Vec<Replacement>) -> Result<Option<Vec<u8>>, String> {
@@ -218,6 +194,7 @@ fn cannot_write(changes: &[atomic::Change], e: &atomic::Error, again: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Span;
 
     #[test]
     fn a_result_with_a_new_error_is_found_before_anything_is_written() {

@@ -26,13 +26,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::strength::{self, Weakening};
 use super::{Plan, Role, Service as PlannedService, Setting, suppressions};
-use crate::config_dir::{ConfigDir, Loaded};
 use crate::diagnostic::Code;
 use crate::edit::master::{self as option, OptionEdit};
 use crate::edit::{Replacement, apply, comment_lines, line_start};
+use crate::input::config_dir::{ConfigDir, Loaded};
+use crate::model::subject::{SubjectKind, subjects};
 use crate::model::tls::{CipherGrade, Protocols};
 use crate::model::{Config, HostFacts, ListenerKind, Roles, Scope, TlsLevel, TlsSide, Version};
-use crate::rules::subject::{SubjectKind, subjects};
 use crate::source::{SourceFile, Span};
 use crate::syntax::document::{Document, Entry, Item};
 use crate::syntax::master_cf::MasterCf;
@@ -134,7 +134,10 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
         .main
         .as_ref()
         .ok_or("the configuration directory has no main.cf")?;
-    let stock = dir.master.is_none().then(crate::config_dir::stock_master);
+    let stock = dir
+        .master
+        .is_none()
+        .then(crate::input::config_dir::stock_master);
     let master = dir.master.as_ref().or(stock.as_ref());
     let host = HostFacts::assumed();
     let config = dir.model_with_master(master, version, &host, None, false);
@@ -163,7 +166,7 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
             let stock_after = result
                 .master
                 .is_none()
-                .then(crate::config_dir::stock_master);
+                .then(crate::input::config_dir::stock_master);
             let after_config = result.model_with_master(
                 result.master.as_ref().or(stock_after.as_ref()),
                 version,

@@ -1,4 +1,4 @@
-//! TLS profiles (`rules/profiles/*.yaml`): what a profile asks of *mandatory* TLS.
+//! TLS profiles (`data/profiles/*.yaml`): what a profile asks of *mandatory* TLS.
 //! Opportunistic TLS is not a profile's business: it keeps Postfix's broad defaults,
 //! because a peer refused for its TLS version sends its mail in plaintext instead.
 

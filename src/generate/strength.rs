@@ -17,9 +17,9 @@
 use std::fmt;
 
 use crate::diagnostic::Code;
+use crate::model::subject::{SubjectKind, subjects};
 use crate::model::tls::{CipherGrade, Protocols};
 use crate::model::{Config, ListenerKind, Roles, Scope, TlsLevel, TlsSide};
-use crate::rules::subject::{SubjectKind, subjects};
 
 /// The restriction lists whose SASL-only form is a property.
 const RESTRICTION_LISTS: [&str; 5] = [

@@ -1,13 +1,10 @@
 //! Facts about the machine that Postfix computes some defaults from: its host name, its
 //! network interfaces, and the program that reads the configuration.
 //!
-//! The model takes these as input, so tests can fix them (the corpus oracle was produced
-//! on `mail.example.test` with only the loopback interface up) and so that a configuration
-//! kept in a repository is not judged by the facts of the machine that checks it.
-//!
-//! Limitation: Postfix lists the addresses of interfaces that are administratively up;
-//! pflint lists those of every interface (the portable interface list does not say which
-//! are up), so an address on a down interface appears in pflint's default `mynetworks`.
+//! The model takes these as input ([`crate::host`] reads the machine's own), so tests can
+//! fix them (the corpus oracle was produced on `mail.example.test` with only the loopback
+//! interface up) and so that a configuration kept in a repository is not judged by the
+//! facts of the machine that checks it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -78,61 +75,14 @@ impl HostFacts {
             source: FactSource::Assumed,
         }
     }
-
-    /// The facts of the machine pflint runs on, as far as it can read them.
-    pub fn local() -> HostFacts {
-        HostFacts {
-            hostname: local_hostname().unwrap_or_else(|| "localhost".to_owned()),
-            interfaces: local_interfaces(),
-            process_name: "postconf".to_owned(),
-            process_id: std::process::id(),
-            release_date: String::new(),
-            source: FactSource::Local,
-        }
-    }
 }
 
-fn loopback() -> Vec<InterfaceAddress> {
+/// The loopback addresses, the interfaces a machine always has.
+pub fn loopback() -> Vec<InterfaceAddress> {
     vec![
         InterfaceAddress::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8),
         InterfaceAddress::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 128),
     ]
-}
-
-fn local_hostname() -> Option<String> {
-    // Linux exposes uname's node name here; it is what Postfix's get_hostname() returns.
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let name = name.trim();
-    (!name.is_empty()).then(|| name.to_owned())
-}
-
-fn local_interfaces() -> Vec<InterfaceAddress> {
-    match if_addrs::get_if_addrs() {
-        Ok(interfaces) => {
-            let mut v4 = Vec::new();
-            let mut v6 = Vec::new();
-            for interface in interfaces {
-                let address = match interface.addr {
-                    if_addrs::IfAddr::V4(a) => InterfaceAddress::new(
-                        IpAddr::V4(a.ip),
-                        u32::from(a.netmask).count_ones() as u8,
-                    ),
-                    if_addrs::IfAddr::V6(a) => InterfaceAddress::new(
-                        IpAddr::V6(a.ip),
-                        u128::from(a.netmask).count_ones() as u8,
-                    ),
-                };
-                if address.ip.is_ipv4() {
-                    v4.push(address);
-                } else {
-                    v6.push(address);
-                }
-            }
-            v4.extend(v6);
-            v4
-        }
-        Err(_) => loopback(),
-    }
 }
 
 /// `myhostname`'s default: the host name, with `.$mydomain` appended when it has no dot

@@ -8,10 +8,10 @@
 pub mod config;
 pub mod expand;
 pub mod host;
-pub mod installed;
 pub mod params;
 pub mod roles;
 pub mod sorted;
+pub mod subject;
 pub mod suggest;
 pub mod tls;
 pub mod typed;

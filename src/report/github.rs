@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::check::Checked;
+use crate::diagnostic::Checked;
 use crate::diagnostic::Severity;
 
 /// Escapes a command's message as the runner expects.

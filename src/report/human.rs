@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use super::{Style, Summary, plural};
-use crate::check::Checked;
+use crate::diagnostic::Checked;
 use crate::diagnostic::Report;
 
 /// The width the report is laid out for.

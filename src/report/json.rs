@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Summary;
-use crate::check::Checked;
+use crate::diagnostic::Checked;
 use crate::diagnostic::{Fix, Severity};
 
 /// The schema version; raised only on an incompatible change.

@@ -8,7 +8,7 @@ mod short;
 
 use std::io::{self, Write};
 
-use crate::check::Checked;
+use crate::diagnostic::Checked;
 use crate::diagnostic::Severity;
 use crate::model::version::Target;
 

@@ -7,12 +7,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::check::Checked;
-use crate::diagnostic::{Finding, Safety, Severity};
-use crate::edit::{self, Replacement};
-use crate::rules::{self, Rule};
+use crate::diagnostic::{Checked, Code, Finding, Safety, Severity};
 use crate::source::{SourceFile, Span};
-use crate::syntax::{FileKind, MainCf, MasterCf, main_cf, master_cf};
+use crate::syntax::FileKind;
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -22,15 +19,15 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn descriptor(rule: &Rule) -> Value {
+fn descriptor(code: Code) -> Value {
     json!({
-        "id": rule.code,
-        "name": rule.name,
-        "shortDescription": { "text": rule.summary },
-        "fullDescription": { "text": rule.why },
-        "help": { "text": rule.help },
-        "defaultConfiguration": { "level": level(rule.severity) },
-        "properties": { "sources": rule.sources },
+        "id": code,
+        "name": code.name(),
+        "shortDescription": { "text": code.summary() },
+        "fullDescription": { "text": code.why() },
+        "help": { "text": code.help() },
+        "defaultConfiguration": { "level": level(code.severity()) },
+        "properties": { "sources": code.sources() },
     })
 }
 
@@ -45,70 +42,36 @@ fn region(file: &SourceFile, span: Span) -> Value {
     })
 }
 
-/// A replacement as SARIF writes it: the region it deletes and the text it inserts (in
-/// the file's own line ending).
-fn replacement(file: &SourceFile, r: &Replacement) -> Value {
-    let text = edit::line_endings(file.bytes(), r.text.clone().into_bytes());
-    json!({
-        "deletedRegion": region(file, r.span),
-        "insertedContent": { "text": String::from_utf8_lossy(&text) },
-    })
-}
-
-/// The SARIF `fixes` of a finding: only safe fixes, only when every edit can be made.
-fn fixes(finding: &Finding, trees: &Trees<'_>) -> Option<Value> {
+/// The SARIF `fixes` of a finding: only safe fixes, only when every edit was planned
+/// (the edit path plans them, [`crate::edit::fix::plan_changes`]).
+fn fixes(finding: &Finding, files: &[Checked]) -> Option<Value> {
     let fix = finding.fix.as_ref().filter(|f| f.safety == Safety::Safe)?;
-    let (main, master) = trees.get_or_init();
-    let planned = edit::fix::plan(
-        finding.code,
-        fix,
-        edit::fix::Trees {
-            main: main.as_ref().map(|(f, t)| (t, f.bytes())),
-            master: master.as_ref().map(|(f, t)| (t, f.bytes())),
-        },
-    )?;
-    let changes: Vec<Value> = [
-        (main.as_ref().map(|(f, _)| *f), &planned.main),
-        (master.as_ref().map(|(f, _)| *f), &planned.master),
-    ]
-    .into_iter()
-    .filter(|(_, r)| !r.is_empty())
-    .map(|(file, replacements)| {
-        let file = file?;
-        Some(json!({
-            "artifactLocation": { "uri": uri(file) },
-            "replacements": replacements.iter().map(|r| replacement(file, r)).collect::<Vec<_>>(),
-        }))
-    })
-    .collect::<Option<_>>()?;
-    if changes.is_empty() {
-        return None;
-    }
+    let changes = fix.changes.as_ref().filter(|c| !c.is_empty())?;
+    let file = |kind: FileKind| files.iter().find(|c| c.kind == kind).map(|c| &c.file);
+    let changes: Vec<Value> = changes
+        .iter()
+        .map(|change| {
+            let file = file(change.file)?;
+            let replacements: Vec<Value> = change
+                .replacements
+                .iter()
+                .map(|r| {
+                    json!({
+                        "deletedRegion": region(file, r.span),
+                        "insertedContent": { "text": r.text },
+                    })
+                })
+                .collect();
+            Some(json!({
+                "artifactLocation": { "uri": uri(file) },
+                "replacements": replacements,
+            }))
+        })
+        .collect::<Option<_>>()?;
     Some(json!([{
         "description": { "text": fix.to_string() },
         "artifactChanges": changes,
     }]))
-}
-
-/// A file with its tree.
-type Parsed<'a, T> = Option<(&'a SourceFile, T)>;
-
-/// main.cf's and master.cf's trees, parsed once for all the fixes of a report.
-struct Trees<'a> {
-    files: &'a [Checked],
-    parsed: std::cell::OnceCell<(Parsed<'a, MainCf>, Parsed<'a, MasterCf>)>,
-}
-
-impl<'a> Trees<'a> {
-    fn get_or_init(&self) -> &(Parsed<'a, MainCf>, Parsed<'a, MasterCf>) {
-        self.parsed.get_or_init(|| {
-            let file = |kind| self.files.iter().find(|c| c.kind == kind).map(|c| &c.file);
-            (
-                file(FileKind::Main).map(|f| (f, main_cf::parse(f.bytes()).tree)),
-                file(FileKind::Master).map(|f| (f, master_cf::parse(f.bytes()).tree)),
-            )
-        })
-    }
 }
 
 fn uri(file: &SourceFile) -> String {
@@ -119,18 +82,12 @@ fn uri(file: &SourceFile) -> String {
 /// never holds more than one result in memory.
 struct Results<'a> {
     files: &'a [Checked],
-    rules: &'a [&'a Rule],
 }
 
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let trees = Trees {
-            files: self.files,
-            parsed: std::cell::OnceCell::new(),
-        };
         let files = self.files;
         serializer.collect_seq(files.iter().flat_map(|checked| {
-            let trees = &trees;
             checked.findings.iter().map(move |finding| {
                 let mut result = json!({
                     "ruleId": finding.code,
@@ -143,10 +100,10 @@ impl Serialize for Results<'_> {
                         }
                     }],
                 });
-                if let Some(index) = self.rules.iter().position(|r| r.code == finding.code) {
+                if let Some(index) = Code::ALL.iter().position(|c| *c == finding.code) {
                     result["ruleIndex"] = json!(index);
                 }
-                if let Some(fixes) = fixes(finding, trees) {
+                if let Some(fixes) = fixes(finding, files) {
                     result["fixes"] = fixes;
                 }
                 result
@@ -173,24 +130,19 @@ struct Run<'a> {
 }
 
 pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
-    let catalog = rules::full_catalog();
-    let rules: Vec<&Rule> = catalog.rules().collect();
     let tool = json!({
         "driver": {
             "name": "pflint",
             "version": env!("CARGO_PKG_VERSION"),
             "informationUri": "https://www.postfix.org/postconf.5.html",
-            "rules": rules.iter().map(|r| descriptor(r)).collect::<Vec<_>>(),
+            "rules": Code::ALL.iter().map(|c| descriptor(*c)).collect::<Vec<_>>(),
         }
     });
     let document = Document {
         schema: "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
         runs: [Run {
             column_kind: "unicodeCodePoints",
-            results: Results {
-                files,
-                rules: &rules,
-            },
+            results: Results { files },
             tool,
         }],
         version: "2.1.0",

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::check::Checked;
+use crate::diagnostic::Checked;
 
 pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
     for checked in files {

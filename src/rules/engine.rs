@@ -9,8 +9,8 @@ use crate::syntax::document::Entry as _;
 
 use super::builtin::{self, Hit};
 use super::condition::{Causes, Context, VersionTest};
-use super::subject::{Subject, SubjectKind, subjects};
 use super::{Check, FixTarget, Rule, catalog};
+use crate::model::subject::{Subject, SubjectKind, subjects};
 
 /// A finding and the file it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -242,6 +242,7 @@ fn place(
                 .map(|(p, v)| edit(p, Some(v)))
                 .chain(removed.map(|p| edit(p, None)))
                 .collect(),
+            changes: None,
         }
     });
     let context = subject.service.map(|i| {

@@ -13,11 +13,13 @@ use crate::diagnostic::{Code, Safety, Severity};
 pub mod builtin;
 pub mod condition;
 pub mod engine;
+pub mod issues;
+pub mod policy;
 mod reflow;
-pub mod subject;
+pub mod suppress;
 
+pub use crate::model::subject::SubjectKind;
 pub use condition::Condition;
-pub use subject::SubjectKind;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/rule_files.rs"));
@@ -34,7 +36,7 @@ pub enum Check {
     Model,
     /// The rule's `when:` condition, for each subject it applies to.
     Condition,
-    /// Inline suppressions report it (see [`crate::suppress`]).
+    /// Inline suppressions report it (see [`crate::rules::suppress`]).
     Suppression,
     /// A named check written in Rust ([`builtin`]), for what a condition cannot say.
     Builtin(String),

@@ -114,7 +114,7 @@ pub fn installed_postconf() -> Option<(PathBuf, pflint::model::Version)> {
         .into_iter()
         .map(PathBuf::from)
         .find(|p| p.is_file());
-    let version = pflint::model::installed::postfix_version();
+    let version = pflint::host::installed::postfix_version();
     if let (Some(path), Some(version)) = (found, version) {
         return Some((path, version));
     }

@@ -9,9 +9,9 @@ use super::{CLEAN, FINDINGS, TROUBLE, configurations, options_for, print_report}
 use crate::atomic;
 use crate::check::Checked;
 use crate::cli::CheckArgs;
-use crate::config_dir::{self, Input};
 use crate::diagnostic::{Code, Safety};
 use crate::edit::{self, fix};
+use crate::input::config_dir::{self, Input};
 use crate::report;
 use crate::syntax::FileKind;
 
@@ -164,7 +164,7 @@ pub(super) fn run(args: &CheckArgs, paths: &[PathBuf], live: bool) -> ExitCode {
             ExitCode::from(CLEAN)
         };
     }
-    if !print_report(args, &remaining) {
+    if !print_report(args, &mut remaining) {
         return ExitCode::from(TROUBLE);
     }
     if trouble {

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use super::CheckArgs;
 use crate::check::{self, Checked, Options};
-use crate::config_dir::ConfigDir;
-use crate::config_dir::{self, Input, InputError};
+use crate::input::config_dir::ConfigDir;
+use crate::input::config_dir::{self, Input, InputError};
+use crate::input::settings::Settings;
 use crate::model::HostFacts;
-use crate::policy::Policy;
 use crate::report::{self, Style};
-use crate::settings::Settings;
+use crate::rules::policy::Policy;
 use crate::syntax::FileKind;
 
 mod fixing;
@@ -58,7 +58,7 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
         }
     }
 
-    if !print_report(&args, &checked) {
+    if !print_report(&args, &mut checked) {
         return ExitCode::from(TROUBLE);
     }
     if trouble {
@@ -71,7 +71,10 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
 }
 
 /// Writes the report to stdout; false when it cannot be written.
-fn print_report(args: &CheckArgs, checked: &[Checked]) -> bool {
+fn print_report(args: &CheckArgs, checked: &mut [Checked]) -> bool {
+    if args.format == crate::report::Format::Sarif {
+        crate::edit::fix::plan_changes(checked);
+    }
     let stdout = io::stdout();
     let style = if stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         Style::Color
@@ -125,7 +128,7 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
     Ok(Options {
         target,
         host: if live {
-            HostFacts::local()
+            crate::host::local()
         } else {
             HostFacts::assumed()
         },
@@ -149,8 +152,8 @@ fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<Input>, InputEr
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         let is_dir = matches!(
-            crate::files::kind(path),
-            Ok(Some(crate::files::Kind::Directory))
+            crate::input::files::kind(path),
+            Ok(Some(crate::input::files::Kind::Directory))
         );
         if is_dir || !matches!(name, "main.cf" | "master.cf") {
             out.push((path.clone(), config_dir::inputs(path)));
@@ -165,7 +168,7 @@ fn configurations(paths: &[PathBuf]) -> Vec<(PathBuf, Result<Vec<Input>, InputEr
         for (file, kind) in [("main.cf", FileKind::Main), ("master.cf", FileKind::Master)] {
             let candidate = dir.join(file);
             // The sibling is read when it is there; an unreadable one is an error then.
-            let present = !matches!(crate::files::kind(&candidate), Ok(None));
+            let present = !matches!(crate::input::files::kind(&candidate), Ok(None));
             if present || candidate == *path {
                 inputs.push(Input {
                     path: candidate,

@@ -6,9 +6,9 @@ use super::{Hit, at, written};
 use crate::model::TlsLevel;
 use crate::model::TlsSide;
 use crate::model::Version;
+use crate::model::subject::Subject;
 use crate::model::tls::{Protocols, VERSIONS};
 use crate::rules::condition::Context;
-use crate::rules::subject::Subject;
 
 fn protocols(cx: &Context<'_, '_>, name: &str) -> Option<Protocols> {
     let text = cx.config.text(cx.scope, name).ok()?;

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use crate::model::config::{Config, Location, Origin, Scope};
 
 use super::condition::Context;
-use super::subject::Subject;
+use crate::model::subject::Subject;
 
 /// One problem a built-in check found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use super::{Hit, at, written};
 use crate::model::config::Scope;
+use crate::model::subject::Subject;
 use crate::rules::condition::Context;
 use crate::rules::engine::service_row;
-use crate::rules::subject::Subject;
 
 /// PF607: a `-o` for the other side of SMTP (`smtp_*` on smtpd, `smtpd_*` on the client).
 pub fn other_daemon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {

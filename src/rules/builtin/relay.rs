@@ -5,9 +5,9 @@ use std::net::IpAddr;
 
 use super::{Hit, at, written};
 use crate::model::config::Scope;
+use crate::model::subject::Subject;
 use crate::rules::condition::Context;
 use crate::rules::engine::shown_value;
-use crate::rules::subject::Subject;
 
 /// The restrictions smtpd requires in one of its two relay-related lists
 /// (`smtpd_check_init()`): without one, it refuses to start.

@@ -1,8 +1,8 @@
 //! SASL checks: AUTH that is offered with no backend that can check a password.
 
 use super::Hit;
+use crate::model::subject::Subject;
 use crate::rules::condition::Context;
-use crate::rules::subject::Subject;
 
 /// PF304: SASL AUTH is on, but the backend cannot work: Dovecot with no socket named,
 /// or Cyrus with no application configuration file where it looks.

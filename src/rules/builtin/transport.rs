@@ -3,8 +3,8 @@
 use super::Hit;
 use crate::model::TlsSide;
 use crate::model::config::Scope;
+use crate::model::subject::Subject;
 use crate::rules::condition::Context;
-use crate::rules::subject::Subject;
 
 /// The port of a next hop (`[host]:port`, `host:port`), if it names one.
 fn port(destination: &str) -> Option<&str> {

@@ -3,10 +3,10 @@
 
 use super::{Hit, Place, Written, at, written};
 use crate::model::config::Scope;
+use crate::model::subject::Subject;
 use crate::model::value::{self, TlsLevel};
 use crate::model::{ParamInfo, ValueType, Version};
 use crate::rules::condition::Context;
-use crate::rules::subject::Subject;
 use crate::syntax::expr::{Body, Expr, Part, Subject as Tested};
 
 fn deprecation_text(info: &ParamInfo) -> String {

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use super::version::Version;
+use crate::model::Version;
 
 const STAMP: &[u8] = b"mail_version=";
 

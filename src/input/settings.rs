@@ -93,7 +93,7 @@ impl Settings {
             path: path.to_owned(),
             message,
         };
-        let bytes = crate::files::read(path).map_err(error)?;
+        let bytes = crate::input::files::read(path).map_err(error)?;
         let text =
             String::from_utf8(bytes).map_err(|_| error("it is not UTF-8 text".to_owned()))?;
         if text.trim().is_empty() {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::files;
+use crate::input::files;
 use crate::model::config::{Input as ModelInput, Parsed};
 use crate::model::{Config, HostFacts, Version, params};
 use crate::source::SourceFile;
@@ -117,7 +117,7 @@ impl ConfigDir {
     pub fn read(dir: &Path) -> Result<ConfigDir, InputError> {
         let load = |name: &str, kind: FileKind| -> Result<Option<SourceFile>, InputError> {
             let path = dir.join(name);
-            match crate::files::kind(&path) {
+            match crate::input::files::kind(&path) {
                 Ok(None) => Ok(None),
                 Ok(Some(_)) => read(&Input { path, kind }).map(Some),
                 Err(reason) => Err(InputError { path, reason }),
@@ -197,7 +197,7 @@ impl ConfigDir {
 /// Postfix's stock master.cf services (`data/stock-master.cf`), for a main.cf checked
 /// without its master.cf.
 pub fn stock_master() -> Loaded<MasterCf> {
-    const STOCK: &str = include_str!("../data/stock-master.cf");
+    const STOCK: &str = include_str!("../../data/stock-master.cf");
     let parsed = master_cf::parse_with(STOCK.as_bytes(), params::is_raw);
     Loaded {
         file: SourceFile::new("master.cf (Postfix's stock)", STOCK.as_bytes().to_vec())
