@@ -61,10 +61,10 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         let mut main_findings = Vec::new();
         let mut master_findings = Vec::new();
         if let Some(main) = &dir.main {
-            main_findings.extend(main.problems.iter().cloned().map(Finding::from_problem));
+            main_findings.extend(main.problems.iter().cloned().map(Finding::from));
         }
         if let Some(master) = &dir.master {
-            master_findings.extend(master.problems.iter().cloned().map(Finding::from_problem));
+            master_findings.extend(master.problems.iter().cloned().map(Finding::from));
         }
         for (file, finding) in rules::issues::findings(&config, version, &options.policy) {
             match file {

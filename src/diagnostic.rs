@@ -7,86 +7,10 @@ use miette::{LabeledSpan, MietteSpanContents, SourceCode, SpanContents};
 use serde::{Deserialize, Serialize};
 
 use crate::model::version::Target;
-use crate::source::{SourceFile, Span};
-use crate::syntax::{FileKind, Problem};
+use crate::source::{FileKind, SourceFile, Span};
 
-/// How serious a finding is. Ordered: `Info < Warning < Error`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing; nothing breaks.
-    Info,
-    /// Likely wrong or risky.
-    Warning,
-    /// Mail breaks, or Postfix refuses the configuration.
-    Error,
-}
-
-impl Severity {
-    /// The lowercase name used in every output format.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-include!(concat!(env!("OUT_DIR"), "/rule_codes.rs"));
-
-impl Code {
-    /// The code written as `text` (`PF001`), if a rule has it.
-    pub fn parse(text: &str) -> Option<Code> {
-        Code::ALL.iter().copied().find(|c| c.as_str() == text)
-    }
-
-    /// The code of the rule that `text` names, by code or by name.
-    pub fn named(text: &str) -> Option<Code> {
-        Code::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str() == text || c.name() == text)
-    }
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Code {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Code {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Code::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("no rule has the code `{text}`")))
-    }
-}
+pub use crate::code::{Code, Severity};
+use crate::syntax::Problem;
 
 /// One problem found in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,6 +141,17 @@ impl fmt::Display for Fix {
     }
 }
 
+impl From<Problem> for Finding {
+    fn from(problem: Problem) -> Finding {
+        Finding::new(
+            problem.kind.code(),
+            problem.span,
+            problem.message,
+            problem.label,
+        )
+    }
+}
+
 impl Finding {
     /// A finding of the rule `code`, at the rule's default severity.
     pub fn new(
@@ -244,16 +179,6 @@ impl Finding {
     /// How to fix it: the rule's help text, shared by all its findings.
     pub fn help(&self) -> &'static str {
         self.code.help()
-    }
-
-    /// The finding for a parser problem.
-    pub fn from_problem(problem: Problem) -> Finding {
-        Finding::new(
-            problem.kind.code(),
-            problem.span,
-            problem.message,
-            problem.label,
-        )
     }
 }
 

@@ -23,6 +23,7 @@
 pub mod atomic;
 pub mod check;
 pub mod cli;
+pub mod code;
 pub mod diagnostic;
 pub mod edit;
 pub mod generate;

@@ -264,6 +264,27 @@ fn is_hidden_control(c: char) -> bool {
     c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
+/// Which grammar a file is read with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// main.cf: `name = value` settings.
+    Main,
+    /// master.cf: service entries.
+    Master,
+}
+
+impl FileKind {
+    /// The grammar for a file name: `master.cf` is read as master.cf, anything else as
+    /// main.cf (a snippet or a file under another name usually holds settings).
+    pub fn for_path(path: &std::path::Path) -> FileKind {
+        if path.file_name().is_some_and(|n| n == "master.cf") {
+            FileKind::Master
+        } else {
+            FileKind::Main
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

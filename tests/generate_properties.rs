@@ -235,7 +235,7 @@ fn check_set(set: &common::CorpusSet, version: Version) -> Option<Outcome> {
     .flatten()
     .flatten()
     .filter(|p| !p.kind.inside_a_value())
-    .any(|p| pflint::diagnostic::Finding::from_problem(p.clone()).severity == Severity::Error);
+    .any(|p| pflint::diagnostic::Finding::from(p.clone()).severity == Severity::Error);
     if broken {
         return None;
     }

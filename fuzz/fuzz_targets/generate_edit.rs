@@ -72,7 +72,7 @@ fn request(choice: [u8; 2]) -> Request<'static> {
 
 /// Whether a parser problem is an error, as `generate -c` and `check` rate it.
 fn is_error(problem: &Problem) -> bool {
-    Finding::from_problem(problem.clone()).severity == Severity::Error
+    Finding::from(problem.clone()).severity == Severity::Error
 }
 
 fn has_errors<T>(file: Option<&Loaded<T>>) -> bool {

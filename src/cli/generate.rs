@@ -102,7 +102,7 @@ fn against(
         problems
             .iter()
             .filter(|p| !p.kind.inside_a_value())
-            .map(|p| Finding::from_problem(p.clone()))
+            .map(|p| Finding::from(p.clone()))
             .filter(|f| f.severity == Severity::Error)
             .map(|f| {
                 let at = file.position(f.span.start);

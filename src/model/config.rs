@@ -692,7 +692,7 @@ impl<'a> Config<'a> {
                 }
             }
             if memchr::memchr(b'$', &value).is_some() {
-                for reference in value.expr().names() {
+                for reference in value.parse().expr.names() {
                     let at = site.value_location(reference.clone());
                     let referenced = &value[reference.start as usize..reference.end as usize];
                     self.flag_user_name(referenced, false, scope, at);

@@ -170,22 +170,19 @@ struct Expander<'l> {
     depth: usize,
     /// Names being expanded, outermost first, for loop reports.
     chain: Vec<Vec<u8>>,
-    /// The parses of looked-up values made for this expansion (defaults and computed
-    /// values, which keep no parse of their own), by name.
+    /// The parses of looked-up values, by name, for this expansion.
     parsed: HashMap<Vec<u8>, (Vec<u8>, Rc<Parse>)>,
 }
 
 impl Expander<'_> {
-    /// The parse of `value`, the looked-up value of `name`: its own when the value is
-    /// kept (a setting's, which keeps its parse), else made once per expansion.
-    fn parse_of(&mut self, name: &[u8], value: &Value<'_>, kept: bool) -> Rc<Parse> {
-        if kept {
-            return Rc::clone(value.parse());
-        }
+    /// The parse of `value`, the looked-up value of `name`: the one the value keeps, or
+    /// one made once per expansion (for defaults and computed values, and for values
+    /// whose parser kept no parse).
+    fn parse_of(&mut self, name: &[u8], value: &Value<'_>) -> Rc<Parse> {
         match self.parsed.get(name) {
             Some((text, parse)) if **text == **value => Rc::clone(parse),
             _ => {
-                let parse = Rc::clone(value.parse());
+                let parse = value.parse();
                 self.parsed
                     .insert(name.to_vec(), (value.to_vec(), Rc::clone(&parse)));
                 parse
@@ -198,11 +195,10 @@ impl Expander<'_> {
         &mut self,
         name: &[u8],
         value: &Value<'_>,
-        kept: bool,
         out: &mut Vec<u8>,
         level: usize,
     ) -> Result<(), ExpandError> {
-        let parse = self.parse_of(name, value, kept);
+        let parse = self.parse_of(name, value);
         self.expand_parsed(name, value, &parse.expr, parse.error.clone(), out, level)
     }
 
@@ -291,8 +287,7 @@ impl Expander<'_> {
                 let name = slice(text, r);
                 if let Some(value) = self.lookup.lookup(name).filter(|v| !v.is_empty()) {
                     self.chain.push(name.to_vec());
-                    let kept = matches!(value, Cow::Borrowed(_));
-                    self.expand_lookup(name, &value, kept, out, level)?;
+                    self.expand_lookup(name, &value, out, level)?;
                     self.chain.pop();
                 }
             }
@@ -317,8 +312,7 @@ impl Expander<'_> {
                     // A comparison without branches gives its truth value.
                     (true, None, None) => {
                         if let Some(v) = value {
-                            let kept = matches!(v, Cow::Borrowed(_));
-                            let parse = self.parse_of(subject_name, &v, kept);
+                            let parse = self.parse_of(subject_name, &v);
                             self.expand_parsed(
                                 b"",
                                 &v,

@@ -672,6 +672,36 @@ impl Expr {
     }
 
     /// Collects names; returns false at a syntax error.
+    /// How many parts the expression holds, nested ones included: what keeping it costs.
+    pub fn size(&self) -> usize {
+        let operand = |o: &Option<Operand>| o.as_ref().map_or(0, |o| 1 + o.expr.size());
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(_) | Part::Invalid(_) => 1,
+                Part::Macro(m) => {
+                    1 + match &m.body {
+                        Body::Name(_) => 0,
+                        Body::Test {
+                            subject,
+                            if_true,
+                            if_false,
+                        } => {
+                            let compared = match subject {
+                                Subject::Name(_) => 0,
+                                Subject::Comparison(c) => {
+                                    2 + c.left.expr.size() + c.right.expr.size()
+                                }
+                            };
+                            compared + operand(if_true) + operand(if_false)
+                        }
+                        Body::Function { argument, .. } => 1 + argument.expr.size(),
+                    }
+                }
+            })
+            .sum()
+    }
+
     fn collect_names(&self, names: &mut Vec<Range<u32>>) -> bool {
         for part in &self.parts {
             let m = match part {

@@ -15,7 +15,7 @@ use nom::{IResult, Parser};
 use super::document::{self, Document, Entry, Item, LogicalLine, Parsed, Rejected, ignored_tail};
 use super::lines::{Layout, LogicalToken, is_space};
 use super::token::{Token, TokenKind};
-use super::value::{Parse, Value};
+use super::value::{Budget, Parse, Value};
 use super::{Problem, ProblemKind};
 use crate::source::Span;
 
@@ -33,7 +33,8 @@ pub struct Parameter {
     value: Range<u32>,
     /// Length of the logical text Postfix sees (up to a NUL byte, if any).
     visible: u32,
-    /// The value's expression, when it has a `$` and its parameter is not raw.
+    /// The value's expression, when it has a `$`, its parameter is not raw, and the
+    /// parser kept it (see [`Budget`]).
     parse: Option<Rc<Parse>>,
 }
 
@@ -114,7 +115,10 @@ pub fn parse(src: &[u8]) -> Parsed<MainCf> {
 /// [`parse`], where the values of the names `raw` picks are not expressions (Postfix
 /// does not expand them), so a `$` in them is not read.
 pub fn parse_with(src: &[u8], raw: fn(&[u8]) -> bool) -> Parsed<MainCf> {
-    document::parse(src, |line, problems| parameter(line, raw, problems))
+    let mut budget = Budget::new();
+    document::parse(src, |line, problems| {
+        parameter(line, raw, &mut budget, problems)
+    })
 }
 
 /// Where the parts of a `name = value` line lie in the logical text.
@@ -148,22 +152,23 @@ fn assignment(input: &[u8]) -> IResult<&[u8], Assignment> {
 fn parameter(
     line: LogicalLine<'_>,
     raw: fn(&[u8]) -> bool,
+    budget: &mut Budget,
     problems: &mut Vec<Problem>,
 ) -> Item<Parameter> {
     let LogicalLine { layout, visible } = line;
     if let Ok((_, parts)) = assignment(visible) {
         let name = &visible[parts.name.start as usize..parts.name.end as usize];
         let value = parts.value.clone();
-        let parse = if raw(name) {
-            None
+        let (parse, error) = if raw(name) {
+            (None, None)
         } else {
-            Parse::of_references(&visible[value.start as usize..value.end as usize])
+            budget.read(&visible[value.start as usize..value.end as usize])
         };
-        if let Some(error) = parse.as_ref().and_then(|p| p.error.as_ref()) {
+        if let Some(error) = error {
             problems.push(super::expression_problem(
                 name,
                 layout.source_span(value.start + error.span.start..value.start + error.span.end),
-                error,
+                &error,
             ));
         }
         return Item::Entry(Box::new(Parameter {
@@ -272,7 +277,7 @@ mod tests {
         assert_eq!(values, [true, true, false]);
         let c = parsed.tree.entries().nth(1).unwrap().value_with_parse(src);
         assert!(Rc::ptr_eq(
-            c.parse(),
+            &c.parse(),
             parsed
                 .tree
                 .entries()

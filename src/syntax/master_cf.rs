@@ -17,7 +17,7 @@ use nom::{IResult, Parser};
 use super::document::{self, Document, Entry, Item, LogicalLine, Parsed, ignored_tail};
 use super::lines::{Layout, LogicalToken, is_space};
 use super::token::{Token, TokenKind};
-use super::value::{Parse, Value};
+use super::value::{Budget, Parse, Value};
 use super::{Problem, ProblemKind};
 use crate::source::Span;
 
@@ -57,8 +57,9 @@ pub struct Service {
     visible: u32,
     /// The arguments after the command, as the daemon reads them.
     args: Vec<Arg>,
-    /// The `-o` settings as postconf reads them.
-    postconf: Vec<Override>,
+    /// The `-o` settings as postconf reads them, when that is not as the daemon does
+    /// (`None`: the same as the daemon's, which most entries are).
+    postconf: Option<Vec<Override>>,
 }
 
 /// An argument after the command field.
@@ -90,7 +91,8 @@ pub struct Override {
     pub value: Option<Range<u32>>,
     /// Whether the argument is the `{ name = value }` form (Postfix 3.0 and later).
     pub braced: bool,
-    /// The value's expression, when it has a `$` and its parameter is not raw.
+    /// The value's expression, when it has a `$`, its parameter is not raw, and the
+    /// parser kept it (see [`Budget`]).
     pub parse: Option<Rc<Parse>>,
 }
 
@@ -134,8 +136,14 @@ impl Service {
 
     /// The `-o` settings as postconf reads them, which is not always as the daemon does
     /// (see [`postconf_overrides`]); the model follows postconf, its oracle.
-    pub fn postconf_overrides(&self) -> &[Override] {
-        &self.postconf
+    pub fn postconf_overrides(&self) -> impl Iterator<Item = &Override> {
+        let own = self.postconf.as_deref();
+        own.into_iter().flatten().chain(
+            own.is_none()
+                .then(|| self.overrides())
+                .into_iter()
+                .flatten(),
+        )
     }
 
     /// The `-o` options that have a name, in order, as the daemon reads them.
@@ -179,7 +187,10 @@ pub fn parse(src: &[u8]) -> Parsed<MasterCf> {
 /// [`parse`], where the `-o` values of the names `raw` picks are not expressions
 /// (Postfix does not expand them), so a `$` in them is not read.
 pub fn parse_with(src: &[u8], raw: fn(&[u8]) -> bool) -> Parsed<MasterCf> {
-    document::parse(src, |line, problems| service(line, raw, problems))
+    let mut budget = Budget::new();
+    document::parse(src, |line, problems| {
+        service(line, raw, &mut budget, problems)
+    })
 }
 
 /// master.cf's word separators (`PCF_MASTER_BLANKS`); unlike `ISSPACE`, no VT or FF.
@@ -235,6 +246,7 @@ fn words(text: &[u8]) -> Vec<Range<u32>> {
 fn service(
     line: LogicalLine<'_>,
     raw: fn(&[u8]) -> bool,
+    budget: &mut Budget,
     problems: &mut Vec<Problem>,
 ) -> Item<Service> {
     let LogicalLine { layout, visible } = line;
@@ -243,7 +255,7 @@ fn service(
         layout,
         visible: visible.len() as u32,
         args: Vec::new(),
-        postconf: Vec::new(),
+        postconf: None,
     };
     if service.words.len() < FIELD_COUNT {
         // No words at all happens when the line starts with a NUL byte.
@@ -265,11 +277,31 @@ fn service(
         let mut args = arguments(&service, visible, problems);
         let mut postconf = postconf_overrides(&service.words[FIELD_COUNT..], visible);
         check_option_readings(&service, visible, &args, &postconf, problems);
-        parse_values(&service, visible, raw, &mut args, &mut postconf, problems);
+        let reading = Reading { raw, budget };
+        parse_values(
+            &service,
+            visible,
+            reading,
+            &mut args,
+            &mut postconf,
+            problems,
+        );
+        let same = postconf.iter().eq(args.iter().filter_map(|a| match a {
+            Arg::Override(o) if o.name.is_some() => Some(o),
+            _ => None,
+        }));
         service.args = args;
-        service.postconf = postconf;
+        service.postconf = (!same).then_some(postconf);
     }
     Item::Entry(Box::new(service))
+}
+
+/// How a file's `-o` values are read as expressions.
+struct Reading<'b> {
+    /// The names whose values are not expressions.
+    raw: fn(&[u8]) -> bool,
+    /// What the file's parser may still keep.
+    budget: &'b mut Budget,
 }
 
 /// Reads the `-o` values as expressions, once each: the daemon's reading reports the
@@ -277,29 +309,27 @@ fn service(
 fn parse_values(
     service: &Service,
     text: &[u8],
-    raw: fn(&[u8]) -> bool,
+    reading: Reading<'_>,
     args: &mut [Arg],
     postconf: &mut [Override],
     problems: &mut Vec<Problem>,
 ) {
+    let Reading { raw, budget } = reading;
     let slice = |r: &Range<u32>| &text[r.start as usize..r.end as usize];
-    let parse = |o: &Override| match (&o.name, &o.value) {
-        (Some(name), Some(value)) if !raw(slice(name)) => Parse::of_references(slice(value)),
-        _ => None,
+    let mut read = |o: &Override| match (&o.name, &o.value) {
+        (Some(name), Some(value)) if !raw(slice(name)) => budget.read(slice(value)),
+        _ => (None, None),
     };
     for arg in args.iter_mut() {
         let Arg::Override(o) = arg else { continue };
-        o.parse = parse(o);
-        if let (Some(name), Some(value), Some(error)) = (
-            &o.name,
-            &o.value,
-            o.parse.as_ref().and_then(|p| p.error.as_ref()),
-        ) {
+        let (parse, error) = read(o);
+        o.parse = parse;
+        if let (Some(name), Some(value), Some(error)) = (&o.name, &o.value, error) {
             let at = value.start + error.span.start..value.start + error.span.end;
             problems.push(super::expression_problem(
                 slice(name),
                 service.source_span(at),
-                error,
+                &error,
             ));
         }
     }
@@ -308,7 +338,7 @@ fn parse_values(
             Arg::Override(d) if d.name == o.name && d.value == o.value => Some(d.parse.clone()),
             _ => None,
         });
-        o.parse = same.unwrap_or_else(|| parse(o));
+        o.parse = same.unwrap_or_else(|| read(o).0);
     }
 }
 
@@ -757,7 +787,7 @@ mod tests {
     }
 
     fn postconf_overrides(src: &[u8]) -> Vec<(String, String)> {
-        settings(src, |s| s.postconf_overrides().to_vec())
+        settings(src, |s| s.postconf_overrides().cloned().collect())
     }
 
     fn settings(src: &[u8], read: fn(&Service) -> Vec<Override>) -> Vec<(String, String)> {

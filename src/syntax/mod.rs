@@ -25,7 +25,9 @@ pub use master_cf::{MasterCf, Service};
 pub use token::{Token, TokenKind};
 pub use value::Value;
 
-use crate::diagnostic::Code;
+pub use crate::source::FileKind;
+
+use crate::code::Code;
 use crate::source::Span;
 
 /// What kind of problem the parser found. Each kind has a stable rule code and a rule
@@ -139,27 +141,6 @@ impl Problem {
             span,
             message: message.into(),
             label: label.into(),
-        }
-    }
-}
-
-/// Which grammar a file is read with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
-    /// main.cf: `name = value` settings.
-    Main,
-    /// master.cf: service entries.
-    Master,
-}
-
-impl FileKind {
-    /// The grammar for a file name: `master.cf` is read as master.cf, anything else as
-    /// main.cf (a snippet or a file under another name usually holds settings).
-    pub fn for_path(path: &std::path::Path) -> FileKind {
-        if path.file_name().is_some_and(|n| n == "master.cf") {
-            FileKind::Master
-        } else {
-            FileKind::Main
         }
     }
 }

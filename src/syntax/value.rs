@@ -30,32 +30,78 @@ impl Parse {
         Parse { expr, error }
     }
 
-    /// The parse of `text` when it has a `$` (the only byte that starts a reference);
-    /// `None` for literal text, whose parse is trivial and not worth keeping.
-    pub(crate) fn of_references(text: &[u8]) -> Option<Rc<Parse>> {
-        memchr::memchr(b'$', text).map(|_| Rc::new(Parse::of(text)))
+    /// What keeping the parse is reckoned to cost, in bytes: the shared part, and each
+    /// part with its allocation (a reference holds its body inline).
+    fn cost(&self) -> usize {
+        96 + 160 * self.expr.size()
+    }
+}
+
+/// The parses one file's parser keeps, in reckoned bytes at most: beyond it a value's
+/// expression is read again each time it is asked for. Real configurations stay far below
+/// it (`$name` costs some 250 bytes, so this keeps some 16 000 of them); it bounds what a
+/// generated file of millions of `$name` values or deeply nested `${name?{…}}` adds to
+/// the memory a run takes.
+pub const KEPT_PER_FILE: usize = 4 << 20;
+
+/// What one file's parser may still keep (see [`KEPT_PER_FILE`]).
+pub(crate) struct Budget(usize);
+
+impl Budget {
+    pub(crate) fn new() -> Budget {
+        Budget(KEPT_PER_FILE)
+    }
+
+    /// Reads `text` when it has a `$` (the only byte that starts a reference): its
+    /// syntax error, if any, and the parse when the budget allows keeping it.
+    pub(crate) fn read(&mut self, text: &[u8]) -> (Option<Rc<Parse>>, Option<ExprError>) {
+        if memchr::memchr(b'$', text).is_none() {
+            return (None, None);
+        }
+        let parse = Parse::of(text);
+        let error = parse.error.clone();
+        let cost = parse.cost();
+        if cost > self.0 {
+            return (None, error);
+        }
+        self.0 -= cost;
+        (Some(Rc::new(parse)), error)
     }
 }
 
 /// A value's text (borrowed from its file where it can be) and its parse.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Value<'a> {
     text: Cow<'a, [u8]>,
     parse: OnceCell<Rc<Parse>>,
+    /// Whether a parse made on demand is kept (not for values whose parser chose not to).
+    keep: bool,
+}
+
+impl Default for Value<'_> {
+    fn default() -> Self {
+        Value::new(Vec::new())
+    }
 }
 
 impl<'a> Value<'a> {
-    /// A value whose expression is read when first asked for.
+    /// A value whose expression is read when first asked for, and kept.
     pub fn new(text: impl Into<Cow<'a, [u8]>>) -> Value<'a> {
         Value {
             text: text.into(),
             parse: OnceCell::new(),
+            keep: true,
         }
     }
 
-    /// A value with the parse its parser already made (`None`: not made yet).
+    /// A value as its file's parser left it: with the parse it kept, or, when it kept
+    /// none, read again each time it is asked for (the parser chose that over keeping).
     pub fn with_parse(text: impl Into<Cow<'a, [u8]>>, parse: Option<Rc<Parse>>) -> Value<'a> {
-        let value = Value::new(text);
+        let value = Value {
+            text: text.into(),
+            parse: OnceCell::new(),
+            keep: parse.is_some(),
+        };
         if let Some(parse) = parse {
             let _ = value.parse.set(parse);
         }
@@ -72,21 +118,23 @@ impl<'a> Value<'a> {
         self.text
     }
 
-    /// The parse, made now if it was not made before.
-    pub fn parse(&self) -> &Rc<Parse> {
-        self.parse.get_or_init(|| Rc::new(Parse::of(&self.text)))
-    }
-
-    /// The expression.
-    pub fn expr(&self) -> &Expr {
-        &self.parse().expr
+    /// The parse: the one kept, else made now (and kept if the value keeps its parse).
+    pub fn parse(&self) -> Rc<Parse> {
+        if let Some(kept) = self.parse.get() {
+            return Rc::clone(kept);
+        }
+        let parse = Rc::new(Parse::of(&self.text));
+        if self.keep {
+            let _ = self.parse.set(Rc::clone(&parse));
+        }
+        parse
     }
 
     /// The names the expression reads (see [`Expr::names`]), as byte slices of the text.
     pub fn names(&self) -> impl Iterator<Item = &[u8]> {
         let text: &[u8] = &self.text;
         let names = if memchr::memchr(b'$', text).is_some() {
-            self.expr().names()
+            self.parse().expr.names()
         } else {
             Vec::new()
         };
@@ -125,17 +173,33 @@ mod tests {
     #[test]
     fn a_value_is_parsed_once_and_shares_its_parse() {
         let value = Value::new(&b"$a ${b?x}"[..]);
-        let first = Rc::clone(value.parse());
-        assert!(Rc::ptr_eq(&first, value.parse()));
+        let first = value.parse();
+        assert!(Rc::ptr_eq(&first, &value.parse()));
         let names: Vec<&[u8]> = value.names().collect();
         assert_eq!(names, [&b"a"[..], b"b"]);
     }
 
     #[test]
-    fn a_parse_made_by_the_parser_is_kept() {
-        let parse = Parse::of_references(b"$x");
-        let value = Value::with_parse(&b"$x"[..], parse.clone());
-        assert!(Rc::ptr_eq(value.parse(), parse.as_ref().unwrap()));
-        assert!(Parse::of_references(b"literal").is_none());
+    fn a_parse_the_parser_kept_is_shared_and_one_it_did_not_keep_is_made_again() {
+        let mut budget = Budget::new();
+        let (kept, error) = budget.read(b"$x");
+        assert!(error.is_none());
+        let value = Value::with_parse(&b"$x"[..], kept.clone());
+        assert!(Rc::ptr_eq(&value.parse(), kept.as_ref().unwrap()));
+        assert_eq!(budget.read(b"literal"), (None, None));
+        let unkept = Value::with_parse(&b"$x"[..], None);
+        assert!(!Rc::ptr_eq(&unkept.parse(), &unkept.parse()));
+    }
+
+    #[test]
+    fn a_file_keeps_parses_up_to_its_budget_and_still_reports_every_error() {
+        let mut budget = Budget::new();
+        let mut kept = 0;
+        for _ in 0..KEPT_PER_FILE / 64 {
+            let (parse, error) = budget.read(b"${a");
+            assert!(error.is_some());
+            kept += usize::from(parse.is_some());
+        }
+        assert!(kept > 0 && kept < KEPT_PER_FILE / 64, "kept {kept}");
     }
 }

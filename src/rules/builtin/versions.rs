@@ -271,7 +271,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             continue;
         }
         let mut found = Vec::new();
-        newest_syntax(raw.expr(), &mut found);
+        newest_syntax(&raw.parse().expr, &mut found);
         if w.scope != Scope::Main && braced_override(cx, w) {
             found.push((Version::new(3, 0), "`-o { name = value }` options"));
         }
