@@ -29,7 +29,7 @@ pub struct Finding {
     /// The service and role the finding concerns, when a rule judged one service.
     pub context: Option<String>,
     /// Parameter edits that fix it, when the rule knows them.
-    pub fix: Option<Fix>,
+    pub fix: Option<Box<Fix>>,
 }
 
 /// A checked file: its source and what was found in it.

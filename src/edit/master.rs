@@ -68,7 +68,7 @@ pub fn set_option(node: &Service, src: &[u8], name: &str, value: &str) -> Option
 }
 
 fn has_blank(value: &str) -> bool {
-    value.bytes().any(|b| b.is_ascii_whitespace())
+    value.bytes().any(crate::syntax::lexical::is_blank)
 }
 
 /// New `-o` options for a service, each on a line of its own after its last option. The

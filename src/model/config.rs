@@ -18,7 +18,7 @@ use super::sorted::SortedMap;
 use super::version::Version;
 use crate::source::{SourceFile, Span};
 use crate::syntax::master_cf::{FIELD_COUNT, Field, Override};
-use crate::syntax::{Entry, MainCf, MasterCf, Parameter, ProblemKind, Service, Value, expr};
+use crate::syntax::{Entry, MainCf, MasterCf, Parameter, ProblemKind, Service, Value, expr, lexical};
 
 /// A parsed file and its source.
 pub struct Parsed<'a, T> {
@@ -407,20 +407,14 @@ impl<'a> Config<'a> {
         // Each namespace's settings in the order written, the last of a name winning.
         let mut settings: Vec<Vec<(Bytes<'a>, OverrideSetting<'a>)>> = Vec::new();
         for service in master.tree.entries() {
-            let words = service.words();
-            if words.len() < FIELD_COUNT {
-                self.fatal
-                    .get_or_insert(Fatal::Syntax(ProblemKind::FieldCount));
-                continue;
-            }
-            let fields: Vec<Bytes<'a>> = words[..FIELD_COUNT]
-                .iter()
-                .map(|w| service.text(src, w.clone()))
-                .collect();
-            if let Some(kind) = invalid_fields(&fields) {
+            if let Some(kind) = service.refused() {
                 self.fatal.get_or_insert(Fatal::Syntax(kind));
                 continue;
             }
+            let fields: Vec<Bytes<'a>> = service.words()[..FIELD_COUNT]
+                .iter()
+                .map(|w| service.text(src, w.clone()))
+                .collect();
             let key = [&fields[0][..], b"/", &fields[1][..]].concat();
             let namespace = *namespace_of.entry(key).or_insert_with(|| {
                 settings.push(Vec::new());
@@ -656,7 +650,7 @@ impl<'a> Config<'a> {
             )
             .unwrap_or_else(|_| value.to_vec());
             for class in expanded
-                .split(|b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'))
+                .split(|&b| lexical::is_list_separator(b))
                 .filter(|c| !c.is_empty())
             {
                 if scope == Scope::Main {
@@ -1065,6 +1059,11 @@ impl<'a> Config<'a> {
                 Some(k) if k.info.is_some_and(|i| i.raw) => continue,
                 Some(_) => {}
             }
+            if memchr::memchr(b'$', &value).is_none() {
+                continue;
+            }
+            // One parse for the check and the expansion, also where the parser kept none.
+            let value = Value::with_parse(value.text(), Some(value.parse()));
             let references_failed = value.names().any(|r| failed.contains(r));
             if references_failed {
                 failed.insert(name.to_vec());
@@ -1458,23 +1457,8 @@ fn duplicate(
     })
 }
 
-/// The failing field checks of a service entry, as postconf makes them (fatal).
-fn invalid_fields(fields: &[Bytes<'_>]) -> Option<ProblemKind> {
-    const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
-    if !TYPES.contains(&&*fields[1]) {
-        return Some(ProblemKind::ServiceType);
-    }
-    let flag = |f: &[u8]| matches!(f, b"y" | b"n" | b"-");
-    let wakeup = fields[5].strip_suffix(b"?").unwrap_or(&fields[5]);
-    let number = |f: &[u8]| f.iter().all(u8::is_ascii_digit);
-    let valid = flag(&fields[2])
-        && flag(&fields[3])
-        && flag(&fields[4])
-        && (wakeup == b"-" || number(wakeup))
-        && (&*fields[6] == b"-" || number(&fields[6]));
-    (!valid).then_some(ProblemKind::FieldValue)
-}
-
+/// `extpar(…, EXTPAR_FLAG_NONE)` as postconf's database scan uses it: the braces go, the
+/// inside is kept as it is (unlike [`lexical::unwrap_braces`], which trims).
 fn without_braces(text: &[u8]) -> Vec<u8> {
     let inner = text.strip_prefix(b"{").unwrap_or(text);
     let inner = inner.strip_suffix(b"}").unwrap_or(inner);
@@ -1596,31 +1580,5 @@ struct MainOnly<'c, 'a>(&'c Config<'a>);
 impl Lookup for MainOnly<'_, '_> {
     fn lookup(&self, name: &[u8]) -> Option<Cow<'_, Value<'_>>> {
         self.0.main.get(name).map(|s| Cow::Borrowed(&s.value))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn master_field_checks() {
-        let fields = |v: &[&str]| {
-            v.iter()
-                .map(|s| Cow::Owned(s.as_bytes().to_vec()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            invalid_fields(&fields(&["smtp", "inet", "n", "-", "y", "-", "-", "smtpd"])),
-            None
-        );
-        assert_eq!(
-            invalid_fields(&fields(&["x", "tcp", "n", "-", "y", "-", "-", "smtpd"])),
-            Some(ProblemKind::ServiceType)
-        );
-        assert_eq!(
-            invalid_fields(&fields(&["x", "unix", "n", "-", "y", "-", "PH", "smtp"])),
-            Some(ProblemKind::FieldValue)
-        );
     }
 }

@@ -55,7 +55,7 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                     message: &finding.message,
                     help: finding.help(),
                     context: finding.context.as_deref(),
-                    fix: finding.fix.as_ref(),
+                    fix: finding.fix.as_deref(),
                 }
             })
         })

@@ -90,7 +90,7 @@ fn same_but_fix(a: &Placed, b: &Placed) -> bool {
 }
 
 /// One finding's fix made of every subject's edits, each once.
-fn gather_edits(kept: &mut Option<Fix>, other: Option<Fix>) {
+fn gather_edits(kept: &mut Option<Box<Fix>>, other: Option<Box<Fix>>) {
     match (kept, other) {
         (Some(kept), Some(other)) => {
             for edit in other.edits {
@@ -195,7 +195,7 @@ fn place(
     let mut finding = Finding::new(rule.code, location.span, hit.message, hit.label);
     let offered =
         |spec: &&super::FixSpec| spec.unless.as_ref().is_none_or(|c| c.eval(cx).is_none());
-    finding.fix = rule.fix.as_ref().filter(offered).map(|spec| {
+    finding.fix = rule.fix.as_ref().filter(offered).map(|spec| -> Box<Fix> {
         // Each edit goes where its parameter is written for this subject; one written
         // nowhere goes where the cause is.
         let scope = hit.scope.unwrap_or(cx.scope);
@@ -233,7 +233,7 @@ fn place(
         };
         let at_default = spec.default.iter().filter(|(p, _)| !written(p));
         let removed = spec.remove.iter().filter(|p| written(p));
-        Fix {
+        Box::new(Fix {
             safety: spec.safety,
             edits: spec
                 .set
@@ -243,7 +243,7 @@ fn place(
                 .chain(removed.map(|p| edit(p, None)))
                 .collect(),
             changes: None,
-        }
+        })
     });
     let context = subject.service.map(|i| {
         let name = service_name(cx.config, i);

@@ -12,35 +12,32 @@ use crate::source::Span;
 
 use super::policy::Policy;
 
-/// The findings for the model's issues, each with the file it is in. A "did you mean"
-/// is worked out only for unknown names that `policy` reports.
-pub fn findings(
-    config: &Config<'_>,
+/// The findings for the model's issues, each with the file it is in, one at a time (a
+/// large file has many). A "did you mean" is worked out only for unknown names that
+/// `policy` reports.
+pub fn findings<'c>(
+    config: &'c Config<'_>,
     version: Version,
-    policy: &Policy,
-) -> Vec<(FileRole, Finding)> {
+    policy: &'c Policy,
+) -> impl Iterator<Item = (FileRole, Finding)> + 'c {
     // The index of known names is built only when a suggestion is wanted.
     let suggester = std::cell::OnceCell::new();
-    let mut suggest = |name: &[u8]| {
-        policy
-            .reports(Code::PF601)
-            .then(|| {
-                suggester
-                    .get_or_init(|| Suggester::new(config))
-                    .suggest(name)
-            })
-            .flatten()
-    };
-    config
-        .issues
-        .iter()
-        .map(|issue| {
-            (
-                issue.location.file,
-                issue_finding(issue, version, &mut suggest),
-            )
-        })
-        .collect()
+    config.issues.iter().map(move |issue| {
+        let mut suggest = |name: &[u8]| {
+            policy
+                .reports(Code::PF601)
+                .then(|| {
+                    suggester
+                        .get_or_init(|| Suggester::new(config))
+                        .suggest(name)
+                })
+                .flatten()
+        };
+        (
+            issue.location.file,
+            issue_finding(issue, version, &mut suggest),
+        )
+    })
 }
 
 /// A name the target version does not know, but another release does: too new, or

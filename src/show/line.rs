@@ -1,19 +1,17 @@
 //! postconf's line printer (`pcf_print_line`): whitespace runs become one space, and with
 //! folding, lines longer than 80 columns continue on lines indented by four spaces.
 
+use crate::syntax::lexical::is_blank;
+
 /// Lines longer than this are folded.
 pub const LINE_LIMIT: usize = 80;
 /// The indentation of a folded line.
 pub const INDENT: &[u8] = b"    ";
 
-fn is_separator(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
 /// Appends `text` normalised (and folded when `fold`), followed by a newline.
 pub fn print_line(out: &mut Vec<u8>, text: &[u8], fold: bool) {
     let mut line_len = 0usize;
-    for word in text.split(|&b| is_separator(b)).filter(|w| !w.is_empty()) {
+    for word in text.split(|&b| is_blank(b)).filter(|w| !w.is_empty()) {
         if line_len > 0 {
             if !fold || line_len + word.len() < LINE_LIMIT {
                 out.push(b' ');

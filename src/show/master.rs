@@ -4,116 +4,18 @@ use super::line::{INDENT, LINE_LIMIT, print_line};
 use super::{Options, Patterns, ShowError};
 use crate::model::config::ServiceEntry;
 use crate::model::{Config, Scope};
-use crate::syntax::Value;
+use crate::syntax::master_cf::takes_value;
+use crate::syntax::{Value, lexical};
 
-/// master.cf's word separators.
+/// Whether a word holds master.cf's word separators.
 fn has_blank(word: &[u8]) -> bool {
-    word.iter()
-        .any(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-}
-
-/// The entry's words normalised as postconf normalises them for display
-/// (`pcf_normalize_daemon_args`): `-oname=value` becomes `-o name=value`, option letters
-/// before an `o` are split off (`-vo` → `-v -o`), braces are removed from `{ … }`
-/// arguments and `-o { name = value }` becomes `-o name=value`.
-pub fn postconf_argv(words: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-    let mut argv = words;
-    let mut field = 8;
-    while field < argv.len() {
-        let arg = argv[field].clone();
-        if arg.first() != Some(&b'-') || arg == b"--" {
-            break;
-        }
-        if let Some(i) = arg.iter().skip(2).position(|&b| b == b'o').map(|i| i + 2) {
-            let mut rest = vec![b'-'];
-            rest.extend_from_slice(&arg[i..]);
-            argv.insert(field + 1, rest);
-            argv[field].truncate(i);
-        }
-        let arg = argv[field].clone();
-        if !takes_value(&arg) {
-            field += 1;
-            continue;
-        }
-        let extract = if arg.len() > 2 {
-            argv.insert(field + 1, arg[2..].to_vec());
-            argv[field].truncate(2);
-            field += 1;
-            argv[field].first() == Some(&b'{')
-        } else if field + 1 < argv.len() {
-            field += 1;
-            argv[field].first() == Some(&b'{')
-        } else {
-            false
-        };
-        if extract {
-            let inner = strip_braces(&argv[field]);
-            argv[field] = match split_nameval(&inner).filter(|_| arg.len() > 1) {
-                Some((name, value)) => [name, b"=", value].concat(),
-                None => inner,
-            };
-        }
-        field += 1;
-    }
-    for arg in argv.iter_mut().skip(field) {
-        if arg.first() == Some(&b'{') {
-            *arg = strip_braces(arg);
-        }
-    }
-    argv
-}
-
-/// Whether an option word takes the next word as its value: `-o`, and a lone `-`,
-/// because postconf looks the letter up with strchr(), which also finds the NUL.
-fn takes_value(arg: &[u8]) -> bool {
-    matches!(arg.get(1), Some(b'o') | None)
-}
-
-/// `extpar(…, EXTPAR_FLAG_STRIP)`: the text inside the outer braces, trimmed; an unclosed
-/// brace keeps the rest, text after the closing brace is dropped.
-fn strip_braces(word: &[u8]) -> Vec<u8> {
-    let close = crate::syntax::list::outer_brace_end(word);
-    let inner = match close {
-        Some(close) => &word[1..close],
-        None => &word[1..],
-    };
-    trim(inner).to_vec()
-}
-
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|&b| !is_space(b)).unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|&b| !is_space(b))
-        .map_or(start, |i| i + 1);
-    &s[start..end]
-}
-
-fn split_nameval(text: &[u8]) -> Option<(&[u8], &[u8])> {
-    let text = trim(text);
-    let name_len = text.iter().position(|&b| is_space(b) || b == b'=')?;
-    if name_len == 0 {
-        return None;
-    }
-    let rest = trim(&text[name_len..]);
-    let value = rest.strip_prefix(b"=")?;
-    Some((&text[..name_len], trim(value)))
+    word.iter().any(|&b| lexical::is_blank(b))
 }
 
 /// The words of an accepted service, as postconf shows them.
 fn entry_argv(config: &Config<'_>, entry: &ServiceEntry<'_>) -> Vec<Vec<u8>> {
     let src = config.master_file().map_or(&[][..], |f| f.bytes());
-    let words = entry
-        .node
-        .words()
-        .iter()
-        .map(|w| entry.node.text(src, w.clone()).into_owned())
-        .collect();
-    postconf_argv(words)
+    entry.node.postconf_words(src)
 }
 
 /// Column positions of the eight fields in `postconf -M` output.
@@ -270,10 +172,12 @@ pub fn params(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     fn argv(words: &[&str]) -> Vec<String> {
-        postconf_argv(words.iter().map(|w| w.as_bytes().to_vec()).collect())
+        let line = format!("{}\n", words.join(" "));
+        let parsed = crate::syntax::master_cf::parse(line.as_bytes());
+        let service = parsed.tree.entries().next().expect("a service");
+        service
+            .postconf_words(line.as_bytes())
             .into_iter()
             .map(|w| String::from_utf8(w).unwrap())
             .collect()

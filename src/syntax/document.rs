@@ -2,7 +2,8 @@
 //! and logical lines, each logical line an entry (a setting or a service) or a line
 //! Postfix rejects.
 
-use super::lines::{self, Group, Layout, LineKind, LogicalToken, PhysicalLine, is_space};
+use super::lexical::is_space;
+use super::lines::{self, Group, Layout, LineKind, LogicalToken, PhysicalLine};
 use super::token::{Token, TokenKind};
 use super::{Problem, ProblemKind};
 use crate::source::Span;

@@ -22,6 +22,8 @@
 
 use std::ops::Range;
 
+use super::lexical::is_blank;
+
 /// The deepest nesting of `$` references inside operands that is parsed: well above the
 /// 100 levels at which Postfix's expansion gives up ("unreasonable macro call nesting",
 /// which the expander reports exactly as Postfix does), and low enough that no input can
@@ -207,11 +209,6 @@ fn len(text: &[u8]) -> u32 {
     u32::try_from(text.len()).unwrap_or(u32::MAX)
 }
 
-/// `CHARS_SPACE`: the whitespace `mac_expand()` skips.
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
 fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -310,7 +307,7 @@ impl Parser<'_> {
     }
 
     fn skip_ws(&self, mut i: u32, end: u32) -> u32 {
-        while i < end && self.at(i).is_some_and(is_ws) {
+        while i < end && self.at(i).is_some_and(is_blank) {
             i += 1;
         }
         i

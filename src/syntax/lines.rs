@@ -24,13 +24,9 @@ use nom::bytes::complete::{tag, take_till};
 use nom::combinator::opt;
 use nom::{IResult, Parser};
 
+use super::lexical::is_space;
 use super::token::{Token, TokenKind};
 use crate::source::Span;
-
-/// Postfix's `ISSPACE`: ASCII space, tab, newline, vertical tab, form feed and CR.
-pub(crate) fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
 
 /// How `readllines()` treats a physical line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

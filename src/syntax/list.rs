@@ -12,6 +12,8 @@
 
 use std::ops::Range;
 
+use super::lexical::{BraceTrouble, is_list_separator, unwrap_braces};
+
 /// One list element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Element {
@@ -30,21 +32,13 @@ pub struct ListError {
     pub message: &'static str,
 }
 
-fn is_separator(b: u8) -> bool {
-    matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n')
-}
-
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
 /// Splits a list value into its elements, with the errors of malformed braced elements.
 pub fn split(text: &[u8]) -> (Vec<Element>, Vec<ListError>) {
     let mut elements = Vec::new();
     let mut errors = Vec::new();
     let mut i = 0usize;
     while i < text.len() {
-        if is_separator(text[i]) {
+        if is_list_separator(text[i]) {
             i += 1;
             continue;
         }
@@ -54,7 +48,7 @@ pub fn split(text: &[u8]) -> (Vec<Element>, Vec<ListError>) {
             match text[i] {
                 b'{' => depth += 1,
                 b'}' if depth > 0 => depth -= 1,
-                b if depth == 0 && is_separator(b) => break,
+                b if depth == 0 && is_list_separator(b) => break,
                 _ => {}
             }
             i += 1;
@@ -70,47 +64,18 @@ pub fn split(text: &[u8]) -> (Vec<Element>, Vec<ListError>) {
     (elements, errors)
 }
 
-/// Where the `}` that closes a text's opening `{` is (braces nest, as in Postfix's
-/// `extpar()`), if it is closed.
-pub(crate) fn outer_brace_end(bytes: &[u8]) -> Option<usize> {
-    let mut depth = 0usize;
-    bytes.iter().position(|&b| {
-        if b == b'{' {
-            depth += 1;
-        } else if b == b'}' {
-            depth = depth.saturating_sub(1);
-            return depth == 0;
-        }
-        false
-    })
-}
-
 fn strip_braces(text: &[u8], span: Range<u32>, errors: &mut Vec<ListError>) -> Range<u32> {
-    let close = outer_brace_end(&text[span.start as usize..span.end as usize]);
-    let mut inner = match close {
-        None => {
-            errors.push(ListError {
-                span: span.clone(),
-                message: "missing `}` in a braced list element",
-            });
-            span.start + 1..span.end
-        }
-        Some(close) => {
-            let close = span.start + close as u32;
-            if close + 1 < span.end {
-                errors.push(ListError {
-                    span: close + 1..span.end,
-                    message: "text after the closing `}` of a list element",
-                });
-            }
-            span.start + 1..close
-        }
-    };
-    while inner.start < inner.end && is_space(text[inner.start as usize]) {
-        inner.start += 1;
-    }
-    while inner.end > inner.start && is_space(text[inner.end as usize - 1]) {
-        inner.end -= 1;
+    let (inner, trouble) = unwrap_braces(text, span.clone());
+    match trouble {
+        Some(BraceTrouble::Unclosed) => errors.push(ListError {
+            span,
+            message: "missing `}` in a braced list element",
+        }),
+        Some(BraceTrouble::TextAfter(after)) => errors.push(ListError {
+            span: after,
+            message: "text after the closing `}` of a list element",
+        }),
+        None => {}
     }
     inner
 }

@@ -13,7 +13,8 @@ use nom::bytes::complete::{tag, take_till1, take_while};
 use nom::{IResult, Parser};
 
 use super::document::{self, Document, Entry, Item, LogicalLine, Parsed, Rejected, ignored_tail};
-use super::lines::{Layout, LogicalToken, is_space};
+use super::lexical::is_space;
+use super::lines::{Layout, LogicalToken};
 use super::token::{Token, TokenKind};
 use super::value::{Budget, Parse, Value};
 use super::{Problem, ProblemKind};

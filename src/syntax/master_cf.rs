@@ -15,7 +15,8 @@ use nom::bytes::complete::take_while;
 use nom::{IResult, Parser};
 
 use super::document::{self, Document, Entry, Item, LogicalLine, Parsed, ignored_tail};
-use super::lines::{Layout, LogicalToken, is_space};
+use super::lexical::{self, BraceTrouble, is_blank, split_nameval, unwrap_braces};
+use super::lines::{Layout, LogicalToken};
 use super::token::{Token, TokenKind};
 use super::value::{Budget, Parse, Value};
 use super::{Problem, ProblemKind};
@@ -57,6 +58,8 @@ pub struct Service {
     visible: u32,
     /// The arguments after the command, as the daemon reads them.
     args: Vec<Arg>,
+    /// The first field problem that makes postconf refuse the whole file, if any.
+    refused: Option<ProblemKind>,
     /// The `-o` settings as postconf reads them, when that is not as the daemon does
     /// (`None`: the same as the daemon's, which most entries are).
     postconf: Option<Vec<Override>>,
@@ -128,6 +131,14 @@ impl Service {
         self.layout.source_span(range)
     }
 
+    /// Why postconf refuses the file because of this entry's fields, if it does.
+    pub fn refused(&self) -> Option<ProblemKind> {
+        if self.words.len() < FIELD_COUNT {
+            return Some(ProblemKind::FieldCount);
+        }
+        self.refused
+    }
+
     /// The arguments after the command field, as the daemon reads them; empty when the
     /// entry has fewer than eight fields.
     pub fn args(&self) -> &[Arg] {
@@ -144,6 +155,49 @@ impl Service {
                 .into_iter()
                 .flatten(),
         )
+    }
+
+    /// The entry's words as postconf shows them (`pcf_normalize_daemon_args()`): the
+    /// fields, then each option on its own (`-vo` → `-v -o`, `-oname=x` → `-o name=x`)
+    /// with its value, braces removed from `{ … }` values and arguments, and
+    /// `-o { name = value }` as `-o name=value`.
+    pub fn postconf_words(&self, src: &[u8]) -> Vec<Vec<u8>> {
+        let text = self.layout.text(src);
+        let text = &text[..self.visible as usize];
+        let slice = |r: &Range<u32>| text[r.start as usize..r.end as usize].to_vec();
+        let unwrapped = |word: Vec<u8>| match word.first() {
+            Some(b'{') => lexical::unwrapped(&word).to_vec(),
+            _ => word,
+        };
+        let mut out: Vec<Vec<u8>> = self.words.iter().take(FIELD_COUNT).map(slice).collect();
+        if self.words.len() < FIELD_COUNT {
+            return out;
+        }
+        let words = &self.words[FIELD_COUNT..];
+        let args = postconf_args(words, text);
+        for (option, value) in args.options {
+            let option = option.bytes(text);
+            let Some(value) = value.map(|v| v.bytes(text)) else {
+                out.push(option);
+                continue;
+            };
+            let value = match value.first() {
+                Some(b'{') => {
+                    let inner = lexical::unwrapped(&value);
+                    let whole = 0..u32::try_from(inner.len()).unwrap_or(u32::MAX);
+                    let part = |r: Range<u32>| &inner[r.start as usize..r.end as usize];
+                    match lexical::split_nameval(inner, whole).filter(|_| option.len() > 1) {
+                        Some((name, value)) => [part(name), b"=", part(value)].concat(),
+                        None => inner.to_vec(),
+                    }
+                }
+                _ => value,
+            };
+            out.push(option);
+            out.push(value);
+        }
+        out.extend(words[args.rest..].iter().map(slice).map(unwrapped));
+        out
     }
 
     /// The `-o` options that have a name, in order, as the daemon reads them.
@@ -191,11 +245,6 @@ pub fn parse_with(src: &[u8], raw: fn(&[u8]) -> bool) -> Parsed<MasterCf> {
     document::parse(src, |line, problems| {
         service(line, raw, &mut budget, problems)
     })
-}
-
-/// master.cf's word separators (`PCF_MASTER_BLANKS`); unlike `ISSPACE`, no VT or FF.
-fn is_blank(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// `word := (brace-group | [^blank])+`, where a `{` opens a group that ends at its
@@ -255,6 +304,7 @@ fn service(
         layout,
         visible: visible.len() as u32,
         args: Vec::new(),
+        refused: None,
         postconf: None,
     };
     if service.words.len() < FIELD_COUNT {
@@ -273,7 +323,7 @@ fn service(
             "service, type, private, unpriv, chroot, wakeup, maxproc and command are all required",
         ));
     } else {
-        check_fields(&service, visible, problems);
+        service.refused = check_fields(&service, visible, problems);
         let mut args = arguments(&service, visible, problems);
         let mut postconf = postconf_overrides(&service.words[FIELD_COUNT..], visible);
         check_option_readings(&service, visible, &args, &postconf, problems);
@@ -345,12 +395,18 @@ fn parse_values(
 const TYPES: [&[u8]; 5] = [b"unix", b"fifo", b"inet", b"pass", b"unix-dgram"];
 
 /// The per-field checks of postconf's `pcf_check_master_entry()` and the master daemon's
-/// `get_master_ent()`.
-fn check_fields(service: &Service, text: &[u8], problems: &mut Vec<Problem>) {
+/// `get_master_ent()`; returns the first that postconf makes fatal (a bad type, flag,
+/// wakeup or process limit; not a `-` command, which only the master daemon refuses).
+fn check_fields(
+    service: &Service,
+    text: &[u8],
+    problems: &mut Vec<Problem>,
+) -> Option<ProblemKind> {
+    let before = problems.len();
     let field = |f: Field| &service.words[f as usize];
     let bytes = |f: Field| &text[field(f).start as usize..field(f).end as usize];
-    let mut report = |f: Field, message: String, label: &str| {
-        problems.push(Problem::new(
+    let problem = |f: Field, message: String, label: &str| {
+        Problem::new(
             match f {
                 Field::Type => ProblemKind::ServiceType,
                 _ => ProblemKind::FieldValue,
@@ -358,16 +414,16 @@ fn check_fields(service: &Service, text: &[u8], problems: &mut Vec<Problem>) {
             service.source_span(field(f).clone()),
             message,
             label,
-        ));
+        )
     };
     let shown = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
 
     if !TYPES.contains(&bytes(Field::Type)) {
-        report(
+        problems.push(problem(
             Field::Type,
             format!("invalid service type `{}`", shown(bytes(Field::Type))),
             "expected inet, unix, unix-dgram, fifo or pass",
-        );
+        ));
     }
     for (f, name) in [
         (Field::Private, "private"),
@@ -375,36 +431,37 @@ fn check_fields(service: &Service, text: &[u8], problems: &mut Vec<Problem>) {
         (Field::Chroot, "chroot"),
     ] {
         if !matches!(bytes(f), b"y" | b"n" | b"-") {
-            report(
+            problems.push(problem(
                 f,
                 format!("invalid {name} field `{}`", shown(bytes(f))),
                 "expected y, n or -",
-            );
+            ));
         }
     }
     let wakeup = bytes(Field::Wakeup);
     let wakeup_digits = wakeup.strip_suffix(b"?").unwrap_or(wakeup);
     if wakeup_digits != b"-" && !wakeup_digits.iter().all(u8::is_ascii_digit) {
-        report(
+        problems.push(problem(
             Field::Wakeup,
             format!("invalid wakeup field `{}`", shown(wakeup)),
             "expected -, or a number of seconds optionally followed by ?",
-        );
+        ));
     }
     let maxproc = bytes(Field::MaxProc);
     if maxproc != b"-" && !maxproc.iter().all(u8::is_ascii_digit) {
-        report(
+        problems.push(problem(
             Field::MaxProc,
             format!("invalid maxproc field `{}`", shown(maxproc)),
             "expected - or a number of processes (0 means no limit)",
-        );
+        ));
     }
+    let refused = problems[before..].first().map(|p| p.kind);
     if bytes(Field::Command) == b"-" {
-        report(
+        problems.push(problem(
             Field::Command,
             "the command field has no default".to_owned(),
             "name the daemon program here",
-        );
+        ));
     }
     if bytes(Field::Type) == b"inet" && matches!(bytes(Field::Private), b"y" | b"-") {
         problems.push(Problem::new(
@@ -414,6 +471,7 @@ fn check_fields(service: &Service, text: &[u8], problems: &mut Vec<Problem>) {
             "the private column defaults to y; use n for inet services",
         ));
     }
+    refused
 }
 
 /// Reads the arguments after the command field. Options are read as getopt() in the
@@ -523,6 +581,33 @@ fn check_option_readings(
 struct Piece {
     range: Range<u32>,
     added_dash: bool,
+    /// The argument word it is (part of).
+    word: usize,
+}
+
+impl Piece {
+    /// The piece as postconf sees it, with its added dash.
+    fn bytes(&self, text: &[u8]) -> Vec<u8> {
+        let own = &text[self.range.start as usize..self.range.end as usize];
+        if self.added_dash {
+            [b"-", own].concat()
+        } else {
+            own.to_vec()
+        }
+    }
+}
+
+/// Whether an option word takes the next word as its value: `-o`, and a lone `-`,
+/// because postconf looks the letter up with strchr(), which also finds the NUL.
+pub fn takes_value(word: &[u8]) -> bool {
+    matches!(word.get(1), Some(b'o') | None)
+}
+
+/// postconf's reading of the argument words: each option with its value (when its
+/// letter takes one), and the index of the first word after the options.
+struct PostconfArgs {
+    options: Vec<(Piece, Option<Piece>)>,
+    rest: usize,
 }
 
 /// postconf's reading of the options (`pcf_normalize_daemon_args()` and the loop that
@@ -531,27 +616,25 @@ struct Piece {
 /// looked up with strchr(), which also finds the NUL of a lone `-` (so `-` takes the next
 /// word as a value), and a value in braces is unwrapped. The daemon's getopt() reads such
 /// words differently; checks point that out.
-fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> Vec<Override> {
-    let bytes = |p: &Piece| -> Vec<u8> {
-        let own = &text[p.range.start as usize..p.range.end as usize];
-        if p.added_dash {
-            [b"-", own].concat()
-        } else {
-            own.to_vec()
-        }
-    };
+fn postconf_args(words: &[Range<u32>], text: &[u8]) -> PostconfArgs {
     let mut queue: std::collections::VecDeque<Piece> = words
         .iter()
-        .map(|w| Piece {
+        .enumerate()
+        .map(|(word, w)| Piece {
             range: w.clone(),
             added_dash: false,
+            word,
         })
         .collect();
-    let mut overrides = Vec::new();
+    let mut options = Vec::new();
     while let Some(mut piece) = queue.pop_front() {
-        let word = bytes(&piece);
+        let word = piece.bytes(text);
         if word.first() != Some(&b'-') || word == b"--" {
-            break;
+            // Only a whole word can end the options: a cut piece starts with its dash.
+            return PostconfArgs {
+                options,
+                rest: piece.word,
+            };
         }
         if let Some(cut) = word.iter().skip(2).position(|&b| b == b'o') {
             // Offsets in `word` count the added dash, which the text does not have.
@@ -559,25 +642,43 @@ fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> Vec<Override> {
             queue.push_front(Piece {
                 range: at..piece.range.end,
                 added_dash: true,
+                word: piece.word,
             });
             piece.range.end = at;
         }
-        let word = bytes(&piece);
-        if !matches!(word.get(1), Some(b'o') | None) {
+        let word = piece.bytes(text);
+        if !takes_value(&word) {
+            options.push((piece, None));
             continue;
         }
         let value = if word.len() > 2 {
             Some(Piece {
                 range: piece.range.start + 2 - u32::from(piece.added_dash)..piece.range.end,
                 added_dash: false,
+                word: piece.word,
             })
         } else {
             queue.pop_front()
         };
-        if word.get(1) != Some(&b'o') {
+        if word.len() > 2 {
+            piece.range.end = piece.range.start + 2 - u32::from(piece.added_dash);
+        }
+        options.push((piece, value));
+    }
+    PostconfArgs {
+        options,
+        rest: words.len(),
+    }
+}
+
+/// The `-o` settings in postconf's reading of the argument words.
+fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> Vec<Override> {
+    let mut overrides = Vec::new();
+    for (piece, value) in postconf_args(words, text).options {
+        if piece.bytes(text).get(1) != Some(&b'o') {
             continue;
         }
-        let option = piece.range.start..piece.range.start + 2 - u32::from(piece.added_dash);
+        let option = piece.range.clone();
         // A value that postconf gave a dash of its own cannot be a setting we can point at.
         let Some(value) = value.filter(|v| !v.added_dash) else {
             continue;
@@ -696,74 +797,6 @@ fn strip_braces(
     inner
 }
 
-/// What is wrong with a braced argument.
-enum BraceTrouble {
-    /// The `{` is never closed (the rest of the word is kept).
-    Unclosed,
-    /// Text follows the closing `}` (dropped).
-    TextAfter(Range<u32>),
-}
-
-/// Postfix's `extpar(…, EXTPAR_FLAG_STRIP)`: the text inside the outer braces, trimmed.
-fn unwrap_braces(text: &[u8], range: Range<u32>) -> (Range<u32>, Option<BraceTrouble>) {
-    let bytes = &text[range.start as usize..range.end as usize];
-    let mut depth = 0usize;
-    let close = bytes.iter().position(|&b| {
-        match b {
-            b'{' => depth += 1,
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                return depth == 0;
-            }
-            _ => {}
-        }
-        false
-    });
-    match close {
-        None => (
-            trim(text, range.start + 1..range.end),
-            Some(BraceTrouble::Unclosed),
-        ),
-        Some(close) => {
-            let close = range.start + close as u32;
-            let trouble =
-                (close + 1 < range.end).then(|| BraceTrouble::TextAfter(close + 1..range.end));
-            (trim(text, range.start + 1..close), trouble)
-        }
-    }
-}
-
-fn trim(text: &[u8], mut range: Range<u32>) -> Range<u32> {
-    while range.start < range.end && is_space(text[range.start as usize]) {
-        range.start += 1;
-    }
-    while range.end > range.start && is_space(text[range.end as usize - 1]) {
-        range.end -= 1;
-    }
-    range
-}
-
-/// Postfix's `split_nameval()` on a range: `name space* "=" space* value`, value trimmed.
-fn split_nameval(text: &[u8], range: Range<u32>) -> Option<(Range<u32>, Range<u32>)> {
-    let range = trim(text, range);
-    let bytes = &text[range.start as usize..range.end as usize];
-    let name_len = bytes
-        .iter()
-        .position(|&b| is_space(b) || b == b'=')
-        .unwrap_or(bytes.len());
-    if name_len == 0 {
-        return None;
-    }
-    let after_name = &bytes[name_len..];
-    let equals = after_name.iter().position(|&b| !is_space(b))?;
-    if after_name[equals] != b'=' {
-        return None;
-    }
-    let value_start = range.start + (name_len + equals + 1) as u32;
-    let name = range.start..range.start + name_len as u32;
-    Some((name, trim(text, value_start..range.end)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -801,6 +834,26 @@ mod tests {
                 (text(&o.name), text(&o.value))
             })
             .collect()
+    }
+
+    #[test]
+    fn the_fields_postconf_refuses_are_kept_with_the_entry() {
+        let refused = |src: &[u8]| service(src).0.refused();
+        assert_eq!(refused(b"smtp inet n - y - - smtpd\n"), None);
+        assert_eq!(
+            refused(b"x tcp n - y - - smtpd\n"),
+            Some(ProblemKind::ServiceType)
+        );
+        assert_eq!(
+            refused(b"x unix n - y - PH smtp\n"),
+            Some(ProblemKind::FieldValue)
+        );
+        assert_eq!(
+            refused(b"x unix n - y - - -\n"),
+            None,
+            "only the daemon refuses `-`"
+        );
+        assert_eq!(refused(b"x unix n\n"), Some(ProblemKind::FieldCount));
     }
 
     #[test]

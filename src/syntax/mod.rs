@@ -12,6 +12,7 @@
 pub mod document;
 pub mod dump;
 pub mod expr;
+pub mod lexical;
 mod lines;
 pub mod list;
 pub mod main_cf;

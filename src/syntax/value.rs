@@ -1,13 +1,12 @@
-//! A parameter value with its `$` expression, parsed at most once.
+//! A parameter value with its `$` expression, as its parser read it.
 //!
 //! Many readers look at the expression of one value: the parser (for malformed `$`
 //! references), postconf's scan for the names a value uses, expansion, and the version
-//! checks. A [`Value`] carries its text and its parse, so each reads the same parse: the
-//! parser stores the parse of every value it reads with a `$` in it, and a value made
-//! elsewhere (a default, a computed value) is parsed the first time it is asked for.
+//! checks. A [`Value`] carries its text and the parse its file's parser kept, so each
+//! reads that one parse; a value made elsewhere (a default, a computed value) or one the
+//! parser did not keep (see [`KEPT_PER_FILE`]) is read again when asked for.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 use std::fmt;
 use std::ops::Deref;
 use std::rc::Rc;
@@ -69,43 +68,30 @@ impl Budget {
     }
 }
 
-/// A value's text (borrowed from its file where it can be) and its parse.
-#[derive(Clone)]
+/// A value's text (borrowed from its file where it can be) and the parse its parser kept.
+#[derive(Clone, Default)]
 pub struct Value<'a> {
     text: Cow<'a, [u8]>,
-    parse: OnceCell<Rc<Parse>>,
-    /// Whether a parse made on demand is kept (not for values whose parser chose not to).
-    keep: bool,
-}
-
-impl Default for Value<'_> {
-    fn default() -> Self {
-        Value::new(Vec::new())
-    }
+    /// `None`: not kept (no `$`, over the parser's budget, or not from a file), so the
+    /// text is read again when its expression is asked for.
+    parse: Option<Rc<Parse>>,
 }
 
 impl<'a> Value<'a> {
-    /// A value whose expression is read when first asked for, and kept.
+    /// A value without a kept parse: a default or a computed value, read when asked for.
     pub fn new(text: impl Into<Cow<'a, [u8]>>) -> Value<'a> {
         Value {
             text: text.into(),
-            parse: OnceCell::new(),
-            keep: true,
+            parse: None,
         }
     }
 
-    /// A value as its file's parser left it: with the parse it kept, or, when it kept
-    /// none, read again each time it is asked for (the parser chose that over keeping).
+    /// A value with the parse its parser kept, if it kept one.
     pub fn with_parse(text: impl Into<Cow<'a, [u8]>>, parse: Option<Rc<Parse>>) -> Value<'a> {
-        let value = Value {
+        Value {
             text: text.into(),
-            parse: OnceCell::new(),
-            keep: parse.is_some(),
-        };
-        if let Some(parse) = parse {
-            let _ = value.parse.set(parse);
+            parse,
         }
-        value
     }
 
     /// The text, as Postfix stores it.
@@ -118,16 +104,12 @@ impl<'a> Value<'a> {
         self.text
     }
 
-    /// The parse: the one kept, else made now (and kept if the value keeps its parse).
+    /// The parse: the one kept, else made now.
     pub fn parse(&self) -> Rc<Parse> {
-        if let Some(kept) = self.parse.get() {
-            return Rc::clone(kept);
+        match &self.parse {
+            Some(kept) => Rc::clone(kept),
+            None => Rc::new(Parse::of(&self.text)),
         }
-        let parse = Rc::new(Parse::of(&self.text));
-        if self.keep {
-            let _ = self.parse.set(Rc::clone(&parse));
-        }
-        parse
     }
 
     /// The names the expression reads (see [`Expr::names`]), as byte slices of the text.
@@ -171,10 +153,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_value_is_parsed_once_and_shares_its_parse() {
+    fn the_names_of_a_value() {
         let value = Value::new(&b"$a ${b?x}"[..]);
-        let first = value.parse();
-        assert!(Rc::ptr_eq(&first, &value.parse()));
         let names: Vec<&[u8]> = value.names().collect();
         assert_eq!(names, [&b"a"[..], b"b"]);
     }
