@@ -18,6 +18,14 @@ fn codes(example: &Example) -> Vec<&'static str> {
 
 /// [`codes`] with only the rules matching `select` reporting.
 fn codes_selected(example: &Example, select: &[String]) -> Vec<&'static str> {
+    placed_selected(example, select)
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect()
+}
+
+/// The findings with only `select` reported, each with where it is (`main.cf:LINE`).
+fn placed_selected(example: &Example, select: &[String]) -> Vec<(&'static str, String)> {
     let files = example.files();
     let file = |name: &str, text: Option<String>| {
         text.map(|t| SourceFile::new(name, t.into_bytes()).unwrap())
@@ -33,7 +41,13 @@ fn codes_selected(example: &Example, select: &[String]) -> Vec<&'static str> {
         &options,
     )
     .iter()
-    .flat_map(|checked| checked.findings.iter().map(|f| f.code.as_str()))
+    .flat_map(|checked| {
+        checked.findings.iter().map(|f| {
+            let line = checked.file.position(f.span.start).line;
+            let at = format!("{}:{line}", checked.file.name().display());
+            (f.code.as_str(), at)
+        })
+    })
     .collect()
 }
 
@@ -79,14 +93,25 @@ fn every_rule_has_examples_that_pass() {
 #[test]
 fn each_rule_alone_finds_exactly_one_problem_in_each_bad_example() {
     let mut failures = Vec::new();
-    let (mut bad, mut good) = (0, 0);
+    let (mut bad, mut good, mut placed) = (0, 0, 0);
     for rule in rules::full_catalog().rules() {
         let only = [rule.code.as_str().to_owned()];
         for (i, example) in rule.examples.bad.iter().enumerate() {
             bad += 1;
-            let found = codes_selected(example, &only);
-            if found != [rule.code.as_str()] {
+            let found = placed_selected(example, &only);
+            let codes: Vec<&str> = found.iter().map(|(code, _)| *code).collect();
+            if codes != [rule.code.as_str()] {
                 failures.push(format!("{} bad example {i}: found {found:?}", rule.code));
+                continue;
+            }
+            if let Some(at) = &example.files().at {
+                placed += 1;
+                if found[0].1 != *at {
+                    failures.push(format!(
+                        "{} bad example {i}: found at {}, not at {at}",
+                        rule.code, found[0].1
+                    ));
+                }
             }
         }
         for (i, example) in rule.examples.good.iter().enumerate() {
@@ -98,7 +123,7 @@ fn each_rule_alone_finds_exactly_one_problem_in_each_bad_example() {
         }
     }
     common::visible(&format!(
-        "rule examples alone: {bad} bad and {good} good examples, {} failing",
+        "rule examples alone: {bad} bad ({placed} at a line they name) and {good} good examples, {} failing",
         failures.len()
     ));
     assert!(failures.is_empty(), "{}", failures.join("\n"));

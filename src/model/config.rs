@@ -18,7 +18,9 @@ use super::sorted::SortedMap;
 use super::version::Version;
 use crate::source::{SourceFile, Span};
 use crate::syntax::master_cf::{FIELD_COUNT, Field, Override};
-use crate::syntax::{Entry, MainCf, MasterCf, Parameter, ProblemKind, Service, Value, expr, lexical};
+use crate::syntax::{
+    Entry, MainCf, MasterCf, Parameter, ProblemKind, Service, Value, expr, lexical,
+};
 
 /// A parsed file and its source.
 pub struct Parsed<'a, T> {

@@ -192,6 +192,9 @@ pub struct ExampleFiles {
     pub master_cf: Option<String>,
     /// The Postfix version to judge the example against (default: the newest stable).
     pub postfix_version: Option<String>,
+    /// Where a bad example's finding must be, as `main.cf:LINE` or `master.cf:LINE`, when
+    /// the place matters (the later of two settings, the `-o` rather than main.cf).
+    pub at: Option<String>,
 }
 
 impl Example {
