@@ -314,6 +314,10 @@ pub struct Config<'a> {
     table: &'static ParamTable,
     main_file: Option<&'a SourceFile>,
     master_file: Option<&'a SourceFile>,
+    /// The names each value reads, as the parsers found them (see
+    /// [`crate::syntax::Document::references`]).
+    main_references: &'a [Range<u32>],
+    master_references: &'a [Range<u32>],
     main: SortedMap<Bytes<'a>, MainSetting<'a>>,
     services: Vec<ServiceEntry<'a>>,
     namespaces: Vec<Namespace<'a>>,
@@ -352,6 +356,8 @@ impl<'a> Config<'a> {
             table: table(),
             main_file: input.main.map(|m| m.file),
             master_file: input.master.map(|m| m.file),
+            main_references: input.main.map_or(&[][..], |m| &m.tree.references[..]),
+            master_references: input.master.map_or(&[][..], |m| &m.tree.references[..]),
             main: SortedMap::last_wins(Vec::new()),
             services: Vec::new(),
             namespaces: Vec::new(),
@@ -627,7 +633,7 @@ impl<'a> Config<'a> {
                     .map(|(name, s)| {
                         let site = ValueSite::Master {
                             node: self.services[s.service].node,
-                            value: s.option.value.clone().unwrap_or(0..0),
+                            option: s.option,
                         };
                         (name.clone(), s.value.clone(), site)
                     })
@@ -687,12 +693,19 @@ impl<'a> Config<'a> {
                     continue;
                 }
             }
-            if memchr::memchr(b'$', &value).is_some() {
-                for reference in value.parse().expr.names() {
-                    let at = site.value_location(reference.clone());
-                    let referenced = &value[reference.start as usize..reference.end as usize];
-                    self.flag_user_name(referenced, false, scope, at);
+            let read_again;
+            let references = match site.references(self.main_references, self.master_references) {
+                Some(found) => found,
+                None if memchr::memchr(b'$', &value).is_some() => {
+                    read_again = value.parse().expr.names();
+                    &read_again[..]
                 }
+                None => &[],
+            };
+            for reference in references {
+                let at = site.value_location(reference.clone());
+                let referenced = &value[reference.start as usize..reference.end as usize];
+                self.flag_user_name(referenced, false, scope, at);
             }
             if let Some((Class::Builtin | Class::Service, _)) = known {
                 self.register_dbms_names(&name, &value, scope);
@@ -1473,12 +1486,31 @@ enum ValueSite<'a> {
     Main(&'a Parameter),
     Master {
         node: &'a Service,
-        value: std::ops::Range<u32>,
+        option: &'a Override,
     },
     Nowhere,
 }
 
-impl ValueSite<'_> {
+impl<'a> ValueSite<'a> {
+    /// The names the value reads, as its parser found them; `None` for a value that no
+    /// parser read.
+    fn references(
+        &self,
+        main: &'a [Range<u32>],
+        master: &'a [Range<u32>],
+    ) -> Option<&'a [Range<u32>]> {
+        match self {
+            ValueSite::Main(p) => Some(p.references(main)),
+            ValueSite::Master { option, .. } => Some(option.references(master)),
+            ValueSite::Nowhere => None,
+        }
+    }
+
+    /// The value's place in its service's logical text.
+    fn value_range(option: &Override) -> Range<u32> {
+        option.value.clone().unwrap_or(0..0)
+    }
+
     fn value_location(&self, reference: std::ops::Range<u32>) -> Option<Location> {
         match self {
             ValueSite::Main(p) => {
@@ -1488,10 +1520,14 @@ impl ValueSite<'_> {
                     span: p.source_span(base + reference.start..base + reference.end),
                 })
             }
-            ValueSite::Master { node, value } => Some(Location {
-                file: FileRole::Master,
-                span: node.source_span(value.start + reference.start..value.start + reference.end),
-            }),
+            ValueSite::Master { node, option } => {
+                let value = Self::value_range(option);
+                Some(Location {
+                    file: FileRole::Master,
+                    span: node
+                        .source_span(value.start + reference.start..value.start + reference.end),
+                })
+            }
             ValueSite::Nowhere => None,
         }
     }
@@ -1502,9 +1538,9 @@ impl ValueSite<'_> {
                 file: FileRole::Main,
                 span: p.value_span(),
             }),
-            ValueSite::Master { node, value } => Some(Location {
+            ValueSite::Master { node, option } => Some(Location {
                 file: FileRole::Master,
-                span: node.source_span(value.clone()),
+                span: node.source_span(Self::value_range(option)),
             }),
             ValueSite::Nowhere => None,
         }
@@ -1516,9 +1552,9 @@ impl ValueSite<'_> {
                 file: FileRole::Main,
                 span: p.name_span(),
             },
-            ValueSite::Master { node, value } => Location {
+            ValueSite::Master { node, option } => Location {
                 file: FileRole::Master,
-                span: node.source_span(value.clone()),
+                span: node.source_span(Self::value_range(option)),
             },
             ValueSite::Nowhere => Location {
                 file: FileRole::Main,

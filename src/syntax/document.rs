@@ -2,6 +2,8 @@
 //! and logical lines, each logical line an entry (a setting or a service) or a line
 //! Postfix rejects.
 
+use std::ops::Range;
+
 use super::lexical::is_space;
 use super::lines::{self, Group, Layout, LineKind, LogicalToken, PhysicalLine};
 use super::token::{Token, TokenKind};
@@ -22,11 +24,17 @@ pub trait Entry {
 pub struct Document<E> {
     /// The file's items in order.
     pub items: Vec<Item<E>>,
+    /// The names each value reads (as its parser found them, relative to the value's
+    /// text), one run per value: an entry holds the indices of its run.
+    pub references: Vec<Range<u32>>,
 }
 
 impl<E> Default for Document<E> {
     fn default() -> Self {
-        Document { items: Vec::new() }
+        Document {
+            items: Vec::new(),
+            references: Vec::new(),
+        }
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Parameter {
     /// The value's expression, when it has a `$`, its parameter is not raw, and the
     /// parser kept it (see [`Budget`]).
     parse: Option<Rc<Parse>>,
+    /// Its run in [`Document::references`].
+    names: Range<u32>,
 }
 
 impl Parameter {
@@ -59,6 +61,14 @@ impl Parameter {
     /// indentation kept), skipped lines left out, whitespace trimmed at both ends.
     pub fn value<'a>(&self, src: &'a [u8]) -> Cow<'a, [u8]> {
         self.layout.slice(src, self.value.clone())
+    }
+
+    /// The names the value reads (relative to the value's text), as the parser found
+    /// them; `references` is the tree's [`Document::references`].
+    pub fn references<'d>(&self, references: &'d [Range<u32>]) -> &'d [Range<u32>] {
+        references
+            .get(self.names.start as usize..self.names.end as usize)
+            .unwrap_or_default()
     }
 
     /// The value with the expression the parser read in it.
@@ -117,9 +127,11 @@ pub fn parse(src: &[u8]) -> Parsed<MainCf> {
 /// does not expand them), so a `$` in them is not read.
 pub fn parse_with(src: &[u8], raw: fn(&[u8]) -> bool) -> Parsed<MainCf> {
     let mut budget = Budget::new();
-    document::parse(src, |line, problems| {
+    let mut parsed = document::parse(src, |line, problems| {
         parameter(line, raw, &mut budget, problems)
-    })
+    });
+    parsed.tree.references = budget.into_names();
+    parsed
 }
 
 /// Where the parts of a `name = value` line lie in the logical text.
@@ -160,12 +172,12 @@ fn parameter(
     if let Ok((_, parts)) = assignment(visible) {
         let name = &visible[parts.name.start as usize..parts.name.end as usize];
         let value = parts.value.clone();
-        let (parse, error) = if raw(name) {
-            (None, None)
+        let read = if raw(name) {
+            budget.read(b"")
         } else {
             budget.read(&visible[value.start as usize..value.end as usize])
         };
-        if let Some(error) = error {
+        if let Some(error) = read.error {
             problems.push(super::expression_problem(
                 name,
                 layout.source_span(value.start + error.span.start..value.start + error.span.end),
@@ -178,7 +190,8 @@ fn parameter(
             equals: parts.equals,
             value,
             visible: visible.len() as u32,
-            parse,
+            parse: read.parse,
+            names: read.names,
         }));
     }
     let reason = match visible.first() {

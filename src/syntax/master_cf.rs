@@ -97,9 +97,19 @@ pub struct Override {
     /// The value's expression, when it has a `$`, its parameter is not raw, and the
     /// parser kept it (see [`Budget`]).
     pub parse: Option<Rc<Parse>>,
+    /// The names the value reads: a run in [`Document::references`].
+    pub names: Range<u32>,
 }
 
 impl Override {
+    /// The names the value reads (relative to the value), as the parser found them;
+    /// `references` is the tree's [`Document::references`].
+    pub fn references<'d>(&self, references: &'d [Range<u32>]) -> &'d [Range<u32>] {
+        references
+            .get(self.names.start as usize..self.names.end as usize)
+            .unwrap_or_default()
+    }
+
     /// The value with the expression the parser read in it; `None` without a name.
     pub fn value_with_parse<'a>(&self, service: &Service, src: &'a [u8]) -> Option<Value<'a>> {
         let value = self.value.clone()?;
@@ -242,9 +252,11 @@ pub fn parse(src: &[u8]) -> Parsed<MasterCf> {
 /// (Postfix does not expand them), so a `$` in them is not read.
 pub fn parse_with(src: &[u8], raw: fn(&[u8]) -> bool) -> Parsed<MasterCf> {
     let mut budget = Budget::new();
-    document::parse(src, |line, problems| {
+    let mut parsed = document::parse(src, |line, problems| {
         service(line, raw, &mut budget, problems)
-    })
+    });
+    parsed.tree.references = budget.into_names();
+    parsed
 }
 
 /// `word := (brace-group | [^blank])+`, where a `{` opens a group that ends at its
@@ -366,14 +378,18 @@ fn parse_values(
 ) {
     let Reading { raw, budget } = reading;
     let slice = |r: &Range<u32>| &text[r.start as usize..r.end as usize];
-    let mut read = |o: &Override| match (&o.name, &o.value) {
-        (Some(name), Some(value)) if !raw(slice(name)) => budget.read(slice(value)),
-        _ => (None, None),
+    let mut read = |o: &mut Override| match (&o.name, &o.value) {
+        (Some(name), Some(value)) if !raw(slice(name)) => {
+            let read = budget.read(slice(value));
+            o.parse = read.parse;
+            o.names = read.names;
+            read.error
+        }
+        _ => None,
     };
     for arg in args.iter_mut() {
         let Arg::Override(o) = arg else { continue };
-        let (parse, error) = read(o);
-        o.parse = parse;
+        let error = read(o);
         if let (Some(name), Some(value), Some(error)) = (&o.name, &o.value, error) {
             let at = value.start + error.span.start..value.start + error.span.end;
             problems.push(super::expression_problem(
@@ -385,10 +401,20 @@ fn parse_values(
     }
     for o in postconf.iter_mut() {
         let same = args.iter().find_map(|a| match a {
-            Arg::Override(d) if d.name == o.name && d.value == o.value => Some(d.parse.clone()),
+            Arg::Override(d) if d.name == o.name && d.value == o.value => {
+                Some((d.parse.clone(), d.names.clone()))
+            }
             _ => None,
         });
-        o.parse = same.unwrap_or_else(|| read(o).0);
+        match same {
+            Some((parse, names)) => {
+                o.parse = parse;
+                o.names = names;
+            }
+            None => {
+                let _ = read(o);
+            }
+        }
     }
 }
 
@@ -698,6 +724,7 @@ fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> Vec<Override> {
                 value: Some(value),
                 braced,
                 parse: None,
+                names: 0..0,
             });
         }
     }
@@ -739,6 +766,7 @@ fn override_option(
             value: None,
             braced: false,
             parse: None,
+            names: 0..0,
         };
     };
     let braced = text[argument.start as usize] == b'{';
@@ -767,6 +795,7 @@ fn override_option(
         value,
         braced,
         parse: None,
+        names: 0..0,
     }
 }
 

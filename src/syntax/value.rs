@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::ops::Deref;
+use std::ops::{Deref, Range};
 use std::rc::Rc;
 
 use super::expr::{self, Expr, ExprError};
@@ -43,29 +43,70 @@ impl Parse {
 /// the memory a run takes.
 pub const KEPT_PER_FILE: usize = 4 << 20;
 
-/// What one file's parser may still keep (see [`KEPT_PER_FILE`]).
-pub(crate) struct Budget(usize);
+/// What one file's parser keeps of its values' expressions: each parse while the
+/// budget lasts (see [`KEPT_PER_FILE`]), and the names every value reads, one run per
+/// value, which postconf's name scan needs for all of them.
+pub(crate) struct Budget {
+    left: usize,
+    names: Vec<Range<u32>>,
+}
+
+/// What the parser read in one value.
+pub(crate) struct Read {
+    /// The parse, when it was kept.
+    pub parse: Option<Rc<Parse>>,
+    /// The first syntax error.
+    pub error: Option<ExprError>,
+    /// The value's run of names in [`Budget::into_names`].
+    pub names: Range<u32>,
+}
 
 impl Budget {
     pub(crate) fn new() -> Budget {
-        Budget(KEPT_PER_FILE)
+        Budget {
+            left: KEPT_PER_FILE,
+            names: Vec::new(),
+        }
     }
 
-    /// Reads `text` when it has a `$` (the only byte that starts a reference): its
-    /// syntax error, if any, and the parse when the budget allows keeping it.
-    pub(crate) fn read(&mut self, text: &[u8]) -> (Option<Rc<Parse>>, Option<ExprError>) {
+    /// Reads `text` when it has a `$` (the only byte that starts a reference).
+    pub(crate) fn read(&mut self, text: &[u8]) -> Read {
+        let at = len(self.names.len());
         if memchr::memchr(b'$', text).is_none() {
-            return (None, None);
+            return Read {
+                parse: None,
+                error: None,
+                names: at..at,
+            };
         }
         let parse = Parse::of(text);
+        self.names.extend(parse.expr.names());
+        let names = at..len(self.names.len());
         let error = parse.error.clone();
         let cost = parse.cost();
-        if cost > self.0 {
-            return (None, error);
+        if cost > self.left {
+            return Read {
+                parse: None,
+                error,
+                names,
+            };
         }
-        self.0 -= cost;
-        (Some(Rc::new(parse)), error)
+        self.left -= cost;
+        Read {
+            parse: Some(Rc::new(parse)),
+            error,
+            names,
+        }
     }
+
+    /// Every value's names, for [`crate::syntax::Document::references`].
+    pub(crate) fn into_names(self) -> Vec<Range<u32>> {
+        self.names
+    }
+}
+
+fn len(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// A value's text (borrowed from its file where it can be) and the parse its parser kept.
@@ -162,24 +203,27 @@ mod tests {
     #[test]
     fn a_parse_the_parser_kept_is_shared_and_one_it_did_not_keep_is_made_again() {
         let mut budget = Budget::new();
-        let (kept, error) = budget.read(b"$x");
-        assert!(error.is_none());
-        let value = Value::with_parse(&b"$x"[..], kept.clone());
-        assert!(Rc::ptr_eq(&value.parse(), kept.as_ref().unwrap()));
-        assert_eq!(budget.read(b"literal"), (None, None));
+        let read = budget.read(b"$x");
+        assert!(read.error.is_none());
+        let value = Value::with_parse(&b"$x"[..], read.parse.clone());
+        assert!(Rc::ptr_eq(&value.parse(), read.parse.as_ref().unwrap()));
+        let literal = budget.read(b"literal");
+        assert!(literal.parse.is_none() && literal.names.is_empty());
         let unkept = Value::with_parse(&b"$x"[..], None);
         assert!(!Rc::ptr_eq(&unkept.parse(), &unkept.parse()));
+        assert_eq!(budget.into_names(), vec![Range { start: 1, end: 2 }]);
     }
 
     #[test]
-    fn a_file_keeps_parses_up_to_its_budget_and_still_reports_every_error() {
+    fn a_file_keeps_parses_up_to_its_budget_and_every_error_and_name() {
         let mut budget = Budget::new();
         let mut kept = 0;
-        for _ in 0..KEPT_PER_FILE / 64 {
-            let (parse, error) = budget.read(b"${a");
-            assert!(error.is_some());
-            kept += usize::from(parse.is_some());
+        let runs = KEPT_PER_FILE / 64;
+        for _ in 0..runs {
+            let read = budget.read(b"${a");
+            assert!(read.error.is_some());
+            kept += usize::from(read.parse.is_some());
         }
-        assert!(kept > 0 && kept < KEPT_PER_FILE / 64, "kept {kept}");
+        assert!(kept > 0 && kept < runs, "kept {kept}");
     }
 }
