@@ -161,13 +161,8 @@ fn show_n(dir: &Path) -> BTreeSet<String> {
 }
 
 fn postconf_warnings(postconf: &Path, dir: &Path) -> BTreeSet<String> {
-    common::age_config(dir);
-    let out = Command::new(postconf)
-        .args(["-c", &dir.display().to_string(), "-n"])
-        .output()
-        .expect("postconf runs");
-    String::from_utf8_lossy(&out.stderr)
-        .lines()
+    common::postconf_warnings(postconf, dir)
+        .into_iter()
         .map(|l| l.replace(&dir.display().to_string(), "DIR"))
         .collect()
 }

@@ -175,18 +175,7 @@ fn diffs_apply_equal_the_written_result_and_a_second_run_is_a_no_op() {
 /// postconf's warnings on a directory (`postconf -n` reads both files and warns about
 /// both), or none without postconf.
 fn postconf_warnings(postconf: Option<&Path>, dir: &Path) -> Vec<String> {
-    let Some(postconf) = postconf else {
-        return Vec::new();
-    };
-    common::age_config(dir);
-    let out = Command::new(postconf)
-        .args(["-c", &dir.display().to_string(), "-n"])
-        .output()
-        .expect("postconf runs");
-    String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    postconf.map_or_else(Vec::new, |p| common::postconf_warnings(p, dir))
 }
 
 #[test]

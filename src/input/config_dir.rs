@@ -103,6 +103,21 @@ pub struct Loaded<T> {
     pub problems: Vec<Problem>,
 }
 
+/// A parser that takes the raw-value names (`main_cf::parse_with`, `master_cf::parse_with`).
+type Grammar<T> = fn(&[u8], fn(&[u8]) -> bool) -> crate::syntax::Parsed<T>;
+
+impl<T> Loaded<T> {
+    /// Parses `file` with `parse`, the values of raw parameters not read as expressions.
+    fn parse(file: SourceFile, parse: Grammar<T>) -> Loaded<T> {
+        let parsed = parse(file.bytes(), params::is_raw);
+        Loaded {
+            file,
+            tree: parsed.tree,
+            problems: parsed.problems,
+        }
+    }
+}
+
 /// main.cf and master.cf of one directory, each if present.
 pub struct ConfigDir {
     /// main.cf.
@@ -132,22 +147,8 @@ impl ConfigDir {
     /// Parses files already read.
     pub fn from_files(main: Option<SourceFile>, master: Option<SourceFile>) -> ConfigDir {
         ConfigDir {
-            main: main.map(|file| {
-                let parsed = main_cf::parse_with(file.bytes(), params::is_raw);
-                Loaded {
-                    file,
-                    tree: parsed.tree,
-                    problems: parsed.problems,
-                }
-            }),
-            master: master.map(|file| {
-                let parsed = master_cf::parse_with(file.bytes(), params::is_raw);
-                Loaded {
-                    file,
-                    tree: parsed.tree,
-                    problems: parsed.problems,
-                }
-            }),
+            main: main.map(|file| Loaded::parse(file, main_cf::parse_with)),
+            master: master.map(|file| Loaded::parse(file, master_cf::parse_with)),
         }
     }
 
@@ -198,11 +199,7 @@ impl ConfigDir {
 /// without its master.cf.
 pub fn stock_master() -> Loaded<MasterCf> {
     const STOCK: &str = include_str!("../../data/stock-master.cf");
-    let parsed = master_cf::parse_with(STOCK.as_bytes(), params::is_raw);
-    Loaded {
-        file: SourceFile::new("master.cf (Postfix's stock)", STOCK.as_bytes().to_vec())
-            .unwrap_or_else(|_| unreachable!("the stock master.cf is small")),
-        tree: parsed.tree,
-        problems: parsed.problems,
-    }
+    let file = SourceFile::new("master.cf (Postfix's stock)", STOCK.as_bytes().to_vec())
+        .unwrap_or_else(|_| unreachable!("the stock master.cf is small"));
+    Loaded::parse(file, master_cf::parse_with)
 }

@@ -139,6 +139,19 @@ pub fn age_config(dir: &Path) {
     }
 }
 
+/// What `postconf -c DIR -n` writes to stderr (its warnings on both files), a line each.
+pub fn postconf_warnings(postconf: &Path, dir: &Path) -> Vec<String> {
+    age_config(dir);
+    let out = std::process::Command::new(postconf)
+        .args(["-c", &dir.display().to_string(), "-n"])
+        .output()
+        .expect("postconf runs");
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The `pre-commit` executable: `$PFLINT_PRECOMMIT`, else the first on `$PATH`. When there
 /// is none the calling test is skipped with a visible message, unless
 /// `PFLINT_REQUIRE_PRECOMMIT=1` makes that a failure.

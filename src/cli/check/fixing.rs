@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{CLEAN, FINDINGS, TROUBLE, configurations, options_for, print_report};
+use super::{CLEAN, FINDINGS, TROUBLE, configurations, options_for, report_and_exit};
 use crate::atomic;
 use crate::check::Checked;
 use crate::cli::CheckArgs;
 use crate::diagnostic::{Code, Safety};
 use crate::edit::{self, fix};
 use crate::input::config_dir::{self, Input};
-use crate::report;
 use crate::syntax::FileKind;
 
 pub(super) fn run(args: &CheckArgs, paths: &[PathBuf], live: bool) -> ExitCode {
@@ -164,16 +163,7 @@ pub(super) fn run(args: &CheckArgs, paths: &[PathBuf], live: bool) -> ExitCode {
             ExitCode::from(CLEAN)
         };
     }
-    if !print_report(args, &mut remaining) {
-        return ExitCode::from(TROUBLE);
-    }
-    if trouble {
-        ExitCode::from(TROUBLE)
-    } else if report::fails(&remaining, args.fail_on) {
-        ExitCode::from(FINDINGS)
-    } else {
-        ExitCode::from(CLEAN)
-    }
+    report_and_exit(args, &mut remaining, trouble)
 }
 
 /// The directory a configuration's write journal goes in: that of its main.cf (else of

@@ -58,12 +58,15 @@ pub(super) fn run(args: CheckArgs) -> ExitCode {
         }
     }
 
-    if !print_report(&args, &mut checked) {
-        return ExitCode::from(TROUBLE);
-    }
-    if trouble {
+    report_and_exit(&args, &mut checked, trouble)
+}
+
+/// Prints the report; the exit status from it: trouble (including a report that cannot
+/// be written), findings at or above `--fail-on`, or clean.
+fn report_and_exit(args: &CheckArgs, checked: &mut [Checked], trouble: bool) -> ExitCode {
+    if !print_report(args, checked) || trouble {
         ExitCode::from(TROUBLE)
-    } else if report::fails(&checked, args.fail_on) {
+    } else if report::fails(checked, args.fail_on) {
         ExitCode::from(FINDINGS)
     } else {
         ExitCode::from(CLEAN)
