@@ -61,6 +61,77 @@ fn postconf() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The bundled example with two chain files (RSA 2048 and ECDSA P-256, made by openssl)
+/// under a root of its own, and the arguments of `pflint check --files` on it; `None`
+/// without openssl.
+fn certificate_setup(root: &Path) -> Option<(tempfile::TempDir, Vec<String>)> {
+    let openssl = Path::new("/usr/bin/openssl");
+    if !openssl.is_file() {
+        println!("no openssl: the --files case is not timed");
+        return None;
+    }
+    let tmp = tempfile::TempDir::new().ok()?;
+    let config = tmp.path().join("config");
+    let private = tmp.path().join("root/etc/ssl/private");
+    std::fs::create_dir_all(&config).ok()?;
+    std::fs::create_dir_all(&private).ok()?;
+    for (name, key) in [("rsa", "rsa:2048"), ("ec", "ec")] {
+        let key_file = private.join(format!("{name}.key"));
+        let cert_file = private.join(format!("{name}.crt"));
+        let mut command = Command::new(openssl);
+        command.args([
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "90",
+            "-subj",
+            "/CN=mail.example.com",
+        ]);
+        if key == "ec" {
+            command.args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+        } else {
+            command.args(["-newkey", key]);
+        }
+        let ok = command
+            .arg("-keyout")
+            .arg(&key_file)
+            .arg("-out")
+            .arg(&cert_file)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        if !ok {
+            return None;
+        }
+        let both = [
+            std::fs::read(&key_file).ok()?,
+            std::fs::read(&cert_file).ok()?,
+        ]
+        .concat();
+        std::fs::write(private.join(format!("{name}.pem")), both).ok()?;
+    }
+    let example = std::fs::read_to_string(root.join("examples/mail/main.cf")).ok()?;
+    std::fs::write(
+        config.join("main.cf"),
+        format!(
+            "{example}\nsmtpd_tls_chain_files = /etc/ssl/private/rsa.pem, /etc/ssl/private/ec.pem\n"
+        ),
+    )
+    .ok()?;
+    if let Ok(master) = std::fs::read(root.join("examples/mail/master.cf")) {
+        std::fs::write(config.join("master.cf"), master).ok()?;
+    }
+    let args = vec![
+        "check".to_owned(),
+        "--root".to_owned(),
+        tmp.path().join("root").display().to_string(),
+        config.display().to_string(),
+    ];
+    Some((tmp, args))
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
@@ -90,8 +161,16 @@ fn main() {
         println!("no postconf installed: timing pflint alone");
     }
     println!("{runs} runs of each command per configuration, interleaved\n");
+    let certificates = certificate_setup(root);
+    if let Some((dir, _)) = &certificates {
+        dirs.push(dir.path().join("config"));
+    }
     for dir in dirs {
         let dir_arg = dir.display().to_string();
+        let with_files = certificates
+            .as_ref()
+            .filter(|(tmp, _)| dir.starts_with(tmp.path()))
+            .map(|(_, args)| args.clone());
         let mut commands = vec![
             Timed {
                 label: "pflint show -n",
@@ -106,6 +185,14 @@ fn main() {
                 samples: Vec::new(),
             },
         ];
+        if let Some(args) = with_files {
+            commands.push(Timed {
+                label: "pflint check --files",
+                program: pflint.clone(),
+                args,
+                samples: Vec::new(),
+            });
+        }
         if let Some(postconf) = &postconf {
             commands.insert(
                 0,

@@ -29,6 +29,8 @@ pub struct Options {
     /// Whether this is the host's own configuration, so that the files it names are
     /// looked for where it says (else only beside main.cf).
     pub live: bool,
+    /// Whether and how the certificate, key and CA files are read.
+    pub reading: crate::material::Reading,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             policy: Policy::default(),
             roles: RoleOverrides::default(),
             live: false,
+            reading: crate::material::Reading::default(),
         }
     }
 }
@@ -89,7 +92,7 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
             Some(d) => crate::material::Where::Repository(d),
             None => crate::material::Where::Nowhere,
         };
-        let facts = crate::material::gather(judged, &place);
+        let facts = crate::material::gather(judged, &place, &options.reading);
         for placed in rules::engine::run(judged, &roles, &facts) {
             match placed.file {
                 FileRole::Main => main_findings.push(placed.finding),

@@ -123,7 +123,14 @@ fn the_layers_keep_to_their_part() {
         // The model reads nothing itself and judges nothing.
         (
             "model",
-            &["host", "input", "rules", "check", "report", "edit"][..],
+            &[
+                "host", "input", "material", "rules", "check", "report", "edit",
+            ][..],
+        ),
+        // The files the configuration names become facts; judging them is the rules'.
+        (
+            "material",
+            &["rules", "check", "report", "edit", "generate"][..],
         ),
         // Reports format findings; they do not decide or edit.
         ("report", &["check", "rules", "edit", "input"][..]),

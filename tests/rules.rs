@@ -32,10 +32,22 @@ fn placed_selected(example: &Example, select: &[String]) -> Vec<(&'static str, S
     };
     let mut options = check::Options::default();
     options.policy.select = select.to_vec();
+    // The files an example names are made under a root of their own and read there.
+    let root = files.files.as_ref().map(|recipes| {
+        let root = tempfile::TempDir::new().unwrap();
+        let openssl = common::material::openssl().expect("openssl for the certificate examples");
+        common::material::Material::new(root.path(), &openssl).write_all(recipes);
+        options.reading = pflint::material::Reading {
+            enabled: true,
+            root: Some(root.path().to_owned()),
+            ..Default::default()
+        };
+        root
+    });
     if let Some(version) = &files.postfix_version {
         options.target = pflint::model::version::Target::given(version.parse().unwrap());
     }
-    check::check_files(
+    let found = check::check_files(
         file("main.cf", files.main_cf),
         file("master.cf", files.master_cf),
         &options,
@@ -48,7 +60,9 @@ fn placed_selected(example: &Example, select: &[String]) -> Vec<(&'static str, S
             (f.code.as_str(), at)
         })
     })
-    .collect()
+    .collect();
+    drop(root);
+    found
 }
 
 #[test]

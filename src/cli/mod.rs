@@ -157,6 +157,20 @@ struct CheckArgs {
     /// one).
     #[arg(long)]
     diff: bool,
+
+    /// Read the certificate, key and CA files the configuration names and check them
+    /// (on by default for the live configuration: no PATH, $MAIL_CONFIG or /etc/postfix).
+    #[arg(long, conflicts_with = "no_files")]
+    files: bool,
+
+    /// Do not read the certificate, key and CA files.
+    #[arg(long)]
+    no_files: bool,
+
+    /// Read every absolute path the configuration names under DIR (a repository that
+    /// mirrors `/`, an unpacked container image); implies --files.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_files")]
+    root: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,6 +6,10 @@
 //! severity: { PF203: info }     # severity overrides
 //! roles:                        # what pflint cannot see from the files
 //!   public-mx: false            # port 25 is firewalled: an internal relay, not an MX
+//! mx-names: [mx1.example.com]   # names the server certificate must cover (else myhostname)
+//! certificates:                 # when an expiry date is worth saying (days before it)
+//!   expiry-warning-days: 14
+//!   expiry-info-days: 30
 //! ```
 
 use std::collections::BTreeMap;
@@ -35,6 +39,22 @@ pub struct Settings {
     /// Roles to assume instead of those read from the files.
     #[serde(default)]
     pub roles: RoleOverrides,
+    /// The names server certificates must cover (default: `myhostname`).
+    #[serde(default)]
+    pub mx_names: Vec<String>,
+    /// When certificate expiry is reported.
+    #[serde(default)]
+    pub certificates: CertificateSettings,
+}
+
+/// When a certificate's expiry is reported, in days before it.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CertificateSettings {
+    /// A warning (default 14).
+    pub expiry_warning_days: Option<u32>,
+    /// A note (default 30).
+    pub expiry_info_days: Option<u32>,
 }
 
 /// Facts about the host that its files do not show.

@@ -1,11 +1,24 @@
 //! Files the effective configuration names, read at the edge into facts that rules judge
-//! (the model itself reads nothing). For now: the Cyrus SASL application configuration
-//! (`smtpd.conf`) that smtpd's SASL needs.
+//! (the model itself reads nothing): the Cyrus SASL configuration smtpd's SASL needs, and
+//! the certificates, keys and CA data every TLS engine loads, with what Postfix makes of
+//! them.
 
-use std::collections::BTreeMap;
+pub mod cert;
+pub mod cyrus;
+pub mod key;
+pub mod load;
+pub mod pem;
+pub mod read;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use crate::model::{Config, Scope};
+use crate::model::config::{Config, Scope};
+use crate::model::tls_files::{self, NamedFile, SniTable, TlsFiles};
+use crate::model::typed::TlsSide;
+pub use cyrus::CyrusConfig;
+use load::{Files, Load, Locate};
 
 /// Where the files a configuration names are looked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,89 +33,288 @@ pub enum Where {
     Live(PathBuf),
 }
 
-/// What was found of the files a configuration names.
+/// Whether and how the certificate, key and CA files are read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// Read them at all (`--files`; on for the live configuration).
+    pub enabled: bool,
+    /// The directory every absolute path is read under (`--root`).
+    pub root: Option<PathBuf>,
+    /// Whether owners are judged: only on the host itself, where a key owned by anyone
+    /// but root can be read or changed by that user (a checkout or an unpacked image
+    /// has whoever unpacked it as owner).
+    pub owners_matter: bool,
+    /// What the certificates are judged against.
+    pub expect: Expectations,
+}
+
+/// What certificates must satisfy, from `.pflint.yaml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectations {
+    /// Days before expiry that are a warning.
+    pub expiry_warning_days: u32,
+    /// Days before expiry that are worth a note.
+    pub expiry_info_days: u32,
+    /// The names server certificates must cover (else `myhostname`).
+    pub names: Vec<String>,
+    /// The time certificates are judged at, in seconds since the epoch.
+    pub now: i64,
+}
+
+impl Default for Expectations {
+    fn default() -> Expectations {
+        Expectations {
+            expiry_warning_days: 14,
+            expiry_info_days: 30,
+            names: Vec::new(),
+            now: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        }
+    }
+}
+
+/// What found of the files a configuration names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     /// Where files were looked for.
     pub place: Where,
     /// For each Cyrus SASL application name (`smtpd_sasl_path`, `smtpd` by default): the
     /// places looked at, and the one found.
-    pub cyrus: BTreeMap<String, CyrusConfig>,
+    pub cyrus: std::collections::BTreeMap<String, CyrusConfig>,
+    /// The TLS material, when it was read.
+    pub tls: Option<Tls>,
 }
 
-/// The search for one Cyrus SASL application configuration file.
+/// The TLS material of a configuration: every engine and the files they load.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CyrusConfig {
-    /// The files looked for, in order.
-    pub searched: Vec<PathBuf>,
-    /// The first that exists.
-    pub found: Option<PathBuf>,
+pub struct Tls {
+    /// One entry per service whose TLS engine starts.
+    pub engines: Vec<Engine>,
+    /// Every file read, by where it was read.
+    pub files: Files,
+    /// How they were read.
+    pub reading: Reading,
+    /// The subjects of the CA certificates this host trusts (its system bundle): an
+    /// issuer among them needs no intermediate in a chain file.
+    pub roots: std::collections::BTreeSet<String>,
 }
 
-/// Directories libsasl2 searches when Postfix gives it no path (Debian's build reads
-/// `$config_directory/sasl`, then `/usr/lib/sasl`).
-const CYRUS_DIRS: [&str; 5] = [
-    "/usr/lib/sasl",
-    "/etc/sasl2",
-    "/etc/sasl",
-    "/usr/lib/sasl2",
-    "/usr/lib/x86_64-linux-gnu/sasl2",
-];
+/// The system's CA bundle (Debian's ca-certificates).
+const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// Looks for the files `config` names, in `place`.
-pub fn gather(config: &Config<'_>, place: &Where) -> Facts {
-    let mut facts = Facts {
-        place: place.clone(),
-        ..Facts::default()
+/// The subjects of the certificates in the system's CA bundle.
+fn system_roots() -> std::collections::BTreeSet<String> {
+    let Ok(bytes) = crate::input::files::read(Path::new(SYSTEM_BUNDLE)) else {
+        return Default::default();
     };
-    if *place == Where::Nowhere {
-        return facts;
+    read::contents(&bytes)
+        .objects
+        .into_iter()
+        .filter_map(|o| match o {
+            read::Object::Certificate(Ok(c)) => Some(c.subject),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One service's TLS engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Engine {
+    /// The service (its `-o` overrides apply).
+    pub scope: Scope,
+    /// Server or client.
+    pub side: TlsSide,
+    /// What it loads and what came of it (shared by services that load the same).
+    pub material: Rc<Material>,
+}
+
+/// What one engine loads and what Postfix makes of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Material {
+    /// The files, as the parameters name them.
+    pub named: TlsFiles,
+    /// The outcome of loading its keys and certificates.
+    pub load: Load,
+    /// Each SNI name with the outcome of loading its files.
+    pub sni: Vec<(String, Load)>,
+    /// Why the SNI table could not be read, if it could not.
+    pub sni_trouble: Option<String>,
+}
+
+impl Tls {
+    /// The engine of `side` in `scope`.
+    pub fn engine(&self, scope: Scope, side: TlsSide) -> Option<&Engine> {
+        self.engines
+            .iter()
+            .find(|e| e.scope == scope && e.side == side)
     }
-    let scopes =
-        std::iter::once(Scope::Main).chain((0..config.services().len()).map(Scope::Service));
-    for scope in scopes {
-        let text = |name: &str| {
-            config
-                .text(scope, name)
-                .map(|v| String::from_utf8_lossy(&v).trim().to_owned())
-                .unwrap_or_default()
-        };
-        if text("smtpd_sasl_type") != "cyrus" {
-            continue;
+
+    /// The file read for `named` by an engine whose working directory is `working`.
+    pub fn file(&self, named: &str, working: &str) -> Option<&read::File> {
+        self.files
+            .get(&read::locate(named, working, self.reading.root.as_deref()))
+    }
+}
+
+/// The files of one engine, found in what was read.
+struct Found<'a> {
+    files: &'a Files,
+    working: &'a str,
+    root: Option<&'a Path>,
+}
+
+impl Locate for Found<'_> {
+    fn file(&self, named: &NamedFile) -> Option<&read::File> {
+        self.files
+            .get(&read::locate(&named.path, self.working, self.root))
+    }
+}
+
+/// Looks for the files `config` names, in `place`, reading certificate material as
+/// `reading` says.
+pub fn gather(config: &Config<'_>, place: &Where, reading: &Reading) -> Facts {
+    Facts {
+        place: place.clone(),
+        cyrus: cyrus::search(config, place),
+        tls: reading.enabled.then(|| tls(config, reading)),
+    }
+}
+
+/// The engines a service runs: smtpd a server, smtp and lmtp a client.
+fn sides(process: &[u8], service: &[u8]) -> &'static [TlsSide] {
+    match process {
+        b"smtpd" => &[TlsSide::Server],
+        b"smtp" if service == b"lmtp" => &[TlsSide::LmtpClient],
+        b"smtp" => &[TlsSide::SmtpClient],
+        b"lmtp" => &[TlsSide::LmtpClient],
+        _ => &[],
+    }
+}
+
+/// A `texthash:` SNI table as read: its path, each name with its files, and why it could
+/// not be read.
+type SniFile = (String, Vec<(String, Vec<String>)>, Option<String>);
+
+fn tls(config: &Config<'_>, reading: &Reading) -> Tls {
+    let root = reading.root.as_deref();
+    let mut out = Tls {
+        reading: reading.clone(),
+        roots: system_roots(),
+        ..Tls::default()
+    };
+    let mut shared: HashMap<TlsFiles, Rc<Material>> = HashMap::new();
+    let mut named_by_engine = Vec::new();
+    for (index, service) in config.services().iter().enumerate() {
+        for &side in sides(service.process_name(), service.name()) {
+            let scope = Scope::Service(index);
+            if let Some(named) = tls_files::tls_files(config, scope, side) {
+                named_by_engine.push((scope, side, named));
+            }
         }
-        let app = text("smtpd_sasl_path");
-        if app.is_empty() || facts.cyrus.contains_key(&app) {
-            continue;
+    }
+    // Every file first, each read once however many services name it.
+    for (_, _, named) in &named_by_engine {
+        let working = named.working_directory.as_str();
+        for file in named.files() {
+            let at = read::locate(&file.path, working, root);
+            out.files
+                .entry(at)
+                .or_insert_with(|| read::read(&file.path, working, root, false));
         }
-        let mut dirs: Vec<PathBuf> = Vec::new();
-        match place {
-            Where::Repository(dir) => {
-                dirs.push(dir.join("sasl"));
-                for d in text("cyrus_sasl_config_path").split(':') {
-                    if let Some(rest) = d.strip_prefix("/etc/postfix/") {
-                        dirs.push(dir.join(rest));
-                    }
+        if let Some(ca_path) = &named.ca_path {
+            let at = read::locate(&ca_path.path, working, root);
+            out.files
+                .entry(at)
+                .or_insert_with(|| read::read(&ca_path.path, working, root, true));
+        }
+    }
+    let mut sni_files: Vec<SniFile> = Vec::new();
+    for (_, _, named) in &named_by_engine {
+        if let Some((_, SniTable::Texthash(path))) = &named.sni
+            && !sni_files.iter().any(|(p, _, _)| p == path)
+        {
+            let at = read::locate(path, &named.working_directory, root);
+            let (entries, trouble) = match read::texthash(&at) {
+                Ok(entries) => (
+                    entries
+                        .into_iter()
+                        .map(|(name, value)| {
+                            let files: Vec<String> =
+                                crate::model::value::elements(value.as_bytes())
+                                    .into_iter()
+                                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                                    .collect();
+                            (name, files)
+                        })
+                        .collect(),
+                    None,
+                ),
+                Err(why) => (Vec::new(), Some(format!("{}: {why}", at.display()))),
+            };
+            for (_, files) in &entries {
+                for file in files.iter().map(String::as_str) {
+                    let at = read::locate(file, &named.working_directory, root);
+                    out.files
+                        .entry(at)
+                        .or_insert_with(|| read::read(file, &named.working_directory, root, false));
                 }
             }
-            Where::Live(dir) => {
-                dirs.push(dir.join("sasl"));
-                dirs.extend(
-                    text("cyrus_sasl_config_path")
-                        .split(':')
-                        .filter(|d| !d.is_empty())
-                        .map(PathBuf::from),
-                );
-                dirs.extend(CYRUS_DIRS.iter().map(PathBuf::from));
-            }
-            Where::Nowhere => {}
+            sni_files.push((path.clone(), entries, trouble));
         }
-        let searched: Vec<PathBuf> = dirs.iter().map(|d| d.join(format!("{app}.conf"))).collect();
-        let found = searched.iter().find(|p| is_file(p)).cloned();
-        facts.cyrus.insert(app, CyrusConfig { searched, found });
     }
-    facts
-}
-
-fn is_file(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+    for (scope, side, named) in named_by_engine {
+        let material = shared
+            .entry(named.clone())
+            .or_insert_with(|| {
+                let found = Found {
+                    files: &out.files,
+                    working: &named.working_directory,
+                    root,
+                };
+                let load = load::load(&named.identity, &found);
+                let (entries, sni_trouble) = match &named.sni {
+                    Some((_, SniTable::Inline(entries))) => (entries.clone(), None),
+                    Some((_, SniTable::Texthash(path))) => sni_files
+                        .iter()
+                        .find(|(p, _, _)| p == path)
+                        .map(|(_, e, t)| (e.clone(), t.clone()))
+                        .unwrap_or_default(),
+                    None => (Vec::new(), None),
+                };
+                let param = named
+                    .sni
+                    .as_ref()
+                    .map(|(p, _)| p.clone())
+                    .unwrap_or_default();
+                let sni = entries
+                    .into_iter()
+                    .map(|(name, files)| {
+                        let identity = tls_files::Identity::Chain(
+                            files
+                                .into_iter()
+                                .map(|path| NamedFile {
+                                    param: param.clone(),
+                                    path,
+                                })
+                                .collect(),
+                        );
+                        (name, load::load(&identity, &found))
+                    })
+                    .collect();
+                Rc::new(Material {
+                    named: named.clone(),
+                    load,
+                    sni,
+                    sni_trouble,
+                })
+            })
+            .clone();
+        out.engines.push(Engine {
+            scope,
+            side,
+            material,
+        });
+    }
+    out
 }

@@ -14,6 +14,7 @@ pub mod sorted;
 pub mod subject;
 pub mod suggest;
 pub mod tls;
+pub mod tls_files;
 pub mod typed;
 pub mod value;
 pub mod version;

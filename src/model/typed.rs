@@ -38,7 +38,7 @@ impl From<ValueError> for ReadError {
 }
 
 /// Which TLS engine a level is read for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TlsSide {
     /// The SMTP server (`smtpd`): `smtpd_tls_security_level`.
     Server,
@@ -49,7 +49,8 @@ pub enum TlsSide {
 }
 
 impl TlsSide {
-    fn prefix(self) -> &'static str {
+    /// The parameter prefix of the engine: `smtpd`, `smtp`, `lmtp`.
+    pub fn prefix(self) -> &'static str {
         match self {
             TlsSide::Server => "smtpd",
             TlsSide::SmtpClient => "smtp",

@@ -195,6 +195,11 @@ pub struct ExampleFiles {
     /// Where a bad example's finding must be, as `main.cf:LINE` or `master.cf:LINE`, when
     /// the place matters (the later of two settings, the `-o` rather than main.cf).
     pub at: Option<String>,
+    /// Certificate, key and CA files the example's settings name, by absolute path, each
+    /// as a recipe the tests build it from at test time (`key rsa; cert rsa by int`; see
+    /// tests/common/material.rs). With it the example is checked with `--files`, every
+    /// path read under a temporary root.
+    pub files: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl Example {

@@ -1,8 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod material;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+pub mod postfix;
 
 /// The repository root.
 pub fn root() -> &'static Path {

@@ -9,6 +9,7 @@ use crate::check::{self, Checked, Options};
 use crate::input::config_dir::ConfigDir;
 use crate::input::config_dir::{self, Input, InputError};
 use crate::input::settings::Settings;
+use crate::material::{Expectations, Reading};
 use crate::model::HostFacts;
 use crate::report::{self, Style};
 use crate::rules::policy::Policy;
@@ -138,7 +139,36 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
         policy,
         roles: settings.roles,
         live,
+        reading: reading(path, args, live, &settings),
     })
+}
+
+/// Whether and how the files the configuration names are read: on for the live
+/// configuration (no PATH, `$MAIL_CONFIG`, /etc/postfix) and with --files or --root; off
+/// with --no-files.
+fn reading(path: &Path, args: &CheckArgs, live: bool, settings: &Settings) -> Reading {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let here = canonical(path);
+    let host_config =
+        live || here == canonical(&default_config_dir()) || here == Path::new("/etc/postfix");
+    let defaults = Expectations::default();
+    Reading {
+        enabled: !args.no_files && (args.files || args.root.is_some() || host_config),
+        root: args.root.clone(),
+        owners_matter: host_config && args.root.is_none(),
+        expect: Expectations {
+            expiry_warning_days: settings
+                .certificates
+                .expiry_warning_days
+                .unwrap_or(defaults.expiry_warning_days),
+            expiry_info_days: settings
+                .certificates
+                .expiry_info_days
+                .unwrap_or(defaults.expiry_info_days),
+            names: settings.mx_names.clone(),
+            now: defaults.now,
+        },
+    }
 }
 
 /// The configurations the paths name, each as (the path settings are found from, its

@@ -2,6 +2,7 @@
 //! lists, walking restriction lists, reading the parameter table). Each is a plain
 //! function from a subject to its hits; the rule file names it with `check: NAME`.
 
+mod certificates;
 mod crypto;
 mod names;
 mod relay;
@@ -66,6 +67,34 @@ const CHECKS: &[(&str, BuiltinCheck)] = &[
     ("duplicate-service", names::duplicate_service),
     ("comment-in-value", names::comment_in_value),
     ("sasl-backend", sasl::backend),
+    ("tls-file-unreadable", certificates::unreadable),
+    ("private-key-exposed", certificates::key_exposed),
+    ("encrypted-private-key", certificates::encrypted_key),
+    ("chain-file-structure", certificates::chain_structure),
+    ("key-certificate-mismatch", certificates::key_mismatch),
+    (
+        "chain-missing-intermediate",
+        certificates::missing_intermediate,
+    ),
+    ("chain-disorder", certificates::chain_disorder),
+    ("certificate-expired", certificates::expired),
+    ("certificate-expires-soon", certificates::expires_soon),
+    ("certificate-expires", certificates::expires),
+    ("certificate-name-mismatch", certificates::name_mismatch),
+    ("weak-rsa-key", certificates::weak_rsa),
+    ("rsa-key-below-3072", certificates::rsa_below_3072),
+    ("dsa-key", certificates::dsa),
+    ("sha1-signature", certificates::weak_signature),
+    ("not-a-server-certificate", certificates::not_server_cert),
+    (
+        "self-signed-on-submission",
+        certificates::self_signed_submission,
+    ),
+    (
+        "verification-without-ca-data",
+        certificates::verification_without_ca_data,
+    ),
+    ("skipped-pem-object", certificates::skipped_objects),
 ];
 
 /// The check named `name`.
