@@ -35,6 +35,10 @@ pub struct Chain {
     pub leaf: At,
     /// The certificates after the leaf, in file order.
     pub issuers: Vec<At>,
+    /// For the leaf and each issuer in turn, the index (0: the leaf) of the certificate
+    /// in the chain that issued it by name and signature, itself when self-signed; filled
+    /// in once the certificates are read ([`super::link`]).
+    pub issued_by: Vec<Option<usize>>,
 }
 
 /// Why Postfix cannot load an engine's keys and certificates (it then disables TLS).
@@ -301,6 +305,7 @@ impl Reader {
             key: key_at,
             leaf: leaf_at,
             issuers,
+            issued_by: Vec::new(),
         });
         Ok(())
     }
@@ -429,5 +434,6 @@ fn legacy(cert: &NamedFile, key: &NamedFile, files: &impl Locate, load: &mut Loa
         key: key_at,
         leaf: leaf_at,
         issuers,
+        issued_by: Vec::new(),
     });
 }

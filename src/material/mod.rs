@@ -200,7 +200,6 @@ fn tls(config: &Config<'_>, reading: &Reading) -> Tls {
     let root = reading.root.as_deref();
     let mut out = Tls {
         reading: reading.clone(),
-        roots: system_roots(),
         ..Tls::default()
     };
     let mut shared: HashMap<TlsFiles, Rc<Material>> = HashMap::new();
@@ -272,7 +271,8 @@ fn tls(config: &Config<'_>, reading: &Reading) -> Tls {
                     working: &named.working_directory,
                     root,
                 };
-                let load = load::load(&named.identity, &found);
+                let mut load = load::load(&named.identity, &found);
+                link(&mut load, &out.files);
                 let (entries, sni_trouble) = match &named.sni {
                     Some((_, SniTable::Inline(entries))) => (entries.clone(), None),
                     Some((_, SniTable::Texthash(path))) => sni_files
@@ -299,7 +299,9 @@ fn tls(config: &Config<'_>, reading: &Reading) -> Tls {
                                 })
                                 .collect(),
                         );
-                        (name, load::load(&identity, &found))
+                        let mut load = load::load(&identity, &found);
+                        link(&mut load, &out.files);
+                        (name, load)
                     })
                     .collect();
                 Rc::new(Material {
@@ -316,5 +318,66 @@ fn tls(config: &Config<'_>, reading: &Reading) -> Tls {
             material,
         });
     }
+    // The system bundle is read only when a server's leaf has its issuer nowhere in its
+    // chain: parsing ~150 CA certificates would cost more than the rest of the check.
+    if out.engines.iter().any(|e| issuer_missing(&out.files, e)) {
+        out.roots = system_roots();
+    }
     out
+}
+
+/// Fills in which certificate of each loaded chain issued which: signatures are checked
+/// once here, however many services and rules look at the chain.
+pub fn link(load: &mut Load, files: &Files) {
+    for chain in &mut load.chains {
+        let certs: Vec<Option<&cert::Certificate>> = std::iter::once(&chain.leaf)
+            .chain(&chain.issuers)
+            .map(|at| {
+                match files
+                    .get(&at.path)
+                    .and_then(|f| f.contents.as_ref().ok())
+                    .and_then(|c| c.objects.get(at.block))
+                {
+                    Some(read::Object::Certificate(Ok(c))) => Some(c.as_ref()),
+                    _ => None,
+                }
+            })
+            .collect();
+        chain.issued_by = certs
+            .iter()
+            .map(|child| {
+                let child = (*child)?;
+                certs
+                    .iter()
+                    .position(|parent| parent.is_some_and(|p| child.issued_by(p)))
+            })
+            .collect();
+    }
+}
+
+/// Whether a server engine loaded a leaf that is not self-issued and whose issuer's
+/// name is not among the certificates after it.
+fn issuer_missing(files: &Files, engine: &Engine) -> bool {
+    let certificate = |at: &load::At| match files
+        .get(&at.path)
+        .and_then(|f| f.contents.as_ref().ok())
+        .and_then(|c| c.objects.get(at.block))
+    {
+        Some(read::Object::Certificate(Ok(c))) => Some(c.as_ref()),
+        _ => None,
+    };
+    engine.side == TlsSide::Server
+        && std::iter::once(&engine.material.load)
+            .chain(engine.material.sni.iter().map(|(_, l)| l))
+            .flat_map(|l| &l.chains)
+            .any(|chain| {
+                certificate(&chain.leaf).is_some_and(|leaf| {
+                    !leaf.self_issued
+                        && !chain
+                            .issuers
+                            .iter()
+                            .filter_map(certificate)
+                            .any(|c| c.subject == leaf.issuer)
+                })
+            })
 }

@@ -418,15 +418,6 @@ pub fn key_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     out
 }
 
-/// For each certificate of a chain (leaf first), the index of the one in the chain that
-/// issued it (itself when self-signed).
-fn issuers_of(certs: &[&Certificate]) -> Vec<Option<usize>> {
-    certs
-        .iter()
-        .map(|c| (0..certs.len()).find(|&j| c.issued_by(certs[j])))
-        .collect()
-}
-
 /// The certificates of a loaded chain, leaf first, with where each is; `None` when one
 /// cannot be found.
 fn chain_certs<'c>(tls: &'c Tls, chain: &Chain) -> Option<Vec<(&'c Certificate, At)>> {
@@ -460,10 +451,11 @@ pub fn missing_intermediate(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         let Some(certs) = chain_certs(tls, chain) else {
             continue;
         };
-        let plain: Vec<&Certificate> = certs.iter().map(|(c, _)| *c).collect();
-        let issued = issuers_of(&plain);
         let (leaf, at) = &certs[0];
-        if leaf.self_issued || issued[0].is_some() || tls.roots.contains(&leaf.issuer) {
+        if leaf.self_issued
+            || chain.issued_by.first().is_some_and(Option::is_some)
+            || tls.roots.contains(&leaf.issuer)
+        {
             continue;
         }
         out.push(hit(
@@ -490,8 +482,7 @@ pub fn chain_disorder(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         let Some(certs) = chain_certs(tls, chain) else {
             continue;
         };
-        let plain: Vec<&Certificate> = certs.iter().map(|(c, _)| *c).collect();
-        let issued = issuers_of(&plain);
+        let issued = &chain.issued_by;
         for k in 1..certs.len() {
             if issued[k - 1] == Some(k) {
                 continue;
@@ -680,7 +671,8 @@ pub fn name_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         names.push(host);
     }
     let mut out = Vec::new();
-    for (sni, leaf, at) in server_leaves(cx) {
+    for (sni, leaf, chain) in server_leaves(cx) {
+        let at = &chain.leaf;
         let wanted: Vec<String> = match sni {
             Some(name) => vec![name.trim_start_matches('.').to_ascii_lowercase()],
             None => names.clone(),
@@ -818,8 +810,8 @@ pub fn weak_signature(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 }
 
 /// The leaf certificates the subject's server engine loaded, each with the SNI name it
-/// is for (`None`: the engine's own) and where it is.
-fn server_leaves<'c>(cx: &Context<'c, '_>) -> Vec<(Option<&'c str>, &'c Certificate, &'c At)> {
+/// is for (`None`: the engine's own) and its chain.
+fn server_leaves<'c>(cx: &Context<'c, '_>) -> Vec<(Option<&'c str>, &'c Certificate, &'c Chain)> {
     let (Some(tls), Some(engine)) = (tls(cx), server(cx)) else {
         return Vec::new();
     };
@@ -827,7 +819,7 @@ fn server_leaves<'c>(cx: &Context<'c, '_>) -> Vec<(Option<&'c str>, &'c Certific
         .flat_map(|(sni, load)| {
             load.chains
                 .iter()
-                .filter_map(move |c| certificate(tls, &c.leaf).map(|leaf| (sni, leaf, &c.leaf)))
+                .filter_map(move |c| certificate(tls, &c.leaf).map(|leaf| (sni, leaf, c)))
         })
         .collect()
 }
@@ -835,7 +827,8 @@ fn server_leaves<'c>(cx: &Context<'c, '_>) -> Vec<(Option<&'c str>, &'c Certific
 /// PF816: a server's leaf that is a CA, or whose extended key usage excludes TLS servers.
 pub fn not_server_cert(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let mut out = Vec::new();
-    for (_, leaf, at) in server_leaves(cx) {
+    for (_, leaf, chain) in server_leaves(cx) {
+        let at = &chain.leaf;
         let why = if leaf.is_ca {
             "it is a CA certificate (basicConstraints CA:TRUE), which clients refuse as a server's"
         } else if leaf.server_auth == Some(false) {
@@ -859,12 +852,14 @@ pub fn not_server_cert(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 /// PF817: a self-signed (or snakeoil) certificate where mail clients verify it.
 pub fn self_signed_submission(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let mut out = Vec::new();
-    for (_, leaf, at) in server_leaves(cx)
+    for (_, leaf, chain) in server_leaves(cx)
         .into_iter()
         .filter(|(sni, _, _)| sni.is_none())
     {
+        let at = &chain.leaf;
         let snakeoil = at.named.contains("snakeoil");
-        if !(snakeoil || leaf.self_issued && leaf.issued_by(leaf)) {
+        let self_signed = chain.issued_by.first() == Some(&Some(0));
+        if !(snakeoil || self_signed) {
             continue;
         }
         let what = if snakeoil {
