@@ -272,3 +272,53 @@ fn the_report_names_the_pem_line() {
     common::snapshots("certificates").bind(|| insta::assert_snapshot!("pem_line", text));
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn sni_entries_are_loaded_and_must_cover_their_name() {
+    let main = "myhostname = mail.example.com\n\
+        smtpd_tls_security_level = may\n\
+        smtpd_tls_chain_files = /etc/ssl/private/ec.pem\n\
+        tls_server_sni_maps = inline:{ mail.example.org=/etc/ssl/private/org.pem, \
+        { mail.example.net = /etc/ssl/private/net.pem } }\n";
+    let Some(setup) = Setup::new(
+        main,
+        &[
+            (
+                "/etc/ssl/private/ec.pem",
+                "key ec; cert ec by int; ca int by root",
+            ),
+            (
+                "/etc/ssl/private/org.pem",
+                "key ec2; cert ec2 for mail.example.org by int; ca int by root; mode 644",
+            ),
+            (
+                "/etc/ssl/private/net.pem",
+                "key ec3; cert ec3 for mail.example.com by int; ca int by root",
+            ),
+        ],
+    ) else {
+        return;
+    };
+    let root = setup.root();
+    let out = setup.check(&[
+        "--root",
+        root.to_str().unwrap(),
+        setup.config().to_str().unwrap(),
+    ]);
+    let found = certificate_findings(&out);
+    let placed: Vec<(&str, u64)> = found.iter().map(|(c, l, _)| (c.as_str(), *l)).collect();
+    // org.pem (a plain `name=file` entry) is read: its key is judged; net.pem (a braced
+    // entry) does not cover its name.
+    assert_eq!(placed, [("PF802", 4), ("PF811", 4)], "{found:?}");
+    assert!(
+        found[0].2.contains("/etc/ssl/private/org.pem"),
+        "{}",
+        found[0].2
+    );
+    assert!(
+        found[1].2.contains("/etc/ssl/private/net.pem line 6")
+            && found[1].2.contains("mail.example.net (its SNI name)"),
+        "{}",
+        found[1].2
+    );
+}

@@ -214,13 +214,24 @@ fn sni_table(value: &str) -> Option<SniTable> {
         .find_map(|table| {
             let table = String::from_utf8_lossy(table);
             if let Some(inside) = table.strip_prefix("inline:") {
-                let inside = crate::syntax::lexical::unwrapped(inside.as_bytes());
+                let inside = if inside.starts_with('{') {
+                    crate::syntax::lexical::unwrapped(inside.as_bytes())
+                } else {
+                    inside.as_bytes()
+                };
                 let entries = value::elements(inside)
                     .into_iter()
                     .filter_map(|entry| {
-                        let entry = crate::syntax::lexical::unwrapped(entry);
+                        let entry = if entry.starts_with(b"{") {
+                            crate::syntax::lexical::unwrapped(entry)
+                        } else {
+                            entry
+                        };
                         let text = String::from_utf8_lossy(entry);
-                        let (name, files) = text.split_once('=')?;
+                        // Each element is `name=value` or `{ name = value }`; anything else
+                        // is a syntax error to Postfix, and names no file.
+                        let (name, files) =
+                            text.split_once('=').filter(|(n, _)| !n.trim().is_empty())?;
                         let files = value::elements(files.trim().as_bytes())
                             .into_iter()
                             .map(|f| String::from_utf8_lossy(f).into_owned())
