@@ -52,17 +52,16 @@ fn hit(param: &str, message: String, label: impl Into<String>) -> Hit {
     }
 }
 
-/// The parameter a finding about `at` goes to: the one naming its file, or, for a key
-/// file left at its default (the certificate file), the certificate's parameter.
-fn param_for(cx: &Context<'_, '_>, at: &At) -> String {
-    if cx.config.setting_location(cx.scope, &at.param).is_some() {
-        return at.param.clone();
-    }
-    let fallback = at.param.replace("key_file", "cert_file");
-    if cx.config.setting_location(cx.scope, &fallback).is_some() {
+/// The parameter a finding about a file `param` names goes to: `param` itself, or, for
+/// a key file left at its default (the certificate file), the certificate's parameter.
+fn param_for(cx: &Context<'_, '_>, param: &str) -> String {
+    let fallback = param.replace("key_file", "cert_file");
+    if cx.config.setting_location(cx.scope, param).is_none()
+        && cx.config.setting_location(cx.scope, &fallback).is_some()
+    {
         fallback
     } else {
-        at.param.clone()
+        param.to_owned()
     }
 }
 
@@ -181,28 +180,13 @@ pub fn unreadable(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             };
             message.push_str(&consequence);
             out.push(hit(
-                &param_for_named(cx, &file.param),
+                &param_for(cx, &file.param),
                 message,
                 "file cannot be read",
             ));
         }
     }
     out
-}
-
-/// The parameter for a finding about a file `param` names (the key file's default is the
-/// certificate file).
-fn param_for_named(cx: &Context<'_, '_>, param: &str) -> String {
-    param_for(
-        cx,
-        &At {
-            named: String::new(),
-            path: Default::default(),
-            param: param.to_owned(),
-            block: 0,
-            line: 0,
-        },
-    )
 }
 
 /// The files of an engine that hold a private key (encrypted or not), with the
@@ -268,7 +252,7 @@ pub fn key_exposed(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 None => String::new(),
             };
             out.push(hit(
-                &param_for_named(cx, &param),
+                &param_for(cx, &param),
                 format!(
                     "the private key in {}{target} is not private: {}",
                     file.named,
@@ -297,7 +281,7 @@ pub fn encrypted_key(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 .filter(|(_, o)| matches!(o, Object::EncryptedKey))
             {
                 out.push(hit(
-                    &param_for_named(cx, &param),
+                    &param_for(cx, &param),
                     format!(
                         "the private key at {} line {} is encrypted (`{}`): Postfix has no passphrase to give, cannot load it and {} disables TLS",
                         file.named, block.line, block.label, who(engine)
@@ -336,37 +320,37 @@ pub fn chain_structure(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             };
             let (param, what) = match failure {
                 Failure::KeyNotFirst { at } => (
-                    param_for(cx, at),
+                    param_for(cx, &at.param),
                     format!(
                         "the certificate at {} comes before any private key: in chain files each key comes first, followed by its certificate and then its issuers",
                         place(at)
                     ),
                 ),
                 Failure::KeyWithoutCertificate { key } => (
-                    param_for(cx, key),
+                    param_for(cx, &key.param),
                     format!(
                         "the private key at {} is not followed by its certificate",
                         place(key)
                     ),
                 ),
                 Failure::BadObject { at, why } => (
-                    param_for(cx, at),
+                    param_for(cx, &at.param),
                     format!("the PEM object at {} cannot be used: {why}", place(at)),
                 ),
                 Failure::Broken { at, why } => (
-                    param_for(cx, at),
+                    param_for(cx, &at.param),
                     format!("{} is not valid PEM at line {}: {why}", at.named, at.line),
                 ),
                 Failure::NoPemData { file } => (
-                    param_for_named(cx, &file.param),
+                    param_for(cx, &file.param),
                     format!("{} holds no PEM certificate or key", file.path),
                 ),
                 Failure::NoCertificate { file } => (
-                    param_for_named(cx, &file.param),
+                    param_for(cx, &file.param),
                     format!("{} holds no certificate", file.path),
                 ),
                 Failure::NoPrivateKey { file } => (
-                    param_for_named(cx, &file.param),
+                    param_for(cx, &file.param),
                     format!("{} holds no private key", file.path),
                 ),
                 Failure::SameAlgorithm {
@@ -374,7 +358,7 @@ pub fn chain_structure(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                     earlier,
                     algorithm,
                 } => (
-                    param_for(cx, key),
+                    param_for(cx, &key.param),
                     format!(
                         "the {algorithm} key at {} comes after another {algorithm} key at {}: one key per algorithm",
                         place(key),
@@ -404,7 +388,7 @@ pub fn key_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             };
             let whose = sni.map_or_else(String::new, |name| format!(" (SNI name {name})"));
             out.push(hit(
-                &param_for(cx, key),
+                &param_for(cx, &key.param),
                 format!(
                     "the private key at {} does not belong to the certificate at {}{whose}; {} disables TLS",
                     place(key),
@@ -459,7 +443,7 @@ pub fn missing_intermediate(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             continue;
         }
         out.push(hit(
-            &param_for(cx, at),
+            &param_for(cx, &at.param),
             format!(
                 "the certificate for {} at {} is issued by `{}`, which is not in the file: clients that do not have that intermediate cannot verify it",
                 shown(leaf),
@@ -505,7 +489,11 @@ pub fn chain_disorder(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                     place(at)
                 )
             };
-            out.push(hit(&param_for(cx, at), message, "chain out of order"));
+            out.push(hit(
+                &param_for(cx, &at.param),
+                message,
+                "chain out of order",
+            ));
             break;
         }
     }
@@ -537,7 +525,7 @@ fn expiring(
                 continue;
             }
             out.push(hit(
-                &param_for(cx, &at),
+                &param_for(cx, &at.param),
                 format!(
                     "the certificate for {} at {} expires on {} ({left} days from now){says}",
                     shown(cert),
@@ -581,7 +569,7 @@ pub fn expired(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 continue;
             };
             out.push(hit(
-                &param_for(cx, &at),
+                &param_for(cx, &at.param),
                 message,
                 "certificate not valid now",
             ));
@@ -684,7 +672,7 @@ pub fn name_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 None => "myhostname",
             };
             out.push(hit(
-                &param_for(cx, at),
+                &param_for(cx, &at.param),
                 format!(
                     "the certificate at {} does not cover {name} ({source}): {}",
                     place(at),
@@ -719,7 +707,7 @@ fn leaf_keys(
         .filter_map(|(cert, at)| {
             let says = wanted(&cert.key)?;
             Some(hit(
-                &param_for(cx, &at),
+                &param_for(cx, &at.param),
                 format!(
                     "the certificate for {} at {} has {}: {says}",
                     shown(cert),
@@ -796,7 +784,7 @@ pub fn weak_signature(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 continue;
             };
             out.push(hit(
-                &param_for(cx, &at),
+                &param_for(cx, &at.param),
                 format!(
                     "the certificate for {} at {} is signed with {algorithm}: clients at OpenSSL's default security level reject it",
                     shown(cert),
@@ -837,7 +825,7 @@ pub fn not_server_cert(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             continue;
         };
         out.push(hit(
-            &param_for(cx, at),
+            &param_for(cx, &at.param),
             format!(
                 "the certificate for {} at {} is not a server certificate: {why}",
                 shown(leaf),
@@ -868,7 +856,7 @@ pub fn self_signed_submission(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             "self-signed"
         };
         out.push(hit(
-            &param_for(cx, at),
+            &param_for(cx, &at.param),
             format!(
                 "the certificate for {} at {} is {what}: mail clients verify the server's certificate and refuse it or ask users to accept it",
                 shown(leaf),
@@ -962,7 +950,7 @@ pub fn skipped_objects(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                     continue;
                 }
                 out.push(hit(
-                    &param_for(cx, at),
+                    &param_for(cx, &at.param),
                     format!(
                         "Postfix skips the `{label}` block at {}: it is not a certificate or private key it uses",
                         place(at)
