@@ -9,13 +9,14 @@
 #   master_cf_roundtrip  a master.cf
 #   check_pipeline       main.cf, a NUL byte, master.cf (no NUL byte: no master.cf)
 #   generate_edit        two bytes choosing the request, then as check_pipeline
+#   pem_material         a certificate or key file (made here with openssl, when present)
 set -euo pipefail
 
 fuzz="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$fuzz")"
 shared="${PFLINT_FUZZ_CORPUS:-$repo/../shared/corpus}"
 out="$fuzz/corpus"
-targets=(main_cf_roundtrip master_cf_roundtrip check_pipeline generate_edit)
+targets=(main_cf_roundtrip master_cf_roundtrip check_pipeline generate_edit pem_material)
 for target in "${targets[@]}"; do
   mkdir -p "$out/$target"
   find "$out/$target" -maxdepth 1 -type f -name 'seed-*' -delete
@@ -83,6 +84,34 @@ while IFS=$'\t' read -r name dir; do
 done < <(dirs)
 
 cp "$repo/data/stock-master.cf" "$out/master_cf_roundtrip/seed-stock-master.cf"
+
+# PEM seeds are made, never committed (no private key in the repository): one file per
+# shape Postfix's loader tells apart (key first, certificate first, several algorithms,
+# an encrypted key, an EC key with parameters, a bare certificate).
+pem="$out/pem_material"
+if command -v openssl >/dev/null 2>&1; then
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  (
+    cd "$work"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.crt -days 30 \
+      -subj /CN=mx.example.org 2>/dev/null
+    openssl ecparam -name prime256v1 -genkey -out ec.key 2>/dev/null
+    openssl req -x509 -key ec.key -out ec.crt -days 30 -subj /CN=mx.example.org 2>/dev/null
+    openssl genpkey -algorithm ed25519 -out ed.key 2>/dev/null
+    openssl req -x509 -key ed.key -out ed.crt -days 30 -subj /CN=mx.example.org 2>/dev/null
+    openssl pkey -in rsa.key -aes256 -passout pass:x -out rsa-encrypted.key 2>/dev/null
+  )
+  cat "$work/rsa.key" "$work/rsa.crt" >"$pem/seed-rsa-chain"
+  cat "$work/rsa.crt" "$work/rsa.key" >"$pem/seed-rsa-cert-first"
+  cat "$work/rsa.key" "$work/rsa.crt" "$work/ec.key" "$work/ec.crt" "$work/ed.key" \
+    "$work/ed.crt" >"$pem/seed-three-algorithms"
+  cat "$work/rsa-encrypted.key" "$work/rsa.crt" >"$pem/seed-encrypted"
+  cp "$work/ec.key" "$pem/seed-ec-with-parameters"
+  cp "$work/rsa.crt" "$pem/seed-certificate"
+else
+  echo "seed.sh: no openssl; pem_material starts from an empty corpus" >&2
+fi
 
 for target in "${targets[@]}"; do
   echo "seed.sh: $target: $(find "$out/$target" -type f | wc -l) files in fuzz/corpus/$target"

@@ -58,6 +58,12 @@ impl Setup {
             .output()
             .unwrap()
     }
+
+    /// `pflint check --root ROOT CONFIG`: the files read from the test's own root.
+    fn check_under_root(&self) -> Output {
+        let (root, config) = (self.root(), self.config());
+        self.check(&["--root", root.to_str().unwrap(), config.to_str().unwrap()])
+    }
 }
 
 /// The certificate findings of a JSON report: (code, line, message).
@@ -108,12 +114,7 @@ fn a_correct_rsa_and_ecdsa_setup_is_clean() {
     ) else {
         return;
     };
-    let root = setup.root();
-    let out = setup.check(&[
-        "--root",
-        root.to_str().unwrap(),
-        setup.config().to_str().unwrap(),
-    ]);
+    let out = setup.check_under_root();
     assert_eq!(certificate_findings(&out), Vec::new());
 }
 
@@ -128,12 +129,7 @@ fn each_chain_file_is_judged_at_the_line_that_names_it() {
     ) else {
         return;
     };
-    let root = setup.root();
-    let out = setup.check(&[
-        "--root",
-        root.to_str().unwrap(),
-        setup.config().to_str().unwrap(),
-    ]);
+    let out = setup.check_under_root();
     let found = certificate_findings(&out);
     let placed: Vec<(&str, u64)> = found.iter().map(|(c, l, _)| (c.as_str(), *l)).collect();
     assert_eq!(placed, [("PF802", 3), ("PF804", 3)], "{found:?}");
@@ -168,11 +164,7 @@ fn links_are_followed_under_the_root_and_the_target_is_judged() {
         live.join("both.pem"),
     )
     .unwrap();
-    let out = setup.check(&[
-        "--root",
-        root.to_str().unwrap(),
-        setup.config().to_str().unwrap(),
-    ]);
+    let out = setup.check_under_root();
     let found = certificate_findings(&out);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, "PF802");
@@ -226,12 +218,7 @@ fn relative_paths_are_read_from_the_queue_directory() {
     let Some(setup) = Setup::new(main, &[("/etc/postfix/mx.pem", "key ec; cert ec")]) else {
         return;
     };
-    let root = setup.root();
-    let out = setup.check(&[
-        "--root",
-        root.to_str().unwrap(),
-        setup.config().to_str().unwrap(),
-    ]);
+    let out = setup.check_under_root();
     let found = certificate_findings(&out);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!((found[0].0.as_str(), found[0].1), ("PF801", 4));
@@ -299,12 +286,7 @@ fn sni_entries_are_loaded_and_must_cover_their_name() {
     ) else {
         return;
     };
-    let root = setup.root();
-    let out = setup.check(&[
-        "--root",
-        root.to_str().unwrap(),
-        setup.config().to_str().unwrap(),
-    ]);
+    let out = setup.check_under_root();
     let found = certificate_findings(&out);
     let placed: Vec<(&str, u64)> = found.iter().map(|(c, l, _)| (c.as_str(), *l)).collect();
     // org.pem (a plain `name=file` entry) is read: its key is judged; net.pem (a braced

@@ -104,6 +104,14 @@ fn loads(engine: &Engine) -> impl Iterator<Item = (Option<&str>, &Load)> {
     )
 }
 
+/// Every load of every engine of the subject's service, with its engine and SNI name.
+fn all_loads<'c>(cx: &Context<'c, '_>) -> Vec<(&'c Engine, Option<&'c str>, &'c Load)> {
+    engines(cx)
+        .into_iter()
+        .flat_map(|engine| loads(engine).map(move |(sni, load)| (engine, sni, load)))
+        .collect()
+}
+
 /// A date as `YYYY-MM-DD` (UTC).
 pub fn date(seconds: i64) -> String {
     // Howard Hinnant's days-to-civil.
@@ -220,47 +228,57 @@ fn key_files<'c>(tls: &'c Tls, engine: &Engine) -> Vec<(String, &'c File)> {
     out
 }
 
+/// The key files of every engine of the subject's service, with their engine.
+fn all_key_files<'c>(cx: &Context<'c, '_>, tls: &'c Tls) -> Vec<(&'c Engine, String, &'c File)> {
+    engines(cx)
+        .into_iter()
+        .flat_map(|engine| {
+            key_files(tls, engine)
+                .into_iter()
+                .map(move |(param, file)| (engine, param, file))
+        })
+        .collect()
+}
+
 /// PF802: a private key others can read or change.
 pub fn key_exposed(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let Some(tls) = tls(cx) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for engine in engines(cx) {
-        for (param, file) in key_files(tls, engine) {
-            let Some(mode) = file.mode else { continue };
-            let mut problems = Vec::new();
-            if mode & 0o077 != 0 {
-                let who = match (mode & 0o070 != 0, mode & 0o007 != 0) {
-                    (true, true) => "its group and everyone",
-                    (false, true) => "everyone",
-                    _ => "its group",
-                };
-                problems.push(format!("mode {mode:04o} lets {who} at it"));
-            }
-            if tls.reading.owners_matter
-                && let Some(uid) = file.uid
-                && uid != 0
-            {
-                problems.push(format!("it is owned by uid {uid}, not root"));
-            }
-            if problems.is_empty() {
-                continue;
-            }
-            let target = match &file.target {
-                Some(real) => format!(" (a link to {})", real.display()),
-                None => String::new(),
+    for (_, param, file) in all_key_files(cx, tls) {
+        let Some(mode) = file.mode else { continue };
+        let mut problems = Vec::new();
+        if mode & 0o077 != 0 {
+            let who = match (mode & 0o070 != 0, mode & 0o007 != 0) {
+                (true, true) => "its group and everyone",
+                (false, true) => "everyone",
+                _ => "its group",
             };
-            out.push(hit(
-                &param_for(cx, &param),
-                format!(
-                    "the private key in {}{target} is not private: {}",
-                    file.named,
-                    problems.join(", ")
-                ),
-                "private key readable by others",
-            ));
+            problems.push(format!("mode {mode:04o} lets {who} at it"));
         }
+        if tls.reading.owners_matter
+            && let Some(uid) = file.uid
+            && uid != 0
+        {
+            problems.push(format!("it is owned by uid {uid}, not root"));
+        }
+        if problems.is_empty() {
+            continue;
+        }
+        let target = match &file.target {
+            Some(real) => format!(" (a link to {})", real.display()),
+            None => String::new(),
+        };
+        out.push(hit(
+            &param_for(cx, &param),
+            format!(
+                "the private key in {}{target} is not private: {}",
+                file.named,
+                problems.join(", ")
+            ),
+            "private key readable by others",
+        ));
     }
     out
 }
@@ -271,16 +289,15 @@ pub fn encrypted_key(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for engine in engines(cx) {
-        for (param, file) in key_files(tls, engine) {
-            let Ok(contents) = &file.contents else {
-                continue;
-            };
-            for (block, _) in contents
-                .iter()
-                .filter(|(_, o)| matches!(o, Object::EncryptedKey))
-            {
-                out.push(hit(
+    for (engine, param, file) in all_key_files(cx, tls) {
+        let Ok(contents) = &file.contents else {
+            continue;
+        };
+        for (block, _) in contents
+            .iter()
+            .filter(|(_, o)| matches!(o, Object::EncryptedKey))
+        {
+            out.push(hit(
                     &param_for(cx, &param),
                     format!(
                         "the private key at {} line {} is encrypted (`{}`): Postfix has no passphrase to give, cannot load it and {} disables TLS",
@@ -288,7 +305,6 @@ pub fn encrypted_key(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                     ),
                     "encrypted private key",
                 ));
-            }
         }
     }
     out
@@ -381,13 +397,12 @@ pub fn chain_structure(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 /// PF805: a key and the certificate after it are not a pair.
 pub fn key_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let mut out = Vec::new();
-    for engine in engines(cx) {
-        for (sni, load) in loads(engine) {
-            let Some(Failure::Mismatch { key, leaf }) = &load.failure else {
-                continue;
-            };
-            let whose = sni.map_or_else(String::new, |name| format!(" (SNI name {name})"));
-            out.push(hit(
+    for (engine, sni, load) in all_loads(cx) {
+        let Some(Failure::Mismatch { key, leaf }) = &load.failure else {
+            continue;
+        };
+        let whose = sni.map_or_else(String::new, |name| format!(" (SNI name {name})"));
+        out.push(hit(
                 &param_for(cx, &key.param),
                 format!(
                     "the private key at {} does not belong to the certificate at {}{whose}; {} disables TLS",
@@ -397,7 +412,6 @@ pub fn key_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 ),
                 "key and certificate do not match",
             ));
-        }
     }
     out
 }
@@ -413,12 +427,9 @@ fn chain_certs<'c>(tls: &'c Tls, chain: &Chain) -> Option<Vec<(&'c Certificate, 
 
 /// Every loaded chain of the subject's engines, with the SNI name it is for.
 fn chains<'c>(cx: &Context<'c, '_>) -> Vec<(&'c Engine, Option<&'c str>, &'c Chain)> {
-    engines(cx)
+    all_loads(cx)
         .into_iter()
-        .flat_map(|engine| {
-            loads(engine)
-                .flat_map(move |(sni, load)| load.chains.iter().map(move |c| (engine, sni, c)))
-        })
+        .flat_map(|(engine, sni, load)| load.chains.iter().map(move |c| (engine, sni, c)))
         .collect()
 }
 
@@ -943,21 +954,19 @@ pub fn verification_without_ca_data(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hi
 /// PF819: PEM blocks of a type Postfix skips.
 pub fn skipped_objects(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let mut out = Vec::new();
-    for engine in engines(cx) {
-        for (_, load) in loads(engine) {
-            for (at, label) in &load.skipped {
-                if label == crate::material::key::ENCRYPTED_LABEL {
-                    continue;
-                }
-                out.push(hit(
-                    &param_for(cx, &at.param),
-                    format!(
-                        "Postfix skips the `{label}` block at {}: it is not a certificate or private key it uses",
-                        place(at)
-                    ),
-                    "PEM block skipped",
-                ));
+    for (_, _, load) in all_loads(cx) {
+        for (at, label) in &load.skipped {
+            if label == crate::material::key::ENCRYPTED_LABEL {
+                continue;
             }
+            out.push(hit(
+                &param_for(cx, &at.param),
+                format!(
+                    "Postfix skips the `{label}` block at {}: it is not a certificate or private key it uses",
+                    place(at)
+                ),
+                "PEM block skipped",
+            ));
         }
     }
     out
