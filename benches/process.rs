@@ -1,5 +1,6 @@
 //! Whole-process wall time: `pflint show -n` and `pflint check` against `postconf -n` on
-//! the same real configurations, in the same run.
+//! the same real configurations, in the same run; on a configuration with two chain
+//! files also `pflint check --files` and `pflint dns`.
 //!
 //! `cargo bench --bench process` runs each command many times per configuration,
 //! interleaved so that drift in machine load hits all three alike, and prints the median
@@ -186,10 +187,29 @@ fn main() {
             },
         ];
         if let Some(args) = with_files {
+            // The same files into DNS records: TLSA per key, MTA-STS judged against the
+            // system's CA roots.
+            let dns = vec![
+                "dns".to_owned(),
+                "--root".to_owned(),
+                args[2].clone(),
+                "-c".to_owned(),
+                dir_arg.clone(),
+                "--mx".to_owned(),
+                "mail.example.com".to_owned(),
+                "--domain".to_owned(),
+                "example.com".to_owned(),
+            ];
             commands.push(Timed {
                 label: "pflint check --files",
                 program: pflint.clone(),
                 args,
+                samples: Vec::new(),
+            });
+            commands.push(Timed {
+                label: "pflint dns",
+                program: pflint.clone(),
+                args: dns,
                 samples: Vec::new(),
             });
         }

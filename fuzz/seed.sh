@@ -10,13 +10,14 @@
 #   check_pipeline       main.cf, a NUL byte, master.cf (no NUL byte: no master.cf)
 #   generate_edit        two bytes choosing the request, then as check_pipeline
 #   pem_material         a certificate or key file (made here with openssl, when present)
+#   tlsa_zone            published TLSA records: zone-file lines or dig output
 set -euo pipefail
 
 fuzz="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$fuzz")"
 shared="${PFLINT_FUZZ_CORPUS:-$repo/../shared/corpus}"
 out="$fuzz/corpus"
-targets=(main_cf_roundtrip master_cf_roundtrip check_pipeline generate_edit pem_material)
+targets=(main_cf_roundtrip master_cf_roundtrip check_pipeline generate_edit pem_material tlsa_zone)
 for target in "${targets[@]}"; do
   mkdir -p "$out/$target"
   find "$out/$target" -maxdepth 1 -type f -name 'seed-*' -delete
@@ -112,6 +113,25 @@ if command -v openssl >/dev/null 2>&1; then
 else
   echo "seed.sh: no openssl; pem_material starts from an empty corpus" >&2
 fi
+
+# Published records in each shape the reader takes.
+tlsa="$out/tlsa_zone"
+digest=8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d7d6a3021f1
+cat >"$tlsa/seed-zone" <<ZONE
+\$ORIGIN example.org.
+\$TTL 1h
+_25._tcp.mail IN TLSA 3 1 1 $digest
+_25._tcp.mail.example.org. 300 IN TLSA ( 2 1 1
+    ${digest:0:32}
+    ${digest:32} ) ; issuer
+_25._tcp.mail IN TYPE52 \\# 35 030101$digest
+ZONE
+cat >"$tlsa/seed-dig" <<DIG
+; <<>> DiG 9.18 <<>> tlsa _25._tcp.mail.example.org
+;; ANSWER SECTION:
+_25._tcp.mail.example.org. 3600	IN	TLSA	3 1 1 ${digest^^}
+DIG
+printf '3 1 1 %s\n3 0 1 %s\n' "$digest" "$digest" >"$tlsa/seed-short"
 
 for target in "${targets[@]}"; do
   echo "seed.sh: $target: $(find "$out/$target" -type f | wc -l) files in fuzz/corpus/$target"

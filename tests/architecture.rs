@@ -136,6 +136,11 @@ fn the_layers_keep_to_their_part() {
         ("report", &["check", "rules", "edit", "input"][..]),
         // The generator plans edits; it does not run rules.
         ("generate", &["rules"][..]),
+        // DNS records are derived from file facts; they are not findings or edits.
+        (
+            "dns",
+            &["rules", "check", "report", "edit", "generate", "input"][..],
+        ),
     ];
     for (module, forbidden) in must_not {
         let names = graph.get(module).cloned().unwrap_or_default();
@@ -143,6 +148,15 @@ fn the_layers_keep_to_their_part() {
             assert!(!names.contains(*f), "{module} imports crate::{f}");
         }
     }
+}
+
+#[test]
+fn tlsa_records_stand_alone() {
+    // Settings, material, rules and `pflint dns` all read TLSA records: the code that
+    // knows them must depend on none of them.
+    let graph = imports();
+    let names = graph.get("tlsa").cloned().unwrap_or_default();
+    assert!(names.is_empty(), "tlsa imports {names:?}");
 }
 
 #[test]

@@ -18,7 +18,10 @@
 //! smtpd keeps a TLS context with no certificate, offers and accepts STARTTLS, and fails
 //! every handshake. In the good case a client that offers only ECDSA signatures gets the
 //! ECDSA certificate, one that offers only RSA-PSS the RSA one, each verified for the
-//! host name.
+//! host name; and OpenSSL's DANE client, given only one of the two `3 1 1` records
+//! `pflint dns` prints, verifies the certificate of that record's algorithm and refuses
+//! the other (smtpd logs `sslv3 alert bad certificate … SSL alert number 42` for each
+//! refusal, the only warning of the good case).
 //!
 //! Keys (RSA 2048, 3072 in the good chain; ECDSA P-256) and self-signed server
 //! certificates are made with the `openssl` command at test time. Each scenario
@@ -198,9 +201,16 @@ impl Case {
     }
 
     /// Further smtpd warnings the case may cause: for a mismatch, OpenSSL's own reasons
-    /// (their wording and source lines depend on its version).
+    /// (their wording and source lines depend on its version); in the good case, the
+    /// DANE client's refusals of the other algorithm's certificate (alert 42).
     fn tolerated(self, line: &str) -> bool {
-        self == Case::KeyMismatch && line.contains("warning: TLS library problem: ")
+        match self {
+            Case::KeyMismatch => line.contains("warning: TLS library problem: "),
+            Case::Good => {
+                line.contains("alert bad certificate") && line.contains("alert number 42")
+            }
+            _ => false,
+        }
     }
 
     /// The PF8xx code pflint must report at the smtpd_tls_chain_files line, if any.
@@ -459,6 +469,80 @@ fn check_served(checks: &mut Checks, tools: &Tools, material: &Material) {
     }
 }
 
+/// The TLSA records `pflint dns --format json` prints for a configuration directory:
+/// owner name and `3 1 1 HEX` data.
+fn tlsa_records(config_dir: &Path) -> Vec<(String, String)> {
+    let mut command = common::pflint();
+    command
+        .args(["dns", "--mx", HOSTNAME, "--format", "json", "-c"])
+        .arg(config_dir);
+    let ran = run(&mut command, None);
+    assert!(ran.status.success(), "{command:?} failed:\n{}", ran.text());
+    let document: serde_json::Value = serde_json::from_str(&ran.stdout)
+        .unwrap_or_else(|e| panic!("pflint dns printed no JSON document ({e}):\n{}", ran.text()));
+    let records = document["tlsa"].as_array().cloned().unwrap_or_default();
+    records
+        .iter()
+        .map(|r| {
+            let data = format!(
+                "{} {} {} {}",
+                r["usage"],
+                r["selector"],
+                r["matching"],
+                r["data"].as_str().unwrap_or_default()
+            );
+            (r["name"].as_str().unwrap_or_default().to_owned(), data)
+        })
+        .collect()
+}
+
+/// The good case under DANE: `pflint dns` prints one `3 1 1` record per key smtpd
+/// loads, and OpenSSL's DANE client, given only that record (no CA file), verifies the
+/// certificate smtpd serves for that algorithm and rejects the one for the other.
+fn check_dane(checks: &mut Checks, tools: &Tools, config_dir: &Path) {
+    let records = tlsa_records(config_dir);
+    common::visible(&format!("  pflint dns: {records:?}"));
+    let owner = format!("_25._tcp.{HOSTNAME}.");
+    checks.expect(
+        records.len() == 2
+            && records
+                .iter()
+                .all(|(name, data)| *name == owner && data.starts_with("3 1 1 ")),
+        format!("pflint dns: two 3 1 1 records at {owner} expected, got {records:?}"),
+    );
+    let mut matched = Vec::new();
+    for sigalgs in ["ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"] {
+        let verified: Vec<usize> = records
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, data))| {
+                let mut command = Command::new(&tools.openssl);
+                command
+                    .args(["s_client", "-starttls", "smtp", "-connect", "127.0.0.1:25"])
+                    .args(["-servername", HOSTNAME, "-sigalgs", sigalgs])
+                    .args(["-dane_tlsa_domain", HOSTNAME, "-dane_tlsa_rrdata", data])
+                    .arg("-verify_return_error");
+                let ran = try_run(&mut command, None, TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+                ran.status.success() && ran.stdout.contains("Verify return code: 0 (ok)")
+            })
+            .map(|(i, _)| i)
+            .collect();
+        common::visible(&format!(
+            "  s_client -sigalgs {sigalgs} -dane_tlsa_rrdata: verified by record {verified:?}"
+        ));
+        checks.expect(
+            verified.len() == 1,
+            format!("-sigalgs {sigalgs}: exactly one of pflint's records must verify the served certificate, {verified:?} did"),
+        );
+        matched.extend(verified);
+    }
+    matched.dedup();
+    checks.expect(
+        matched.len() == 2,
+        format!("each key needs its own record; the records verified {matched:?}"),
+    );
+}
+
 /// The missing-file case: smtpd accepted STARTTLS, but has no certificate to serve.
 fn check_refused(checks: &mut Checks, tools: &Tools, material: &Material) {
     let h = handshake(tools, "rsa_pss_rsae_sha256", &material.rsa_cert);
@@ -540,6 +624,7 @@ fn run_case(tools: &Tools, case: &Case) {
         );
         if tls == Tls::Served {
             check_served(&mut checks, tools, &material);
+            check_dane(&mut checks, tools, &instance.config);
         } else {
             check_refused(&mut checks, tools, &material);
         }

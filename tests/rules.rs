@@ -42,6 +42,14 @@ fn placed_selected(example: &Example, select: &[String]) -> Vec<(&'static str, S
             root: Some(root.path().to_owned()),
             ..Default::default()
         };
+        if let Some(records) = &files.tlsa {
+            let text = records
+                .iter()
+                .map(|r| spki_placeholders(r, root.path(), &openssl))
+                .collect::<Vec<_>>()
+                .join("\n");
+            options.reading.expect.tlsa = Some(pflint::tlsa::zone::parse(&text).unwrap());
+        }
         root
     });
     if let Some(version) = &files.postfix_version {
@@ -63,6 +71,19 @@ fn placed_selected(example: &Example, select: &[String]) -> Vec<(&'static str, S
     .collect();
     drop(root);
     found
+}
+
+/// A record with each `{spki-sha256 PATH}` replaced by the openssl digest of the public
+/// key of the first certificate in the file made for PATH under `root`.
+fn spki_placeholders(record: &str, root: &std::path::Path, openssl: &std::path::Path) -> String {
+    let mut out = record.to_owned();
+    while let Some(start) = out.find("{spki-sha256 ") {
+        let end = start + out[start..].find('}').expect("a closed placeholder");
+        let path = out[start + "{spki-sha256 ".len()..end].trim_start_matches('/');
+        let digest = common::material::openssl_spki_sha256(openssl, &root.join(path));
+        out.replace_range(start..=end, &digest);
+    }
+    out
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and the wiring from arguments to the library.
 
 mod check;
+mod dns;
 mod generate;
 mod rules;
 mod show;
@@ -47,6 +48,13 @@ enum Command {
     /// 2 for usage errors (a role combination that cannot work, a version older than 3.3)
     /// and unreadable files.
     Generate(GenerateArgs),
+    /// Print the DNS records the TLS setup needs: TLSA for every key smtpd uses (with a
+    /// rollover to the next key), MTA-STS and TLS-RPT; or check published TLSA records.
+    ///
+    /// Exit status: 0, or 1 when a key smtpd uses (or the next key) has no published
+    /// record (--check-tlsa), MTA-STS enforce is refused, or smtpd serves no key; 2 for
+    /// usage errors and unreadable files.
+    Dns(DnsArgs),
     /// Explain a rule: what it finds, why it matters, how to fix it, with examples.
     Explain(ExplainArgs),
     /// List every rule: code, severity, name and summary.
@@ -230,6 +238,70 @@ struct GenerateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct DnsArgs {
+    /// Configuration directory (default: $MAIL_CONFIG, or /etc/postfix).
+    #[arg(short = 'c', value_name = "DIR")]
+    config_dir: Option<PathBuf>,
+
+    /// Mail domain for the MTA-STS and TLS-RPT records (default: mydomain); repeatable.
+    #[arg(long, value_name = "DOMAIN")]
+    domain: Vec<String>,
+
+    /// MX host name this server answers as (default: mx-names of .pflint.yaml, else
+    /// myhostname); repeatable.
+    #[arg(long, value_name = "HOST")]
+    mx: Vec<String>,
+
+    /// TTL of the records, in seconds (the rollover waits twice as long).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    ttl: u32,
+
+    /// TCP ports to publish TLSA records for (465 and 587 for submission), comma-separated.
+    #[arg(long, value_name = "PORT", value_delimiter = ',', default_value = "25")]
+    ports: Vec<u16>,
+
+    /// Also a 2 1 1 record for the CA that issued each certificate (it breaks when the CA
+    /// changes its intermediate).
+    #[arg(long)]
+    issuer: bool,
+
+    /// The key (or certificate, or chain file) that will replace the current one: print
+    /// its records beside the current ones, with the rollover steps; repeatable.
+    #[arg(long, value_name = "FILE", visible_alias = "next-chain")]
+    next_key: Vec<PathBuf>,
+
+    /// Published TLSA records (zone-file lines or dig output; `-` reads standard input):
+    /// report whether each key smtpd uses, and each --next-key, has a matching record.
+    #[arg(long, value_name = "FILE")]
+    check_tlsa: Option<PathBuf>,
+
+    /// MTA-STS mode; enforce is refused when the MX would fail the policy.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "testing")]
+    mta_sts: crate::dns::mta_sts::Mode,
+
+    /// MTA-STS max_age, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 604_800)]
+    max_age: u32,
+
+    /// TLS-RPT report address (mailto:ADDRESS or https://…); repeatable.
+    #[arg(long, value_name = "URI")]
+    rua: Vec<String>,
+
+    /// Read every absolute path the configuration names under DIR.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+
+    /// The CA certificates senders trust, for the MTA-STS check (default: the system
+    /// bundle, /etc/ssl/certs/ca-certificates.crt).
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "zone")]
+    format: dns::DnsFormat,
+}
+
+#[derive(Debug, clap::Args)]
 struct ExplainArgs {
     /// A rule code (PF201) or name (mandatory-tls-on-public-mx).
     #[arg(value_name = "CODE")]
@@ -250,6 +322,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Show(args) => show::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Dns(args) => dns::run(args),
         Command::Explain(args) => rules::explain(&args.rule),
         Command::Rules(args) => rules::list(args.format),
         Command::Completions(args) => {
@@ -269,6 +342,25 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// The configuration directory Postfix would read (`-c DIR`, else `$MAIL_CONFIG`, else
+/// /etc/postfix), and the value of config_directory that makes: the directory given, or
+/// none for Postfix's compiled-in default.
+fn config_dir(given: Option<&std::path::Path>) -> (PathBuf, Option<Vec<u8>>) {
+    match given {
+        Some(dir) => (
+            dir.to_owned(),
+            Some(dir.as_os_str().as_encoded_bytes().to_vec()),
+        ),
+        None => match std::env::var_os("MAIL_CONFIG").filter(|d| !d.is_empty()) {
+            Some(dir) => {
+                let bytes = dir.as_encoded_bytes().to_vec();
+                (PathBuf::from(dir), Some(bytes))
+            }
+            None => (PathBuf::from("/etc/postfix"), None),
+        },
     }
 }
 

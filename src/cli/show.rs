@@ -1,7 +1,6 @@
 //! `pflint show`.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::ShowArgs;
@@ -9,19 +8,7 @@ use crate::input::config_dir::ConfigDir;
 use crate::show::{self, Options};
 
 pub(super) fn run(args: ShowArgs) -> ExitCode {
-    let (dir, config_directory) = match &args.config_dir {
-        Some(dir) => (
-            dir.clone(),
-            Some(dir.as_os_str().as_encoded_bytes().to_vec()),
-        ),
-        None => match std::env::var_os("MAIL_CONFIG").filter(|d| !d.is_empty()) {
-            Some(dir) => {
-                let bytes = dir.as_encoded_bytes().to_vec();
-                (PathBuf::from(dir), Some(bytes))
-            }
-            None => (PathBuf::from("/etc/postfix"), None),
-        },
-    };
+    let (dir, config_directory) = super::config_dir(args.config_dir.as_deref());
     let version = match super::target(args.postfix_version.as_deref(), None) {
         Ok(target) => {
             // stdout is postconf's format; a remark on the version goes to stderr.

@@ -125,6 +125,21 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     read_at_most(&mut file, limit, metadata.len())
 }
 
+/// Reads standard input (`-` for a file a command reads), within the same limit as files.
+pub fn read_stdin() -> Result<Vec<u8>, String> {
+    let limit = limit();
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| reason(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
 /// Reads at most `limit` bytes; `expected` (the size the file says it has, within the
 /// limit) sizes the buffer once, so a large file is not held twice while it grows.
 fn read_at_most(file: &mut File, limit: u64, expected: u64) -> Result<Vec<u8>, String> {

@@ -10,6 +10,8 @@
 //! certificates:                 # when an expiry date is worth saying (days before it)
 //!   expiry-warning-days: 14
 //!   expiry-info-days: 30
+//! tlsa-file: dns/tlsa.zone       # published TLSA records (zone lines or dig output) …
+//! tlsa: ["_25._tcp.mx1.example.com. IN TLSA 3 1 1 …"]   # … or the records themselves
 //! ```
 
 use std::collections::BTreeMap;
@@ -45,6 +47,12 @@ pub struct Settings {
     /// When certificate expiry is reported.
     #[serde(default)]
     pub certificates: CertificateSettings,
+    /// This server's published TLSA records, as zone-file lines or dig output lines:
+    /// `pflint check --files` says when a key smtpd uses has none.
+    #[serde(default)]
+    pub tlsa: Vec<String>,
+    /// A zone file or saved dig output with them, relative to the settings file.
+    pub tlsa_file: Option<PathBuf>,
 }
 
 /// When a certificate's expiry is reported, in days before it.
@@ -120,6 +128,34 @@ impl Settings {
             return Ok(Settings::default());
         }
         serde_yaml::from_str(&text).map_err(|e| error(yaml_error(&e, &text)))
+    }
+
+    /// The published TLSA records `tlsa` and `tlsa-file` give (the file read relative
+    /// to `path`, the settings file); `None` when neither is set.
+    pub fn published_tlsa(
+        &self,
+        path: &Path,
+    ) -> Result<Option<Vec<crate::tlsa::zone::Published>>, SettingsError> {
+        let error = |message: String| SettingsError {
+            path: path.to_owned(),
+            message,
+        };
+        if self.tlsa.is_empty() && self.tlsa_file.is_none() {
+            return Ok(None);
+        }
+        let mut records = crate::tlsa::zone::parse(&self.tlsa.join("\n"))
+            .map_err(|e| error(format!("tlsa: record {}: {}", e.line, e.message)))?;
+        if let Some(file) = &self.tlsa_file {
+            let at = path.parent().unwrap_or(Path::new(".")).join(file);
+            let bytes = crate::input::files::read(&at)
+                .map_err(|e| error(format!("tlsa-file {}: {e}", at.display())))?;
+            let text = String::from_utf8_lossy(&bytes);
+            records.extend(
+                crate::tlsa::zone::parse(&text)
+                    .map_err(|e| error(format!("tlsa-file {}: {e}", at.display())))?,
+            );
+        }
+        Ok(Some(records))
     }
 
     /// The nearest `.pflint.yaml` in the checked path's directory or one above it.

@@ -95,6 +95,8 @@ pub struct Certificate {
     pub key: KeyKind,
     /// The public key, comparable with a private key's ([`super::key::PrivateKey::public`]).
     pub public: Vec<u8>,
+    /// The DER SubjectPublicKeyInfo, as in the certificate (what TLSA `x 1 x` digests).
+    pub spki: Vec<u8>,
     /// The signature algorithm, by name, when it is a weak one (`sha1WithRSAEncryption`).
     pub weak_signature: Option<&'static str>,
     /// Whether basicConstraints says `CA:TRUE`.
@@ -159,6 +161,7 @@ impl Certificate {
             common_names,
             key: key_kind(&algorithm, curve.as_deref(), bits),
             public,
+            spki: spki.raw.to_vec(),
             weak_signature: weak_signature(&cert.signature_algorithm.algorithm.to_id_string()),
             is_ca,
             server_auth,
@@ -176,6 +179,50 @@ impl Certificate {
         };
         child.issuer().as_raw() == parent.subject().as_raw()
             && child.verify_signature(Some(parent.public_key())).is_ok()
+    }
+
+    /// Whether it covers `name` (webpki's reading of RFC 6125: subjectAltName only, a
+    /// wildcard for one whole left-most label).
+    pub fn covers(&self, name: &str) -> bool {
+        let der = rustls_pki_types::CertificateDer::from(self.der.as_slice());
+        let Ok(end_entity) = webpki::EndEntityCert::try_from(&der) else {
+            return false;
+        };
+        let Ok(server_name) = rustls_pki_types::ServerName::try_from(name) else {
+            return false;
+        };
+        end_entity
+            .verify_is_valid_for_subject_name(&server_name)
+            .is_ok()
+    }
+
+    /// Why it does not cover `name`, in words a person can act on.
+    pub fn why_not_covering(&self, name: &str) -> String {
+        for san in &self.dns_names {
+            if let Some(base) = san.strip_prefix("*.") {
+                if name == base {
+                    return format!(
+                        "its wildcard `{san}` covers names one label below {base}, not {base} itself"
+                    );
+                }
+                if name.ends_with(&format!(".{base}")) {
+                    return format!(
+                        "its wildcard `{san}` covers one label only, not the two in {name}"
+                    );
+                }
+            }
+        }
+        if self.dns_names.is_empty() {
+            if self
+                .common_names
+                .iter()
+                .any(|cn| cn.eq_ignore_ascii_case(name))
+            {
+                return "it names it only in the subject CN and has no subjectAltName, which clients require".to_owned();
+            }
+            return format!("it has no subjectAltName (subject `{}`)", self.subject);
+        }
+        format!("it is for {}", self.dns_names.join(", "))
     }
 }
 
@@ -201,4 +248,22 @@ fn weak_signature(oid: &str) -> Option<&'static str> {
         "1.2.840.10040.4.3" => Some("dsa-with-SHA1"),
         _ => None,
     }
+}
+
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
+/// A date as `YYYY-MM-DD` (UTC).
+pub fn date(seconds: i64) -> String {
+    // Howard Hinnant's days-to-civil.
+    let z = seconds.div_euclid(DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }

@@ -84,6 +84,45 @@ pub struct Load {
 /// The files read, by where they were read.
 pub type Files = BTreeMap<PathBuf, File>;
 
+/// The object at `at` among `files`.
+pub fn object<'f>(files: &'f Files, at: &At) -> Option<&'f Object> {
+    files
+        .get(&at.path)?
+        .contents
+        .as_ref()
+        .ok()?
+        .objects
+        .get(at.block)
+}
+
+/// The certificate at `at` among `files`, when it is one that could be read.
+pub fn certificate<'f>(files: &'f Files, at: &At) -> Option<&'f super::cert::Certificate> {
+    match object(files, at)? {
+        Object::Certificate(Ok(c)) => Some(c),
+        _ => None,
+    }
+}
+
+impl Chain {
+    /// Where the certificate that issued the leaf is, when the chain holds it (not
+    /// for a self-signed leaf).
+    pub fn issuer(&self) -> Option<&At> {
+        let index = (*self.issued_by.first()?)?;
+        self.issuers.get(index.checked_sub(1)?)
+    }
+
+    /// Whether the leaf is self-signed (it verifies under its own key).
+    pub fn self_signed(&self) -> bool {
+        self.issued_by.first() == Some(&Some(0))
+    }
+
+    /// Whether the leaf comes from a distribution's placeholder (Debian's
+    /// `ssl-cert-snakeoil.pem`), made at install time for the host name of the day.
+    pub fn snakeoil(&self) -> bool {
+        self.leaf.named.contains("snakeoil")
+    }
+}
+
 /// Where a named file was read: its entry in `files`.
 pub trait Locate {
     /// The file read for `named`.

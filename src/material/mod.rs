@@ -59,6 +59,8 @@ pub struct Expectations {
     pub names: Vec<String>,
     /// The time certificates are judged at, in seconds since the epoch.
     pub now: i64,
+    /// This server's published TLSA records, when `.pflint.yaml` gives them.
+    pub tlsa: Option<Vec<crate::tlsa::zone::Published>>,
 }
 
 impl Default for Expectations {
@@ -70,6 +72,7 @@ impl Default for Expectations {
             now: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64),
+            tlsa: None,
         }
     }
 }
@@ -104,11 +107,16 @@ pub struct Tls {
 const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// The subjects of the certificates in the system's CA bundle.
-fn system_roots() -> std::collections::BTreeSet<String> {
-    let Ok(bytes) = crate::input::files::read(Path::new(SYSTEM_BUNDLE)) else {
-        return Default::default();
-    };
-    read::contents(&bytes)
+pub fn system_roots() -> std::collections::BTreeSet<String> {
+    match crate::input::files::read(Path::new(SYSTEM_BUNDLE)) {
+        Ok(bytes) => roots_in(&bytes),
+        Err(_) => Default::default(),
+    }
+}
+
+/// The subjects of the certificates in a CA bundle's bytes.
+pub fn roots_in(bytes: &[u8]) -> std::collections::BTreeSet<String> {
+    read::contents(bytes)
         .objects
         .into_iter()
         .filter_map(|o| match o {
@@ -142,12 +150,40 @@ pub struct Material {
     pub sni_trouble: Option<String>,
 }
 
+impl Material {
+    /// What the engine serves a client that asks for `name` by SNI: the SNI table's
+    /// entry for the name or, as Postfix looks (`tls_misc.c`), for each parent domain with
+    /// its leading dot (`.example.com`, `.com`), else its own keys; with the entry's name.
+    pub fn load_for(&self, name: &str) -> (&Load, Option<&str>) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let mut candidate = name.as_str();
+        loop {
+            if let Some((key, load)) = self
+                .sni
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(candidate))
+            {
+                return (load, Some(key.as_str()));
+            }
+            match candidate.get(1..).and_then(|rest| rest.find('.')) {
+                Some(dot) => candidate = &candidate[dot + 1..],
+                None => return (&self.load, None),
+            }
+        }
+    }
+}
+
 impl Tls {
     /// The engine of `side` in `scope`.
     pub fn engine(&self, scope: Scope, side: TlsSide) -> Option<&Engine> {
         self.engines
             .iter()
             .find(|e| e.scope == scope && e.side == side)
+    }
+
+    /// The certificate at `at`, when it could be read.
+    pub fn certificate(&self, at: &load::At) -> Option<&cert::Certificate> {
+        load::certificate(&self.files, at)
     }
 
     /// The file read for `named` by an engine whose working directory is `working`.
@@ -332,16 +368,7 @@ pub fn link(load: &mut Load, files: &Files) {
     for chain in &mut load.chains {
         let certs: Vec<Option<&cert::Certificate>> = std::iter::once(&chain.leaf)
             .chain(&chain.issuers)
-            .map(|at| {
-                match files
-                    .get(&at.path)
-                    .and_then(|f| f.contents.as_ref().ok())
-                    .and_then(|c| c.objects.get(at.block))
-                {
-                    Some(read::Object::Certificate(Ok(c))) => Some(c.as_ref()),
-                    _ => None,
-                }
-            })
+            .map(|at| load::certificate(files, at))
             .collect();
         chain.issued_by = certs
             .iter()
@@ -358,14 +385,7 @@ pub fn link(load: &mut Load, files: &Files) {
 /// Whether a server engine loaded a leaf that is not self-issued and whose issuer's
 /// name is not among the certificates after it.
 fn issuer_missing(files: &Files, engine: &Engine) -> bool {
-    let certificate = |at: &load::At| match files
-        .get(&at.path)
-        .and_then(|f| f.contents.as_ref().ok())
-        .and_then(|c| c.objects.get(at.block))
-    {
-        Some(read::Object::Certificate(Ok(c))) => Some(c.as_ref()),
-        _ => None,
-    };
+    let certificate = |at: &load::At| load::certificate(files, at);
     engine.side == TlsSide::Server
         && std::iter::once(&engine.material.load)
             .chain(engine.material.sni.iter().map(|(_, l)| l))

@@ -200,6 +200,10 @@ pub struct ExampleFiles {
     /// tests/common/material.rs). With it the example is checked with `--files`, every
     /// path read under a temporary root.
     pub files: Option<std::collections::BTreeMap<String, String>>,
+    /// Published TLSA records (`tlsa` of `.pflint.yaml`); `{spki-sha256 PATH}` stands for
+    /// the SHA-256 of the public key of the first certificate in the file made for PATH,
+    /// which the tests compute with openssl.
+    pub tlsa: Option<Vec<String>>,
 }
 
 impl Example {

@@ -389,3 +389,67 @@ impl Material {
         String::from_utf8(self.openssl(&args)).expect("openssl writes PEM")
     }
 }
+
+/// The lower-case hex SHA-256 of the public key of the first certificate in `pem`, by
+/// the openssl recipe for TLSA `3 1 1` records:
+/// `openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | sha256`.
+pub fn openssl_spki_sha256(openssl: &Path, pem: &Path) -> String {
+    let public = run_openssl(
+        openssl,
+        &["x509", "-in", &pem.to_string_lossy(), "-pubkey", "-noout"],
+        None,
+    );
+    let der = run_openssl(
+        openssl,
+        &["pkey", "-pubin", "-outform", "DER"],
+        Some(&public),
+    );
+    openssl_sha256(openssl, &der)
+}
+
+/// The same recipe from a private key: `openssl pkey -in KEY -pubout -outform DER | sha256`.
+pub fn openssl_key_sha256(openssl: &Path, key: &Path) -> String {
+    let key = key.to_string_lossy();
+    let der = run_openssl(
+        openssl,
+        &["pkey", "-in", &key, "-pubout", "-outform", "DER"],
+        None,
+    );
+    openssl_sha256(openssl, &der)
+}
+
+/// `openssl dgst -sha256` of `bytes`, lower-case hex.
+fn openssl_sha256(openssl: &Path, bytes: &[u8]) -> String {
+    let digest = run_openssl(openssl, &["dgst", "-sha256", "-r"], Some(bytes));
+    String::from_utf8_lossy(&digest)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Runs openssl with `input` on its standard input; its standard output.
+pub fn run_openssl(openssl: &Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(openssl)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.unwrap_or_default().to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("openssl output");
+    let _ = feeder.join();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

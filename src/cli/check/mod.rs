@@ -125,6 +125,7 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
             .collect(),
         severity: settings.severity.clone(),
     };
+    let reading = reading(path, args, live, &settings);
     policy.validate().map_err(|e| match &settings_file {
         Some(file) => format!("{e} (command line or {})", file.display()),
         None => e,
@@ -139,7 +140,16 @@ fn options_for(path: &Path, args: &CheckArgs, live: bool) -> Result<Options, Str
         policy,
         roles: settings.roles,
         live,
-        reading: reading(path, args, live, &settings),
+        reading: Reading {
+            expect: Expectations {
+                tlsa: match &settings_file {
+                    Some(file) => settings.published_tlsa(file).map_err(|e| e.to_string())?,
+                    None => None,
+                },
+                ..reading.expect
+            },
+            ..reading
+        },
     })
 }
 
@@ -167,6 +177,7 @@ fn reading(path: &Path, args: &CheckArgs, live: bool, settings: &Settings) -> Re
                 .unwrap_or(defaults.expiry_info_days),
             names: settings.mx_names.clone(),
             now: defaults.now,
+            tlsa: None,
         },
     }
 }

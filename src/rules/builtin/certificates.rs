@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::Hit;
-use crate::material::cert::{Certificate, KeyKind};
+use crate::material::cert::{Certificate, KeyKind, date};
 use crate::material::load::{At, Chain, Failure, Load};
 use crate::material::read::{File, Object};
 use crate::material::{Engine, Tls};
@@ -70,27 +70,9 @@ fn place(at: &At) -> String {
     format!("{} line {}", at.named, at.line)
 }
 
-/// The file an object is in.
-fn file_of<'c>(tls: &'c Tls, at: &At) -> Option<&'c File> {
-    tls.files.get(&at.path)
-}
-
-/// The object at `at`.
-fn object<'c>(tls: &'c Tls, at: &At) -> Option<&'c Object> {
-    file_of(tls, at)?
-        .contents
-        .as_ref()
-        .ok()?
-        .objects
-        .get(at.block)
-}
-
 /// The certificate at `at`.
 fn certificate<'c>(tls: &'c Tls, at: &At) -> Option<&'c Certificate> {
-    match object(tls, at)? {
-        Object::Certificate(Ok(c)) => Some(c),
-        _ => None,
-    }
+    tls.certificate(at)
 }
 
 /// Every load of an engine: its own keys, then each SNI name's.
@@ -110,21 +92,6 @@ fn all_loads<'c>(cx: &Context<'c, '_>) -> Vec<(&'c Engine, Option<&'c str>, &'c 
         .into_iter()
         .flat_map(|engine| loads(engine).map(move |(sni, load)| (engine, sni, load)))
         .collect()
-}
-
-/// A date as `YYYY-MM-DD` (UTC).
-pub fn date(seconds: i64) -> String {
-    // Howard Hinnant's days-to-civil.
-    let z = seconds.div_euclid(DAY) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Who a certificate is for, for messages: its first DNS name, else its subject.
@@ -598,6 +565,80 @@ pub fn expires_soon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     )
 }
 
+/// The names clients use for the server: `mx-names` of `.pflint.yaml`, else the
+/// service's `myhostname` (none when it is empty).
+fn server_names(cx: &Context<'_, '_>, tls: &Tls) -> Vec<String> {
+    if !tls.reading.expect.names.is_empty() {
+        return tls.reading.expect.names.clone();
+    }
+    let host = cx
+        .config
+        .text(cx.scope, "myhostname")
+        .map(|v| String::from_utf8_lossy(&v).trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if host.is_empty() {
+        Vec::new()
+    } else {
+        vec![host]
+    }
+}
+
+/// PF820: a key smtpd serves on port 25 that no published TLSA record matches.
+pub fn tlsa_record_missing(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    use crate::tlsa::{self, Evidence, Tlsa};
+    let (Some(tls), Some(engine)) = (tls(cx), server(cx)) else {
+        return Vec::new();
+    };
+    let Some(published) = &tls.reading.expect.tlsa else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for name in server_names(cx, tls) {
+        let owner = tlsa::owner(25, &name);
+        let here: Vec<&Tlsa> = published
+            .iter()
+            .filter(|p| p.is_at(&owner))
+            .map(|p| &p.tlsa)
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        // DANE clients send the TLSA base domain as SNI (RFC 7672 section 8.1).
+        let (load, _) = engine.material.load_for(&name);
+        for chain in &load.chains {
+            let Some(leaf) = certificate(tls, &chain.leaf) else {
+                continue;
+            };
+            let issuer = chain
+                .issuer()
+                .and_then(|at| certificate(tls, at))
+                .map(|ca| Evidence {
+                    certificate: Some(&ca.der),
+                    spki: &ca.spki,
+                });
+            let evidence = Evidence {
+                certificate: Some(&leaf.der),
+                spki: &leaf.spki,
+            };
+            if here.iter().any(|r| r.covers(&evidence, issuer.as_ref())) {
+                continue;
+            }
+            let wanted = Tlsa::of_public_key(tlsa::DANE_EE, &leaf.spki);
+            out.push(hit(
+                &param_for(cx, &chain.key.param),
+                format!(
+                    "no published TLSA record at {owner} matches the {} key at {}: senders doing DANE cannot verify this server and defer its mail; publish `{owner} IN TLSA {}` and wait twice its TTL before the key goes into service",
+                    leaf.key.describe(),
+                    place(&chain.key),
+                    wanted.rdata()
+                ),
+                "no TLSA record for this key",
+            ));
+        }
+    }
+    out
+}
+
 /// PF810: a certificate that expires within the note threshold.
 pub fn expires(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     expiring(
@@ -607,67 +648,15 @@ pub fn expires(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     )
 }
 
-/// Whether `cert` covers `name` (webpki's reading of RFC 6125: subjectAltName only, a
-/// wildcard for one whole left-most label).
-fn covers(cert: &Certificate, name: &str) -> bool {
-    let der = rustls_pki_types::CertificateDer::from(cert.der.as_slice());
-    let Ok(end_entity) = webpki::EndEntityCert::try_from(&der) else {
-        return false;
-    };
-    let Ok(server_name) = rustls_pki_types::ServerName::try_from(name) else {
-        return false;
-    };
-    end_entity
-        .verify_is_valid_for_subject_name(&server_name)
-        .is_ok()
-}
-
-/// Why `cert` does not cover `name`, in words a person can act on.
-fn why_not(cert: &Certificate, name: &str) -> String {
-    for san in &cert.dns_names {
-        if let Some(base) = san.strip_prefix("*.") {
-            if name == base {
-                return format!(
-                    "its wildcard `{san}` covers names one label below {base}, not {base} itself"
-                );
-            }
-            if name.ends_with(&format!(".{base}")) {
-                return format!(
-                    "its wildcard `{san}` covers one label only, not the two in {name}"
-                );
-            }
-        }
-    }
-    if cert.dns_names.is_empty() {
-        if cert
-            .common_names
-            .iter()
-            .any(|cn| cn.eq_ignore_ascii_case(name))
-        {
-            return "it names it only in the subject CN and has no subjectAltName, which clients require".to_owned();
-        }
-        return format!("it has no subjectAltName (subject `{}`)", cert.subject);
-    }
-    format!("it is for {}", cert.dns_names.join(", "))
-}
-
 /// PF811: the server certificate does not cover the names clients connect to.
 pub fn name_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let Some(tls) = tls(cx) else {
         return Vec::new();
     };
-    let mut names = tls.reading.expect.names.clone();
-    let from_settings = !names.is_empty();
+    let from_settings = !tls.reading.expect.names.is_empty();
+    let names = server_names(cx, tls);
     if names.is_empty() {
-        let host = cx
-            .config
-            .text(cx.scope, "myhostname")
-            .map(|v| String::from_utf8_lossy(&v).trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        if host.is_empty() {
-            return Vec::new();
-        }
-        names.push(host);
+        return Vec::new();
     }
     let mut out = Vec::new();
     for (sni, leaf, chain) in server_leaves(cx) {
@@ -676,7 +665,7 @@ pub fn name_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             Some(name) => vec![name.trim_start_matches('.').to_ascii_lowercase()],
             None => names.clone(),
         };
-        for name in wanted.iter().filter(|name| !covers(leaf, name)) {
+        for name in wanted.iter().filter(|name| !leaf.covers(name)) {
             let source = match sni {
                 Some(_) => "its SNI name",
                 None if from_settings => "mx-names in .pflint.yaml",
@@ -687,7 +676,7 @@ pub fn name_mismatch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 format!(
                     "the certificate at {} does not cover {name} ({source}): {}",
                     place(at),
-                    why_not(leaf, name)
+                    leaf.why_not_covering(name)
                 ),
                 format!("does not cover {name}"),
             ));
@@ -856,8 +845,8 @@ pub fn self_signed_submission(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         .filter(|(sni, _, _)| sni.is_none())
     {
         let at = &chain.leaf;
-        let snakeoil = at.named.contains("snakeoil");
-        let self_signed = chain.issued_by.first() == Some(&Some(0));
+        let snakeoil = chain.snakeoil();
+        let self_signed = chain.self_signed();
         if !(snakeoil || self_signed) {
             continue;
         }

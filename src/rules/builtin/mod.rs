@@ -90,6 +90,7 @@ const CHECKS: &[(&str, BuiltinCheck)] = &[
         "self-signed-on-submission",
         certificates::self_signed_submission,
     ),
+    ("tlsa-record-missing", certificates::tlsa_record_missing),
     (
         "verification-without-ca-data",
         certificates::verification_without_ca_data,
