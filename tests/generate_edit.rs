@@ -607,3 +607,43 @@ fn cr_lf_files_get_cr_lf_lines() {
         }
     }
 }
+
+/// Found by fuzzing: a `{` never closed in a service's last option takes in whatever
+/// follows it, so options appended after it were not read, and every run added them again.
+#[test]
+fn options_are_added_before_an_argument_whose_brace_is_never_closed() {
+    let master = "smtp inet n - y - - smtpd\nsmtp unix - - y - - smtp\n\
+                  submission inet n - y - - smtpd\n  -o syslog_name=postfix/submission\n  -o tls_p{reempt_cipherlist=yes\n";
+    let (main, master, _) = write_and_check(
+        "compatibility_level = 3.6\nsmtpd_tls_chain_files = /etc/ssl/mx.pem\n",
+        Some(master),
+        "mx,submission,outbound",
+        &["--sasl", "dovecot"],
+    );
+    assert!(
+        master.contains(
+            "  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_client_restrictions=permit_sasl_authenticated,reject\n  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject\n  -o tls_p{reempt_cipherlist=yes\n\n"
+        ),
+        "{master}"
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("main.cf"), &main).expect("written");
+    std::fs::write(dir.path().join("master.cf"), &master).expect("written");
+    let path = dir.path().display().to_string();
+    let again = common::pflint()
+        .args(["generate", "-c", &path, "--role", "mx,submission,outbound"])
+        .args(["--postfix-version", "3.7", "--sasl", "dovecot", "--diff"])
+        .output()
+        .expect("pflint runs");
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        said.contains("nothing to change") && !said.contains("+++"),
+        "{said}"
+    );
+}

@@ -138,6 +138,7 @@ fn option_edit(
                 master::OptionEdit::Replace(r) => out.push(r),
                 master::OptionEdit::Add => out.push(master::add_options(
                     node,
+                    src,
                     &[(edit.parameter.clone(), value.clone())],
                 )),
             },

@@ -2,7 +2,7 @@
 
 use super::Replacement;
 use crate::source::Span;
-use crate::syntax::master_cf::{Arg, Field, MasterCf, Override, Service};
+use crate::syntax::master_cf::{Arg, Field, MasterCf, Override, Service, leaves_brace_open};
 
 /// The services of `tree` written as `name/type` (all of them when the name is written
 /// twice: the edit then holds whichever one Postfix uses).
@@ -74,7 +74,7 @@ fn has_blank(value: &str) -> bool {
 /// New `-o` options for a service, each on a line of its own after its last option. The
 /// daemon stops reading options at the first other argument, so an option after that
 /// would be ignored. A value with blanks is written in the `{ name = value }` form.
-pub fn add_options(node: &Service, options: &[(String, String)]) -> Replacement {
+pub fn add_options(node: &Service, src: &[u8], options: &[(String, String)]) -> Replacement {
     let text: String = options
         .iter()
         .map(|(name, value)| {
@@ -85,24 +85,34 @@ pub fn add_options(node: &Service, options: &[(String, String)]) -> Replacement 
             }
         })
         .collect();
-    Replacement::insert(options_end(node), text)
+    Replacement::insert(options_end(node, src), text)
 }
 
 /// Where options added to a service go: right after its last option, else its command.
-fn options_end(node: &Service) -> u32 {
+/// A word with an unclosed `{` runs to the end of the entry, so what follows it would
+/// become part of that word: options then go before it.
+fn options_end(node: &Service, src: &[u8]) -> u32 {
+    let open_from = node
+        .words()
+        .iter()
+        .skip(Field::Command as usize + 1)
+        .find(|w| leaves_brace_open(&node.text(src, (*w).clone())))
+        .map_or(u32::MAX, |w| w.start);
+    // The whole last word is mapped, not an empty range at its end, which could land
+    // after the line break that follows it.
     let last_option = node
         .args()
         .iter()
         .filter_map(|arg| match arg {
-            Arg::Flag(range) => Some(range.end),
-            Arg::Override(o) => Some(o.argument.as_ref().map_or(o.option.end, |a| a.end)),
+            Arg::Flag(range) => Some(range.clone()),
+            Arg::Override(o) => Some(o.argument.clone().unwrap_or(o.option.clone())),
             Arg::Positional { .. } => None,
         })
-        .max();
-    let after = last_option
-        .or_else(|| node.field(Field::Command).map(|r| r.end))
-        .unwrap_or(0);
-    node.source_span(after..after).end
+        .filter(|range| range.end <= open_from)
+        .max_by_key(|range| range.end);
+    last_option
+        .or_else(|| node.field(Field::Command))
+        .map_or(0, |range| node.source_span(range).end)
 }
 
 /// Removes one `-o` option: its whole line when it stands alone on it.
@@ -151,12 +161,31 @@ mod tests {
     fn options_are_added_after_the_last_option_not_after_the_arguments() {
         let src = "pipe unix - n n - - pipe\n  -o a=b flags=R user=x argv=/bin/x\n";
         let out = edited(src, |n, _| {
-            add_options(n, &[("c".into(), "d".into()), ("e".into(), "f g".into())])
+            add_options(
+                n,
+                src.as_bytes(),
+                &[("c".into(), "d".into()), ("e".into(), "f g".into())],
+            )
         });
         assert_eq!(
             out,
             "pipe unix - n n - - pipe\n  -o a=b\n  -o c=d\n  -o { e = f g } flags=R user=x argv=/bin/x\n"
         );
+    }
+
+    #[test]
+    fn options_go_before_a_word_whose_brace_is_never_closed() {
+        for src in [
+            "s inet n - y - - smtpd\n  -o a=b\n  -o x{y=z\n",
+            "s inet n - y - - smtpd\n  -o a=b\n  -o { x = y\n",
+        ] {
+            let out = edited(src, |n, s| add_options(n, s, &[("c".into(), "d".into())]));
+            let (head, tail) = src.split_at(src.find("\n  -o").unwrap() + "\n  -o a=b".len());
+            assert_eq!(out, format!("{head}\n  -o c=d{tail}"));
+            let tree = master_cf::parse(out.as_bytes()).tree;
+            let node = tree.entries().next().unwrap();
+            assert_eq!(options_setting(node, out.as_bytes(), "c").len(), 1, "{out}");
+        }
     }
 
     #[test]

@@ -880,7 +880,7 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
         let node = config.services()[index].node;
         edits.extend(change.replace);
         if !change.add.is_empty() {
-            edits.push(option::add_options(node, &change.add));
+            edits.push(option::add_options(node, src, &change.add));
         }
         if !change.notes.is_empty() {
             let start = line_start(src, node.span().start);

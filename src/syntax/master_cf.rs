@@ -284,6 +284,20 @@ fn word(input: &[u8]) -> IResult<&[u8], &[u8]> {
     Ok((&input[len..], &input[..len]))
 }
 
+/// Whether a word opens a `{` it never closes: such a word runs to the end of the entry,
+/// taking in whatever follows it.
+pub fn leaves_brace_open(word: &[u8]) -> bool {
+    let mut depth = 0usize;
+    for &b in word {
+        match b {
+            b'{' => depth += 1,
+            b'}' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+    }
+    depth > 0
+}
+
 /// `words := blank* (word blank*)*` as logical-text ranges.
 fn words(text: &[u8]) -> Vec<Range<u32>> {
     let mut ranges = Vec::new();
@@ -336,6 +350,7 @@ fn service(
         ));
     } else {
         service.refused = check_fields(&service, visible, problems);
+        check_open_braces(&service, visible, problems);
         let mut args = arguments(&service, visible, problems);
         let mut postconf = postconf_overrides(&service.words[FIELD_COUNT..], visible);
         check_option_readings(&service, visible, &args, &postconf, problems);
@@ -356,6 +371,26 @@ fn service(
         service.postconf = (!same).then_some(postconf);
     }
     Item::Entry(Box::new(service))
+}
+
+/// A `{` inside an argument (not at its start, which [`strip_braces`] judges) that is
+/// never closed: the daemon takes it as plain text, so the words after it, options
+/// included, silently become part of this one.
+fn check_open_braces(service: &Service, text: &[u8], problems: &mut Vec<Problem>) {
+    for word in &service.words[FIELD_COUNT..] {
+        let bytes = &text[word.start as usize..word.end as usize];
+        if bytes.first() != Some(&b'{')
+            && leaves_brace_open(bytes)
+            && bytes.iter().any(|&b| is_blank(b))
+        {
+            problems.push(Problem::new(
+                ProblemKind::UnbalancedBrace,
+                service.source_span(word.clone()),
+                "a `{` in this argument is never closed",
+                "the rest of the entry, with the options after it, becomes part of this argument",
+            ));
+        }
+    }
 }
 
 /// How a file's `-o` values are read as expressions.
@@ -890,7 +925,11 @@ mod tests {
         let src = b"sub inet n - y - - smtpd -o a=${b -o c=$d\n";
         let parsed = parse_with(src, |_| false);
         let kinds: Vec<_> = parsed.problems.iter().map(|p| p.kind).collect();
-        assert_eq!(kinds, [ProblemKind::BadExpression]);
+        // The open `${` also takes `-o c=$d` into `a`'s value.
+        assert_eq!(
+            kinds,
+            [ProblemKind::UnbalancedBrace, ProblemKind::BadExpression]
+        );
         let Some(Item::Entry(s)) = parsed.tree.items.first() else {
             panic!("expected a service")
         };
@@ -959,6 +998,19 @@ mod tests {
         );
         let (_, problems) = service(src);
         assert_eq!(problems[0].kind, ProblemKind::UnbalancedBrace);
+    }
+
+    #[test]
+    fn a_brace_never_closed_inside_a_word_swallows_what_follows() {
+        let src = b"s inet n - y - - smtpd\n  -o x{y=1\n  -o c=d\n";
+        assert_eq!(
+            overrides(src),
+            vec![("x{y".to_owned(), "1  -o c=d".to_owned())]
+        );
+        let (_, problems) = service(src);
+        assert_eq!(problems[0].kind, ProblemKind::UnbalancedBrace);
+        let (_, problems) = service(b"s inet n - y - - smtpd\n  -o x{y=1\n");
+        assert!(problems.is_empty(), "{problems:?}");
     }
 
     #[test]
