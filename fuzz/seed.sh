@@ -17,7 +17,7 @@ fuzz="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$fuzz")"
 shared="${PFLINT_FUZZ_CORPUS:-$repo/../shared/corpus}"
 out="$fuzz/corpus"
-targets=(main_cf_roundtrip master_cf_roundtrip check_pipeline generate_edit pem_material tlsa_zone)
+targets=(main_cf_roundtrip master_cf_roundtrip check_pipeline generate_edit pem_material tlsa_zone smtp_reply)
 for target in "${targets[@]}"; do
   mkdir -p "$out/$target"
   find "$out/$target" -maxdepth 1 -type f -name 'seed-*' -delete
@@ -132,6 +132,12 @@ cat >"$tlsa/seed-dig" <<DIG
 _25._tcp.mail.example.org. 3600	IN	TLSA	3 1 1 ${digest^^}
 DIG
 printf '3 1 1 %s\n3 0 1 %s\n' "$digest" "$digest" >"$tlsa/seed-short"
+
+# smtp_reply: what servers send, a greeting and EHLO replies as Postfix writes them.
+smtp="$out/smtp_reply"
+printf '220 mx.example.org ESMTP Postfix\r\n250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n' >"$smtp/seed-postfix"
+printf '220-first\r\n220 second\r\n250 ok\r\n221 2.0.0 Bye\r\n' >"$smtp/seed-multiline"
+printf '554 5.7.1 no\r\n' >"$smtp/seed-refused"
 
 for target in "${targets[@]}"; do
   echo "seed.sh: $target: $(find "$out/$target" -type f | wc -l) files in fuzz/corpus/$target"

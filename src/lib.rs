@@ -32,6 +32,7 @@ pub mod host;
 pub mod input;
 pub mod material;
 pub mod model;
+pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod show;

@@ -136,6 +136,11 @@ fn the_layers_keep_to_their_part() {
         ("report", &["check", "rules", "edit", "input"][..]),
         // The generator plans edits; it does not run rules.
         ("generate", &["rules"][..]),
+        // A probe talks to a server and judges what it saw; it edits nothing.
+        (
+            "probe",
+            &["rules", "check", "report", "edit", "generate", "input"][..],
+        ),
         // DNS records are derived from file facts; they are not findings or edits.
         (
             "dns",

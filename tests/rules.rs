@@ -7,25 +7,58 @@ mod common;
 use std::collections::BTreeSet;
 
 use pflint::check;
-use pflint::rules::{self, Check, Example};
+use pflint::rules::{self, Check, Example, Rule};
 use pflint::source::SourceFile;
 use pflint::syntax::ProblemKind;
 
-/// The codes found in an example's files, checked as one configuration.
-fn codes(example: &Example) -> Vec<&'static str> {
-    codes_selected(example, &[])
+/// What an example gave: each finding's code and where it is (`main.cf:LINE`, or
+/// `transcript:LINE` for a probe), and for a probe rule the transcript, to show when the
+/// example fails.
+struct Found {
+    placed: Vec<(&'static str, String)>,
+    transcript: Option<String>,
 }
 
-/// [`codes`] with only the rules matching `select` reporting.
-fn codes_selected(example: &Example, select: &[String]) -> Vec<&'static str> {
-    placed_selected(example, select)
-        .into_iter()
-        .map(|(code, _)| code)
-        .collect()
+impl Found {
+    fn codes(&self) -> Vec<&'static str> {
+        self.placed.iter().map(|(code, _)| *code).collect()
+    }
+
+    /// The transcript after a failure message, when there is one.
+    fn shown(&self) -> String {
+        self.transcript
+            .as_deref()
+            .map(|t| {
+                format!(
+                    "\n  transcript:\n    {}",
+                    t.trim_end().replace('\n', "\n    ")
+                )
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The codes found in an example, with every rule reporting.
+fn codes(rule: &Rule, example: &Example) -> Found {
+    placed_selected(rule, example, &[])
+}
+
+/// The findings of an example with only the rules matching `select` reporting: a probe
+/// rule's example probed ([`probe_placed`]), any other's files checked as one
+/// configuration ([`check_placed`]).
+fn placed_selected(rule: &Rule, example: &Example, select: &[String]) -> Found {
+    if rule.check == Check::Probe {
+        probe_placed(example, select)
+    } else {
+        Found {
+            placed: check_placed(example, select),
+            transcript: None,
+        }
+    }
 }
 
 /// The findings with only `select` reported, each with where it is (`main.cf:LINE`).
-fn placed_selected(example: &Example, select: &[String]) -> Vec<(&'static str, String)> {
+fn check_placed(example: &Example, select: &[String]) -> Vec<(&'static str, String)> {
     let files = example.files();
     let file = |name: &str, text: Option<String>| {
         text.map(|t| SourceFile::new(name, t.into_bytes()).unwrap())
@@ -73,6 +106,135 @@ fn placed_selected(example: &Example, select: &[String]) -> Vec<(&'static str, S
     found
 }
 
+/// A probe rule's example run for real: its scripted server started on loopback (TLS with
+/// the chains it serves, made from the example's file recipes under a root of their own),
+/// probed as `pflint probe` would probe the configuration's port-25 listener, and judged
+/// against its main.cf (read with its files under that root, with Postfix's stock
+/// master.cf unless it gives one) and its TLSA records; only the codes in `select` kept
+/// (all when empty), each placed at its transcript line.
+fn probe_placed(example: &Example, select: &[String]) -> Found {
+    use pflint::input::config_dir::{ConfigDir, stock_master};
+    use pflint::probe::judge::{self, Against};
+    use pflint::probe::smtp::Limits;
+    use pflint::probe::{Target, targets};
+    use std::time::Duration;
+
+    let files = example.files();
+    let server = files
+        .server
+        .as_ref()
+        .expect("a probe rule's example has a server");
+    let root = tempfile::TempDir::new().unwrap();
+    let openssl = (files.files.is_some() || files.tlsa.is_some())
+        .then(|| common::material::openssl().expect("openssl for the certificate examples"));
+    if let (Some(recipes), Some(openssl)) = (&files.files, &openssl) {
+        common::material::Material::new(root.path(), openssl).write_all(recipes);
+    }
+    let serves: Vec<std::path::PathBuf> = server
+        .serves
+        .iter()
+        .map(|path| root.path().join(path.trim_start_matches('/')))
+        .collect();
+    let fake = common::fake_smtp::FakeSmtp::start(&server.replies, &serves);
+
+    // The configuration, as src/cli/probe.rs reads it.
+    let source = |name: &str, text: &Option<String>| {
+        text.as_ref()
+            .map(|t| SourceFile::new(name, t.clone().into_bytes()).unwrap())
+    };
+    let loaded = files.main_cf.is_some().then(|| {
+        ConfigDir::from_files(
+            source("main.cf", &files.main_cf),
+            source("master.cf", &files.master_cf),
+        )
+    });
+    let stock = loaded
+        .as_ref()
+        .filter(|l| l.master.is_none())
+        .map(|_| stock_master());
+    let version = files.postfix_version.as_ref().map_or_else(
+        || check::Options::default().target.version,
+        |v| v.parse().unwrap(),
+    );
+    let host = pflint::model::HostFacts::assumed();
+    let config = loaded.as_ref().map(|l| {
+        l.model_with_master(
+            stock.as_ref().or(l.master.as_ref()),
+            version,
+            &host,
+            None,
+            false,
+        )
+    });
+    let reading = pflint::material::Reading {
+        enabled: true,
+        root: Some(root.path().to_owned()),
+        owners_matter: false,
+        ..Default::default()
+    };
+    let tls = config.as_ref().and_then(|config| {
+        pflint::material::gather(
+            config,
+            &pflint::material::Where::Live("/etc/postfix".into()),
+            &reading,
+        )
+        .tls
+    });
+    // The examples' records are for port 25; the server listens on another port.
+    let published = files.tlsa.as_ref().map(|records| {
+        let openssl = openssl.as_deref().expect("openssl for the TLSA examples");
+        let text = records
+            .iter()
+            .map(|r| spki_placeholders(r, root.path(), openssl))
+            .map(|r| r.replace("_25._tcp.", &format!("_{}._tcp.", fake.port())))
+            .collect::<Vec<_>>()
+            .join("\n");
+        pflint::tlsa::zone::parse(&text).unwrap()
+    });
+
+    let target = Target {
+        host: "127.0.0.1".to_owned(),
+        port: fake.port(),
+        implicit_tls: false,
+        server_name: "mail.example.com".to_owned(),
+        service: config.as_ref().and_then(|config| {
+            targets::from_config(config)
+                .into_iter()
+                .find(|t| t.port == 25)
+                .expect("the configuration listens on port 25")
+                .service
+        }),
+    };
+    let against = Against {
+        tls: tls.as_ref(),
+        tlsa: published.as_deref(),
+        now: pflint::material::Expectations::default().now,
+    };
+    let limits = Limits {
+        connect: Duration::from_secs(5),
+        reply: Duration::from_secs(5),
+        ..Limits::default()
+    };
+    let probe = pflint::probe::probe(&target, &judge::algorithms(&against, &target), &limits);
+    let findings = judge::judge(&probe, &target, &against);
+    drop(fake);
+    let transcript = probe.transcript.text().to_owned();
+    let lines = SourceFile::new("transcript", transcript.clone().into_bytes()).unwrap();
+    let placed = findings
+        .iter()
+        .filter(|f| select.is_empty() || select.iter().any(|s| s == f.code.as_str()))
+        .map(|f| {
+            let line = lines.position(f.span.start).line;
+            (f.code.as_str(), format!("transcript:{line}"))
+        })
+        .collect();
+    drop(root);
+    Found {
+        placed,
+        transcript: Some(transcript),
+    }
+}
+
 /// A record with each `{spki-sha256 PATH}` replaced by the openssl digest of the public
 /// key of the first certificate in the file made for PATH under `root`.
 fn spki_placeholders(record: &str, root: &std::path::Path, openssl: &std::path::Path) -> String {
@@ -103,18 +265,24 @@ fn every_rule_has_examples_that_pass() {
             ));
         }
         for (i, example) in rule.examples.bad.iter().enumerate() {
-            let found = codes(example);
-            if !found.contains(&rule.code.as_str()) {
+            let found = codes(rule, example);
+            if !found.codes().contains(&rule.code.as_str()) {
                 failures.push(format!(
-                    "{} bad example {i} does not fire (found {found:?})",
-                    rule.code
+                    "{} bad example {i} does not fire (found {:?}){}",
+                    rule.code,
+                    found.codes(),
+                    found.shown()
                 ));
             }
         }
         for (i, example) in rule.examples.good.iter().enumerate() {
-            let found = codes(example);
-            if found.contains(&rule.code.as_str()) {
-                failures.push(format!("{} good example {i} fires", rule.code));
+            let found = codes(rule, example);
+            if found.codes().contains(&rule.code.as_str()) {
+                failures.push(format!(
+                    "{} good example {i} fires{}",
+                    rule.code,
+                    found.shown()
+                ));
             }
         }
     }
@@ -133,27 +301,38 @@ fn each_rule_alone_finds_exactly_one_problem_in_each_bad_example() {
         let only = [rule.code.as_str().to_owned()];
         for (i, example) in rule.examples.bad.iter().enumerate() {
             bad += 1;
-            let found = placed_selected(example, &only);
-            let codes: Vec<&str> = found.iter().map(|(code, _)| *code).collect();
-            if codes != [rule.code.as_str()] {
-                failures.push(format!("{} bad example {i}: found {found:?}", rule.code));
+            let found = placed_selected(rule, example, &only);
+            if found.codes() != [rule.code.as_str()] {
+                failures.push(format!(
+                    "{} bad example {i}: found {:?}{}",
+                    rule.code,
+                    found.placed,
+                    found.shown()
+                ));
                 continue;
             }
             if let Some(at) = &example.files().at {
                 placed += 1;
-                if found[0].1 != *at {
+                if found.placed[0].1 != *at {
                     failures.push(format!(
-                        "{} bad example {i}: found at {}, not at {at}",
-                        rule.code, found[0].1
+                        "{} bad example {i}: found at {}, not at {at}{}",
+                        rule.code,
+                        found.placed[0].1,
+                        found.shown()
                     ));
                 }
             }
         }
         for (i, example) in rule.examples.good.iter().enumerate() {
             good += 1;
-            let found = codes_selected(example, &only);
-            if !found.is_empty() {
-                failures.push(format!("{} good example {i}: found {found:?}", rule.code));
+            let found = placed_selected(rule, example, &only);
+            if !found.placed.is_empty() {
+                failures.push(format!(
+                    "{} good example {i}: found {:?}{}",
+                    rule.code,
+                    found.codes(),
+                    found.shown()
+                ));
             }
         }
     }

@@ -3,6 +3,7 @@
 mod check;
 mod dns;
 mod generate;
+mod probe;
 mod rules;
 mod show;
 
@@ -55,6 +56,13 @@ enum Command {
     /// record (--check-tlsa), MTA-STS enforce is refused, or smtpd serves no key; 2 for
     /// usage errors and unreadable files.
     Dns(DnsArgs),
+    /// Probe the running server: banner, EHLO, STARTTLS or implicit TLS, one handshake
+    /// per key algorithm, and what it serves against the configuration's files.
+    ///
+    /// Only the targets named (or the configuration's own ports, on loopback) are reached.
+    /// Exit status as for check: 0, 1 for findings at --fail-on or above, 2 for usage
+    /// errors and unreadable files.
+    Probe(ProbeArgs),
     /// Explain a rule: what it finds, why it matters, how to fix it, with examples.
     Explain(ExplainArgs),
     /// List every rule: code, severity, name and summary.
@@ -238,6 +246,46 @@ struct GenerateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct ProbeArgs {
+    /// HOST, HOST:PORT or [IPv6]:PORT (port 25 by default; 465 is implicit TLS). Without
+    /// one, every inet smtpd service of the configuration, on its address (loopback where
+    /// it listens on all).
+    #[arg(value_name = "TARGET")]
+    targets: Vec<String>,
+
+    /// Configuration directory to compare with (default: $MAIL_CONFIG, or /etc/postfix,
+    /// when no TARGET is given).
+    #[arg(short = 'c', value_name = "DIR")]
+    config_dir: Option<PathBuf>,
+
+    /// The name to send as SNI and check the certificate for (default: the host given,
+    /// or myhostname).
+    #[arg(long, value_name = "NAME")]
+    server_name: Option<String>,
+
+    /// Seconds to wait for the connection, and for each reply or handshake.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    timeout: u64,
+
+    /// Published TLSA records (zone-file lines or dig output) to match the served keys
+    /// against (default: tlsa / tlsa-file of .pflint.yaml).
+    #[arg(long, value_name = "FILE")]
+    tlsa: Option<PathBuf>,
+
+    /// Read every absolute path the configuration names under DIR.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Lowest severity that makes the probe exit with status 1.
+    #[arg(long, value_enum, default_value_t = Severity::Warning, value_name = "SEVERITY")]
+    fail_on: Severity,
+}
+
+#[derive(Debug, clap::Args)]
 struct DnsArgs {
     /// Configuration directory (default: $MAIL_CONFIG, or /etc/postfix).
     #[arg(short = 'c', value_name = "DIR")]
@@ -323,6 +371,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Show(args) => show::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Dns(args) => dns::run(args),
+        Command::Probe(args) => probe::run(args),
         Command::Explain(args) => rules::explain(&args.rule),
         Command::Rules(args) => rules::list(args.format),
         Command::Completions(args) => {

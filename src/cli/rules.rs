@@ -182,6 +182,20 @@ fn example_text(example: &Example) -> String {
             }
         }
     }
+    if let Some(server) = &files.server {
+        text.push_str("  # the server says\n");
+        for reply in &server.replies {
+            for line in reply.split('\n') {
+                text.push_str(&format!("  S: {}\n", line.trim_end_matches('\r')));
+            }
+        }
+        if !server.serves.is_empty() {
+            text.push_str(&format!(
+                "  # and after STARTTLS serves {}\n",
+                server.serves.join(", ")
+            ));
+        }
+    }
     text.push('\n');
     text
 }

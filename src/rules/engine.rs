@@ -118,7 +118,7 @@ fn hits(rule: &'static Rule, cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit
         Check::Builtin(name) => {
             builtin::lookup(name).map_or_else(Vec::new, |check| check(cx, subject))
         }
-        Check::Parser | Check::Model | Check::Suppression => Vec::new(),
+        Check::Parser | Check::Model | Check::Suppression | Check::Probe => Vec::new(),
     }
 }
 

@@ -38,6 +38,8 @@ pub enum Check {
     Condition,
     /// Inline suppressions report it (see [`crate::rules::suppress`]).
     Suppression,
+    /// `pflint probe` reports it from a running server (see [`crate::probe::judge`]).
+    Probe,
     /// A named check written in Rust ([`builtin`]), for what a condition cannot say.
     Builtin(String),
 }
@@ -49,6 +51,7 @@ impl From<String> for Check {
             "model" => Check::Model,
             "when" => Check::Condition,
             "suppression" => Check::Suppression,
+            "probe" => Check::Probe,
             _ => Check::Builtin(name),
         }
     }
@@ -153,6 +156,20 @@ pub struct Examples {
     pub good: Vec<Example>,
 }
 
+/// A scripted SMTP server on loopback that a probe rule's example is run against.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleServer {
+    /// The replies, in order: the greeting, then one per command the probe sends
+    /// (`\n` between the lines of a multi-line reply). After a 220 to STARTTLS the
+    /// server starts TLS with `serves`, then answers EHLO and QUIT itself.
+    pub replies: Vec<String>,
+    /// The chain files (paths among the example's `files`, each a key then its
+    /// certificates) the server's TLS picks from by the client's signature schemes.
+    #[serde(default)]
+    pub serves: Vec<String>,
+}
+
 /// A configuration for an example: main.cf text, or main.cf and master.cf texts.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
@@ -200,6 +217,8 @@ pub struct ExampleFiles {
     /// tests/common/material.rs). With it the example is checked with `--files`, every
     /// path read under a temporary root.
     pub files: Option<std::collections::BTreeMap<String, String>>,
+    /// For a rule of `pflint probe`: the server the example runs against.
+    pub server: Option<ExampleServer>,
     /// Published TLSA records (`tlsa` of `.pflint.yaml`); `{spki-sha256 PATH}` stands for
     /// the SHA-256 of the public key of the first certificate in the file made for PATH,
     /// which the tests compute with openssl.
@@ -340,6 +359,7 @@ pub fn applies_to(rule: &Rule) -> Vec<String> {
         Check::Parser => vec!["main.cf and master.cf syntax".to_owned()],
         Check::Model => vec!["the effective configuration".to_owned()],
         Check::Suppression => vec!["pflint suppression comments".to_owned()],
+        Check::Probe => vec!["the running server (pflint probe)".to_owned()],
         Check::Condition | Check::Builtin(_) if rule.applies.to.is_empty() => {
             vec![SubjectKind::Main.describe().to_owned()]
         }
