@@ -57,6 +57,15 @@ impl TlsSide {
             TlsSide::LmtpClient => "lmtp",
         }
     }
+
+    /// The engine whose pre-2.3 TLS switch `name` is (`smtpd_use_tls`, `smtp_enforce_tls`,
+    /// …): the switches `*_tls_security_level` replaced, which decide only while it is empty.
+    pub fn of_switch(name: &str) -> Option<TlsSide> {
+        let (prefix, switch) = name.split_once('_')?;
+        [TlsSide::Server, TlsSide::SmtpClient, TlsSide::LmtpClient]
+            .into_iter()
+            .find(|side| side.prefix() == prefix && matches!(switch, "use_tls" | "enforce_tls"))
+    }
 }
 
 /// The TLS level in effect, and the parameter that decided it.
@@ -177,5 +186,31 @@ impl Config<'_> {
             decided_by: None,
             downgraded: false,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TlsSide;
+
+    #[test]
+    fn the_pre_2_3_switches_are_known_by_engine() {
+        assert_eq!(TlsSide::of_switch("smtpd_use_tls"), Some(TlsSide::Server));
+        assert_eq!(
+            TlsSide::of_switch("smtp_enforce_tls"),
+            Some(TlsSide::SmtpClient)
+        );
+        assert_eq!(
+            TlsSide::of_switch("lmtp_enforce_tls"),
+            Some(TlsSide::LmtpClient)
+        );
+        for other in [
+            "postscreen_use_tls",
+            "smtp_tls_security_level",
+            "smtpd_use_tls_x",
+            "use_tls",
+        ] {
+            assert_eq!(TlsSide::of_switch(other), None, "{other}");
+        }
     }
 }

@@ -54,6 +54,7 @@ const CHECKS: &[(&str, BuiltinCheck)] = &[
     ("tls-debug-loglevel", crypto::debug_loglevel),
     ("deprecated-parameter", versions::deprecated),
     ("deprecated-soon", versions::deprecated_soon),
+    ("superseded-tls-switch", versions::superseded_tls_switch),
     ("deprecated-and-replacement", versions::both_set),
     ("invalid-value", versions::invalid_value),
     ("syntax-newer-than-target", versions::newer_syntax),

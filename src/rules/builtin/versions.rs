@@ -4,6 +4,7 @@
 use super::{Hit, Place, Written, at, written};
 use crate::model::config::Scope;
 use crate::model::subject::Subject;
+use crate::model::typed::TlsSide;
 use crate::model::value::{self, TlsLevel};
 use crate::model::{ParamInfo, ValueType, Version};
 use crate::rules::condition::Context;
@@ -26,9 +27,46 @@ fn since_text(info: &ParamInfo) -> String {
     }
 }
 
-/// Whether the table marks `name` deprecated (in any version).
+/// Whether the table marks `name` deprecated (in any version). The pre-2.3 TLS switches
+/// are left to PF509, which says what they mean at every target version.
 fn is_deprecated(cx: &Context<'_, '_>, name: &str) -> bool {
-    cx.config.info(name).is_some_and(|i| i.deprecated.is_some())
+    TlsSide::of_switch(name).is_none()
+        && cx.config.info(name).is_some_and(|i| i.deprecated.is_some())
+}
+
+/// PF509: a pre-2.3 TLS switch that decides the level because the level is not written.
+pub fn superseded_tls_switch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    written(cx, |name, _| TlsSide::of_switch(name).is_some())
+        .iter()
+        .filter_map(|w| {
+            let side = TlsSide::of_switch(&w.name)?;
+            let level_name = format!("{}_tls_security_level", side.prefix());
+            // With the level written, the switch is dead: PF502 says so.
+            let level_written = cx.config.text(w.scope, &level_name).ok()?;
+            if !level_written.iter().all(u8::is_ascii_whitespace) {
+                return None;
+            }
+            let effective = cx.config.tls_level(w.scope, side).ok()?;
+            let help = match &effective.decided_by {
+                None => format!("it is off, as by default: delete it (or write `{level_name} = none`)"),
+                Some(by) if *by == w.name => {
+                    format!("write `{level_name} = {}` and delete this switch", effective.level)
+                }
+                Some(by) => format!(
+                    "`{by}` decides here (`{level_name} = {}`): write that and delete both switches",
+                    effective.level
+                ),
+            };
+            Some(at(
+                w,
+                format!(
+                    "`{}` is a TLS switch that `{level_name}` replaced in Postfix 2.3",
+                    w.name
+                ),
+                help,
+            ))
+        })
+        .collect()
 }
 
 /// PF501: a parameter deprecated in the target version.
@@ -73,7 +111,8 @@ pub fn deprecated_soon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 
 /// PF502: a deprecated parameter written beside its replacement, which wins.
 pub fn both_set(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
-    written(cx, |name, _| is_deprecated(cx, name))
+    let deprecated = |name: &str| cx.config.info(name).is_some_and(|i| i.deprecated.is_some());
+    written(cx, |name, _| deprecated(name))
         .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
@@ -82,9 +121,10 @@ pub fn both_set(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             if w.name.ends_with("_per_site") {
                 return None;
             }
-            let newer = cx.config.setting_location(w.scope, replacement)?;
-            let both_here = w.scope == Scope::Main || newer.file == w.location.file;
-            (both_here && replacement_wins(cx, w, info, replacement)).then(|| {
+            // The replacement may be written elsewhere: a master.cf `-o smtpd_enforce_tls`
+            // loses to main.cf's `smtpd_tls_security_level` as much as to its own.
+            cx.config.setting_location(w.scope, replacement)?;
+            replacement_wins(cx, w, info, replacement).then(|| {
                 at(
                     w,
                     format!(
