@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use common::postfix::{
     Checks, DEBIAN_MASTER, HOSTNAME, Instance, PlainSmtp, Reply, Running, Smtp, TIMEOUT, Tools,
-    chmod, copy, enter_network_namespace, first_certificate, indent, is_final, mkdir, negotiated,
+    chmod, copy, enter_network_namespace, first_certificate, indent, is_final, negotiated,
     parse_reply, read, run, run_ok, run_scenarios, self_signed, try_run, wait_for_quiet_log, write,
 };
 
@@ -132,7 +132,7 @@ impl Setup {
             postfix,
         };
         setup.make_certificate(tools);
-        setup.make_sasl(tools);
+        setup.postfix.make_sasl(tools, LOGIN, PASSWORD);
         setup
     }
 
@@ -143,41 +143,6 @@ impl Setup {
         self_signed(tools, "rsa:2048", &[], 2, &key, &self.cert);
         write(&self.chain, &format!("{}{}", read(&key), read(&self.cert)));
         chmod(&self.chain, 0o600);
-    }
-
-    /// Cyrus SASL with a sasldb holding alice@example.test.
-    fn make_sasl(&self, tools: &Tools) {
-        let sasl = self.postfix.root.join("sasl");
-        let db = sasl.join("sasldb2");
-        let conf = format!(
-            "pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: {}\n",
-            db.display()
-        );
-        write(&sasl.join("smtpd.conf"), &conf);
-        // Debian's build does not use cyrus_sasl_config_path: it reads smtpd.conf from
-        // $config_directory/sasl, then /usr/lib/sasl (its patch 07_sasl_config; seen with
-        // strace on 3.7.11). The same file goes there too, so either build finds it.
-        let config = &self.postfix.config;
-        mkdir(&config.join("sasl"));
-        write(&config.join("sasl/smtpd.conf"), &conf);
-        let (user, realm) = LOGIN.split_once('@').unwrap_or((LOGIN, ""));
-        run_ok(
-            Command::new(tools.program("saslpasswd2"))
-                .args(["-p", "-c", "-f"])
-                .arg(&db)
-                .args(["-u", realm, user]),
-            Some(&format!("{PASSWORD}\n")),
-        );
-        let chgrp = tools.program("chgrp");
-        run_ok(Command::new(chgrp).arg("postfix").arg(&db), None);
-        chmod(&db, 0o640);
-        // A chrooted smtpd opens the database inside the queue directory: a copy at the
-        // same absolute path there.
-        let queue = &self.postfix.queue;
-        let jailed = queue.join(db.strip_prefix("/").unwrap_or(&db));
-        mkdir(jailed.parent().unwrap_or(queue));
-        copy(&db, &jailed, 0o640);
-        run_ok(Command::new(chgrp).arg("postfix").arg(&jailed), None);
     }
 
     /// The instance's own settings, the same in every scenario: its paths, and Cyrus

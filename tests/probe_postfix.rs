@@ -39,8 +39,8 @@ use std::time::{Duration, Instant};
 
 use common::postfix::{
     Checks, DEBIAN_MASTER, HOSTNAME, Instance, PlainSmtp, Ran, Running, Smtp, TIMEOUT, Tools,
-    chmod, copy, enter_network_namespace, first_certificate, indent, mkdir, processes_in_namespace,
-    read, run_ok, run_scenarios, self_signed, try_run, wait_for_quiet_log, write,
+    chmod, enter_network_namespace, first_certificate, indent, processes_in_namespace, read,
+    run_ok, run_scenarios, self_signed, try_run, wait_for_quiet_log, write,
 };
 
 /// The login in the Cyrus sasldb.
@@ -155,41 +155,8 @@ impl Setup {
             &["-pkeyopt", "ec_paramgen_curve:prime256v1"],
             &setup.ecdsa,
         );
-        setup.make_sasl(tools);
+        setup.postfix.make_sasl(tools, LOGIN, PASSWORD);
         setup
-    }
-
-    /// Cyrus SASL with a sasldb holding alice@example.test (as tests/e2e.rs sets it up).
-    fn make_sasl(&self, tools: &Tools) {
-        let sasl = self.postfix.root.join("sasl");
-        let db = sasl.join("sasldb2");
-        let conf = format!(
-            "pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: {}\n",
-            db.display()
-        );
-        write(&sasl.join("smtpd.conf"), &conf);
-        // Debian's build reads smtpd.conf from $config_directory/sasl, not from
-        // cyrus_sasl_config_path (its patch 07_sasl_config): the same file there too.
-        let config = &self.postfix.config;
-        mkdir(&config.join("sasl"));
-        write(&config.join("sasl/smtpd.conf"), &conf);
-        let (user, realm) = LOGIN.split_once('@').unwrap_or((LOGIN, ""));
-        run_ok(
-            Command::new(tools.program("saslpasswd2"))
-                .args(["-p", "-c", "-f"])
-                .arg(&db)
-                .args(["-u", realm, user]),
-            Some(&format!("{PASSWORD}\n")),
-        );
-        let chgrp = tools.program("chgrp");
-        run_ok(Command::new(chgrp).arg("postfix").arg(&db), None);
-        chmod(&db, 0o640);
-        // The chrooted smtpd opens the database inside the queue directory.
-        let queue = &self.postfix.queue;
-        let jailed = queue.join(db.strip_prefix("/").unwrap_or(&db));
-        mkdir(jailed.parent().unwrap_or(queue));
-        copy(&db, &jailed, 0o640);
-        run_ok(Command::new(chgrp).arg("postfix").arg(&jailed), None);
     }
 
     /// The main.cf lines every scenario has: names, aliases, the instance's paths, SASL's

@@ -416,6 +416,42 @@ impl Instance {
         )
     }
 
+    /// Cyrus SASL for this instance: a sasldb holding `login` (`user@realm`) with
+    /// `password`, and the smtpd.conf that points smtpd at it.
+    pub fn make_sasl(&self, tools: &Tools, login: &str, password: &str) {
+        let sasl = self.root.join("sasl");
+        let db = sasl.join("sasldb2");
+        let conf = format!(
+            "pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: {}\n",
+            db.display()
+        );
+        write(&sasl.join("smtpd.conf"), &conf);
+        // Debian's build does not use cyrus_sasl_config_path: it reads smtpd.conf from
+        // $config_directory/sasl, then /usr/lib/sasl (its patch 07_sasl_config; seen with
+        // strace on 3.7.11). The same file goes there too, so either build finds it.
+        let config = &self.config;
+        mkdir(&config.join("sasl"));
+        write(&config.join("sasl/smtpd.conf"), &conf);
+        let (user, realm) = login.split_once('@').unwrap_or((login, ""));
+        run_ok(
+            Command::new(tools.program("saslpasswd2"))
+                .args(["-p", "-c", "-f"])
+                .arg(&db)
+                .args(["-u", realm, user]),
+            Some(&format!("{password}\n")),
+        );
+        let chgrp = tools.program("chgrp");
+        run_ok(Command::new(chgrp).arg("postfix").arg(&db), None);
+        chmod(&db, 0o640);
+        // A chrooted smtpd opens the database inside the queue directory: a copy at the
+        // same absolute path there.
+        let queue = &self.queue;
+        let jailed = queue.join(db.strip_prefix("/").unwrap_or(&db));
+        mkdir(jailed.parent().unwrap_or(queue));
+        copy(&db, &jailed, 0o640);
+        run_ok(Command::new(chgrp).arg("postfix").arg(&jailed), None);
+    }
+
     /// The alias file main.cf names as `hash:` alias_maps and alias_database.
     pub fn aliases(&self) -> PathBuf {
         self.root.join("aliases")
