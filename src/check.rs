@@ -69,6 +69,8 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         if let Some(master) = &dir.master {
             master_findings.extend(master.problems.iter().cloned().map(Finding::from));
         }
+        // One finding for each issue of the model, most of them in main.cf.
+        main_findings.reserve(config.issues.len());
         for (file, finding) in rules::issues::findings(&config, version, &options.policy) {
             match file {
                 FileRole::Main => main_findings.push(finding),

@@ -173,7 +173,7 @@ pub struct ServiceEntry<'a> {
     /// Its node in the master.cf tree.
     pub node: &'a Service,
     /// The eight fields' text.
-    pub fields: Vec<Bytes<'a>>,
+    pub fields: [Bytes<'a>; FIELD_COUNT],
     namespace: usize,
     valid_names: HashSet<Vec<u8>>,
 }
@@ -322,6 +322,9 @@ pub struct Config<'a> {
     services: Vec<ServiceEntry<'a>>,
     namespaces: Vec<Namespace<'a>>,
     known: HashMap<Bytes<'a>, Known>,
+    /// Which main.cf settings (by index in `main`) are user-defined names that count as
+    /// used: a flag beside each, where a known-name entry would cost fifty bytes.
+    main_user: Vec<bool>,
     /// The per-service parameters of master.cf delivery services, by service name: the
     /// template suffixes (`_destination_recipient_limit`) and defaults that service has.
     /// Looked up rather than listed name by name: 100 000 services would otherwise be a
@@ -362,6 +365,7 @@ impl<'a> Config<'a> {
             services: Vec::new(),
             namespaces: Vec::new(),
             known: HashMap::new(),
+            main_user: Vec::new(),
             service_params: HashMap::new(),
             templates: Vec::new(),
             defaults_only: input.defaults_only,
@@ -377,7 +381,8 @@ impl<'a> Config<'a> {
         }
         if !input.defaults_only {
             // In the order set: `postconf -c` first, then main.cf from top to bottom.
-            let mut written = Vec::new();
+            let mut written =
+                Vec::with_capacity(input.main.map_or(0, |m| m.tree.entries().count()) + 1);
             if let Some(dir) = input.config_directory {
                 written.push((
                     Cow::Borrowed(&b"config_directory"[..]),
@@ -396,6 +401,7 @@ impl<'a> Config<'a> {
             });
             duplicates.sort_by_key(|i: &Issue| i.location);
             config.issues.extend(duplicates);
+            config.main_user = vec![false; config.main.len()];
         }
         config.register_services();
         if !input.defaults_only {
@@ -412,6 +418,7 @@ impl<'a> Config<'a> {
     fn read_master(&mut self, master: Parsed<'a, MasterCf>) {
         let src = master.file.bytes();
         let mut namespace_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        self.services.reserve_exact(master.tree.entries().count());
         // Each namespace's settings in the order written, the last of a name winning.
         let mut settings: Vec<Vec<(Bytes<'a>, OverrideSetting<'a>)>> = Vec::new();
         for service in master.tree.entries() {
@@ -419,10 +426,9 @@ impl<'a> Config<'a> {
                 self.fatal.get_or_insert(Fatal::Syntax(kind));
                 continue;
             }
-            let fields: Vec<Bytes<'a>> = service.words()[..FIELD_COUNT]
-                .iter()
-                .map(|w| service.text(src, w.clone()))
-                .collect();
+            let words = service.words();
+            let fields: [Bytes<'a>; FIELD_COUNT] =
+                std::array::from_fn(|i| service.text(src, words[i].clone()));
             let key = [&fields[0][..], b"/", &fields[1][..]].concat();
             let namespace = *namespace_of.entry(key).or_insert_with(|| {
                 settings.push(Vec::new());
@@ -505,9 +511,20 @@ impl<'a> Config<'a> {
                 service_default: Some(default),
             });
         }
-        let info = self
-            .table
-            .get_in(std::str::from_utf8(name).ok()?, self.version)?;
+        let Some(info) = std::str::from_utf8(name)
+            .ok()
+            .and_then(|n| self.table.get_in(n, self.version))
+        else {
+            let user = self
+                .main
+                .index_of(name)
+                .is_some_and(|i| self.main_user.get(i) == Some(&true));
+            return user.then_some(KnownRef {
+                class: Class::User,
+                info: None,
+                service_default: None,
+            });
+        };
         Some(KnownRef {
             class: if info.is_legacy_in(self.version) {
                 Class::Legacy
@@ -611,25 +628,27 @@ impl<'a> Config<'a> {
         self.scan_scope(Scope::Main, &mut restriction_classes);
     }
 
-    /// The settings of one scope: (name, value, where the value is).
-    fn scope_settings(&self, scope: Scope) -> Vec<(Bytes<'a>, Value<'a>, ValueSite<'a>)> {
+    /// The setting at `index` (in name order) of one scope: (name, value, where the value
+    /// is). Read one at a time: a copy of a large main.cf's whole list would cost eighty
+    /// bytes a setting.
+    fn scope_setting(
+        &self,
+        scope: Scope,
+        index: usize,
+    ) -> Option<(Bytes<'a>, Value<'a>, ValueSite<'a>)> {
         match scope {
-            Scope::Main => self
-                .main
-                .iter()
-                .map(|(name, s)| {
-                    let site = match s.origin {
-                        Origin::Main(p) => ValueSite::Main(p),
-                        _ => ValueSite::Nowhere,
-                    };
-                    (name.clone(), s.value.clone(), site)
-                })
-                .collect(),
+            Scope::Main => self.main.at(index).map(|(name, s)| {
+                let site = match s.origin {
+                    Origin::Main(p) => ValueSite::Main(p),
+                    _ => ValueSite::Nowhere,
+                };
+                (name.clone(), s.value.clone(), site)
+            }),
             Scope::Service(i) => {
                 let namespace = self.services[i].namespace;
                 self.namespaces[namespace]
                     .params
-                    .iter()
+                    .at(index)
                     .map(|(name, s)| {
                         let site = ValueSite::Master {
                             node: self.services[s.service].node,
@@ -637,20 +656,21 @@ impl<'a> Config<'a> {
                         };
                         (name.clone(), s.value.clone(), site)
                     })
-                    .collect()
             }
         }
     }
 
     fn scan_scope(&mut self, scope: Scope, restriction_classes: &mut HashSet<Vec<u8>>) {
-        let settings = self.scope_settings(scope);
+        let classes = match scope {
+            Scope::Main => self.main.index_of(&b"smtpd_restriction_classes"[..]),
+            Scope::Service(i) => self.namespaces[self.services[i].namespace]
+                .params
+                .index_of(&b"smtpd_restriction_classes"[..]),
+        };
         // Names in smtpd_restriction_classes count as used when they have a value.
-        if let Some((_, value, site)) = settings
-            .iter()
-            .find(|(name, _, _)| &**name == b"smtpd_restriction_classes")
-        {
+        if let Some((_, value, site)) = classes.and_then(|i| self.scope_setting(scope, i)) {
             let expanded = expand::expand(
-                value,
+                &value,
                 &ScopeOnly {
                     config: self,
                     scope,
@@ -668,7 +688,9 @@ impl<'a> Config<'a> {
                 self.flag_user_name(class, false, scope, at);
             }
         }
-        for (name, value, site) in settings {
+        let mut index = 0;
+        while let Some((name, value, site)) = self.scope_setting(scope, index) {
+            index += 1;
             if let Scope::Service(i) = scope
                 && restriction_classes.contains(&*name)
             {
@@ -684,6 +706,7 @@ impl<'a> Config<'a> {
                         location: site.name_location(),
                     });
                     self.remove_setting(scope, &name);
+                    index -= 1;
                     continue;
                 }
                 if class == Class::Legacy {
@@ -730,19 +753,12 @@ impl<'a> Config<'a> {
         if let Some(i) = local {
             supplied = true;
             self.services[i].valid_names.insert(name.to_vec());
-        } else if let Some((key, _)) = self.main.get_key_value(name) {
+        } else if let Some(index) = self.main.index_of(name) {
             supplied = true;
-            if !self.is_known(name) {
-                // The setting's own name, borrowed from main.cf when it can be.
-                let key = key.clone();
-                self.known.insert(
-                    key,
-                    Known {
-                        class: Class::User,
-                        info: None,
-                        service_default: None,
-                    },
-                );
+            if !self.is_known(name)
+                && let Some(user) = self.main_user.get_mut(index)
+            {
+                *user = true;
             }
         }
         if scope == Scope::Main {
@@ -770,7 +786,10 @@ impl<'a> Config<'a> {
     fn remove_setting(&mut self, scope: Scope, name: &[u8]) {
         match scope {
             Scope::Main => {
-                self.main.remove(name);
+                if let Some(index) = self.main.index_of(name) {
+                    self.main.remove(name);
+                    self.main_user.remove(index);
+                }
             }
             Scope::Service(i) => {
                 let namespace = self.services[i].namespace;
@@ -1039,42 +1058,48 @@ impl<'a> Config<'a> {
     /// loop is reported once, at the first setting that enters it; a setting that refers
     /// to one whose expansion failed is not expanded again (the problem is reported).
     fn check_expansions(&mut self) {
-        let mut settings: Vec<(Bytes<'a>, Value<'a>, Scope, Location)> = Vec::new();
-        for (name, setting) in &self.main {
-            if let Origin::Main(p) = setting.origin {
-                let at = Location {
-                    file: FileRole::Main,
-                    span: p.name_span(),
-                };
-                settings.push((name.clone(), setting.value.clone(), Scope::Main, at));
-            }
-        }
+        let found = self.expansion_issues();
+        self.issues.extend(found);
+    }
+
+    /// The issues of [`Config::check_expansions`]. The settings are walked where they are
+    /// (a list of them all would cost ninety bytes a setting).
+    fn expansion_issues(&self) -> Vec<Issue> {
+        let main = self
+            .main
+            .iter()
+            .filter_map(|(name, setting)| match setting.origin {
+                Origin::Main(p) => {
+                    let at = Location {
+                        file: FileRole::Main,
+                        span: p.name_span(),
+                    };
+                    Some((name, &setting.value, Scope::Main, at))
+                }
+                _ => None,
+            });
         // Each setting once, by the service that writes it, then by name: services
         // sharing a namespace are not each walked through all of it.
         let mut written: Vec<(&Bytes<'a>, &OverrideSetting<'a>)> =
             self.override_settings().collect();
         written.sort_by_key(|(_, setting)| setting.service);
-        for (name, setting) in written {
+        let overrides = written.into_iter().map(|(name, setting)| {
             let at = self.option_name_location(setting);
-            settings.push((
-                name.clone(),
-                setting.value.clone(),
-                Scope::Service(setting.service),
-                at,
-            ));
-        }
+            (name, &setting.value, Scope::Service(setting.service), at)
+        });
+        let mut issues = Vec::new();
         let mut failed: HashSet<Vec<u8>> = HashSet::new();
         let mut reported_cycles: Vec<Vec<Vec<u8>>> = Vec::new();
         let mut reported_size = false;
-        for (name, value, scope, at) in settings {
+        for (name, value, scope, at) in main.chain(overrides) {
             // Postfix expands only names it knows; malformed expressions are reported by
             // the parser where they are written.
-            match self.known(&name) {
+            match self.known(name) {
                 None => continue,
                 Some(k) if k.info.is_some_and(|i| i.raw) => continue,
                 Some(_) => {}
             }
-            if memchr::memchr(b'$', &value).is_none() {
+            if memchr::memchr(b'$', value).is_none() {
                 continue;
             }
             // One parse for the check and the expansion, also where the parser kept none.
@@ -1089,7 +1114,7 @@ impl<'a> Config<'a> {
                 scope,
                 defaults_only: self.defaults_only,
             };
-            let error = match expand::expand_named(&name, &value, &lookup) {
+            let error = match expand::expand_named(name, &value, &lookup) {
                 Ok(_) | Err(ExpandError::Syntax { .. }) => continue,
                 Err(error) => error,
             };
@@ -1106,7 +1131,7 @@ impl<'a> Config<'a> {
                 _ => false,
             };
             if !duplicate {
-                self.issues.push(Issue {
+                issues.push(Issue {
                     kind: IssueKind::Expansion {
                         name: name.to_vec(),
                         error,
@@ -1115,6 +1140,7 @@ impl<'a> Config<'a> {
                 });
             }
         }
+        issues
     }
 
     // ----- queries -----
@@ -1197,6 +1223,14 @@ impl<'a> Config<'a> {
                     .map(|(n, k)| (Cow::Borrowed(&**n), k.class)),
             )
             .chain(services)
+            .chain(
+                self.main
+                    .iter()
+                    .zip(&self.main_user)
+                    .filter(|(_, user)| **user)
+                    .filter(|((name, _), _)| !self.known.contains_key(&***name))
+                    .map(|((name, _), _)| (Cow::Borrowed(&**name), Class::User)),
+            )
             .collect()
     }
 

@@ -23,8 +23,7 @@ impl<K: Ord, V> SortedMap<K, V> {
         mut entries: Vec<(K, V)>,
         mut replaced: impl FnMut(&(K, V), &(K, V)),
     ) -> SortedMap<K, V> {
-        // Stable: entries of one key stay in the order set.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        sort_keeping_order(&mut entries);
         entries.dedup_by(|later, kept| {
             if later.0 != kept.0 {
                 return false;
@@ -81,6 +80,19 @@ impl<K: Ord, V> SortedMap<K, V> {
         Some(self.entries.remove(i).1)
     }
 
+    /// The entry at `index` (in key order).
+    pub fn at(&self, index: usize) -> Option<(&K, &V)> {
+        self.entries.get(index).map(|(k, v)| (k, v))
+    }
+
+    /// The index of `key`, if it has a value.
+    pub fn index_of<Q: Ord + ?Sized>(&self, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.position(key).ok()
+    }
+
     /// The entries in key order.
     pub fn iter(&self) -> Iter<'_, K, V> {
         self.entries.iter().map(|(k, v)| (k, v))
@@ -94,6 +106,37 @@ impl<K: Ord, V> SortedMap<K, V> {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// Sorts by key, entries of one key staying in the order set. A stable sort of the
+/// entries themselves would borrow half of them again as scratch (tens of MB for a large
+/// main.cf); sorting their positions costs four bytes each, and the entries are then
+/// moved into place along the permutation's cycles.
+fn sort_keeping_order<K: Ord, V>(entries: &mut [(K, V)]) {
+    let Ok(len) = u32::try_from(entries.len()) else {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        return;
+    };
+    let mut order: Vec<u32> = (0..len).collect();
+    order.sort_unstable_by(|&a, &b| {
+        entries[a as usize]
+            .0
+            .cmp(&entries[b as usize].0)
+            .then(a.cmp(&b))
+    });
+    // Position j must receive the entry at order[j]; a finished position points at itself.
+    for start in 0..order.len() {
+        let mut j = start;
+        loop {
+            let from = order[j] as usize;
+            order[j] = j as u32;
+            if from == start {
+                break;
+            }
+            entries.swap(j, from);
+            j = from;
+        }
     }
 }
 
@@ -132,5 +175,23 @@ mod tests {
         assert_eq!(map.remove("a"), None);
         assert_eq!(map.iter().collect::<Vec<_>>(), [(&"b", &2)]);
         assert!(!map.is_empty());
+    }
+
+    #[test]
+    fn sorting_positions_gives_what_a_stable_sort_gives() {
+        let mut seed = 0x2545_f491_u32;
+        for len in [0usize, 1, 2, 3, 7, 64, 1000] {
+            let entries: Vec<(u32, usize)> = (0..len)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 28, i)
+                })
+                .collect();
+            let mut expected = entries.clone();
+            expected.sort_by_key(|e| e.0);
+            let mut sorted = entries;
+            sort_keeping_order(&mut sorted);
+            assert_eq!(sorted, expected, "{len} entries");
+        }
     }
 }

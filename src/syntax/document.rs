@@ -143,6 +143,9 @@ pub(crate) fn parse<E>(
         };
         parsed.tree.items.push(item);
     }
+    // The tree lives as long as the run; growth by doubling would leave it up to half empty.
+    parsed.tree.items.shrink_to_fit();
+    parsed.tree.references.shrink_to_fit();
     parsed
 }
 

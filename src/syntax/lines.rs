@@ -220,6 +220,7 @@ impl Layout {
                 });
             }
         }
+        breaks.shrink_to_fit();
         Layout {
             span: Span {
                 start: first.start,

@@ -367,9 +367,12 @@ fn service(
             Arg::Override(o) if o.name.is_some() => Some(o),
             _ => None,
         }));
+        // A large master.cf holds a hundred thousand of these: no room to grow.
+        args.shrink_to_fit();
         service.args = args;
         service.postconf = (!same).then_some(postconf);
     }
+    service.words.shrink_to_fit();
     Item::Entry(Box::new(service))
 }
 
