@@ -101,6 +101,44 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/params_table.rs"));
 }
 
+/// What a bound of [`Limit`] measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitKind {
+    /// The length of the expanded string.
+    Length,
+    /// The number.
+    Int,
+    /// The time, in seconds.
+    Time,
+}
+
+/// Bounds a Postfix program enforces when it reads a parameter (`CONFIG_*_TABLE` in its
+/// source): a value outside them stops the program with a fatal error. 0: no bound.
+#[derive(Debug)]
+pub struct Limit {
+    /// What is bounded.
+    pub kind: LimitKind,
+    /// The least allowed, or 0.
+    pub min: i64,
+    /// The most allowed, or 0.
+    pub max: i64,
+    /// The programs that read the parameter with these bounds (`every program` for
+    /// mail_params.c's, read by all).
+    pub programs: &'static [&'static str],
+}
+
+mod limits {
+    use super::{Limit, LimitKind};
+    include!(concat!(env!("OUT_DIR"), "/param_limits.rs"));
+}
+
+/// The bounds Postfix 3.7's programs enforce on `name` (from `data/param-limits.json`).
+pub fn limits(name: &str) -> &'static [Limit] {
+    limits::LIMITS
+        .binary_search_by(|(n, _)| (*n).cmp(name))
+        .map_or(&[], |i| limits::LIMITS[i].1)
+}
+
 /// All parameters, built into the binary from `data/params.json` at build time.
 #[derive(Debug)]
 pub struct ParamTable {
@@ -171,6 +209,19 @@ pub fn is_raw(name: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_bounded_name_is_a_parameter_of_the_table() {
+        let unknown: Vec<&str> = limits::LIMITS
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| table().get(name).is_none())
+            .collect();
+        assert!(unknown.is_empty(), "not in data/params.json: {unknown:?}");
+        assert!(limits::LIMITS.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
+        assert_eq!(limits("setgid_group")[0].min, 1);
+        assert!(limits("no_such_parameter").is_empty());
+    }
 
     fn v(s: &str) -> Version {
         s.parse().unwrap()

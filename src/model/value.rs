@@ -103,6 +103,62 @@ pub fn elements(value: &[u8]) -> Vec<&[u8]> {
 
 /// `strtol()`: optional blanks and sign, then digits; `None` without digits or when out of
 /// range; also returns the text after the number.
+/// What C's `atol()` makes of a value: its leading number, or 0.
+pub fn atol(value: &[u8]) -> i64 {
+    leading_number(value).0.unwrap_or(0)
+}
+
+/// A host name as `valid_hostname()` accepts it (src/util/valid_hostname.c): labels of
+/// letters, digits, `_` and inner `-`, at most 63 bytes each, separated by single dots,
+/// not all digits, at most 255 bytes.
+pub fn host_name(name: &str, value: &[u8]) -> Result<(), ValueError> {
+    let why = host_name_problem(value);
+    match why {
+        None => Ok(()),
+        Some(expected) => refuse(name, value, expected),
+    }
+}
+
+fn host_name_problem(value: &[u8]) -> Option<&'static str> {
+    if value.is_empty() {
+        return Some("a host name (it is empty)");
+    }
+    let mut label = 0usize;
+    let mut numeric = true;
+    for (i, &b) in value.iter().enumerate() {
+        let next = value.get(i + 1).copied();
+        match b {
+            b'.' if label == 0 || next.is_none() => {
+                return Some("a host name (a dot is misplaced)");
+            }
+            b'.' => label = 0,
+            b'-' if label == 0 || next.is_none() || next == Some(b'.') => {
+                return Some("a host name (a hyphen is misplaced)");
+            }
+            b'-' => {
+                numeric = false;
+                label += 1;
+            }
+            _ if b.is_ascii_alphanumeric() || b == b'_' => {
+                label += 1;
+                numeric &= b.is_ascii_digit();
+                if label > 63 {
+                    return Some("a host name (a label is longer than 63 bytes)");
+                }
+            }
+            _ => {
+                return Some(
+                    "a host name: letters, digits, `-` and `_` in labels separated by dots",
+                );
+            }
+        }
+    }
+    if numeric {
+        return Some("a host name (it is all digits)");
+    }
+    (value.len() > 255).then_some("a host name (it is longer than 255 bytes)")
+}
+
 fn leading_number(value: &[u8]) -> (Option<i64>, &[u8]) {
     let start = value
         .iter()
@@ -199,6 +255,37 @@ impl fmt::Display for TlsLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_names_as_valid_hostname_judges_them() {
+        for good in [
+            "mail.example.com",
+            "mx-1.example",
+            "a_b.example",
+            "localhost",
+            "1a",
+        ] {
+            assert!(host_name("myhostname", good.as_bytes()).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "!PANEL_FQDN!",
+            "{{ main_domain }}",
+            "mail..example",
+            ".example",
+            "example.",
+            "-mx.example",
+            "mx-.example",
+            "192.0.2.1",
+            "mail example",
+        ] {
+            assert!(host_name("myhostname", bad.as_bytes()).is_err(), "{bad}");
+        }
+        let long_label = "a".repeat(64);
+        assert!(host_name("mydomain", long_label.as_bytes()).is_err());
+        let long_name = vec!["abc"; 65].join(".");
+        assert!(host_name("mydomain", long_name.as_bytes()).is_err());
+    }
 
     #[test]
     fn booleans_like_postfix() {

@@ -3,6 +3,7 @@
 
 use super::{Hit, Place, Written, at, written};
 use crate::model::config::Scope;
+use crate::model::params::{self, Limit, LimitKind};
 use crate::model::subject::Subject;
 use crate::model::typed::TlsSide;
 use crate::model::value::{self, TlsLevel};
@@ -174,8 +175,128 @@ const LONG_PARAMS: [&str; 5] = [
     "virtual_mailbox_limit",
 ];
 
-/// Why a value is refused, if it is.
+/// Why a value is refused, if it is: its type first, then the bounds the programs that
+/// read it enforce, then what a few parameters must be (host names, user IDs).
 fn refusal(cx: &Context<'_, '_>, w: &Written, info: &ParamInfo) -> Option<String> {
+    type_refusal(cx, w, info)
+        .or_else(|| bounds_refusal(cx, w, info))
+        .or_else(|| content_refusal(cx, w))
+}
+
+/// The programs of a [`Limit`], in words.
+fn programs(limit: &Limit) -> String {
+    match limit.programs {
+        ["every program"] => "every Postfix program".to_owned(),
+        ["every TLS program"] => "every Postfix program that uses TLS".to_owned(),
+        names => {
+            // The commands a person runs are in section 1 of the manual, daemons in 8.
+            let section = |n: &str| match n {
+                "postfix" | "sendmail" | "postqueue" | "postdrop" | "postlog" | "postmulti"
+                | "postsuper" | "postcat" | "postmap" | "postalias" | "postkick" | "postlock" => 1,
+                _ => 8,
+            };
+            let names: Vec<String> = names
+                .iter()
+                .map(|n| format!("{n}({})", section(n)))
+                .collect();
+            names.join(" and ")
+        }
+    }
+}
+
+/// A value outside the bounds of `CONFIG_*_TABLE` (src/global/mail_conf_str.c,
+/// mail_conf_int.c, mail_conf_time.c): the program stops with a fatal error.
+fn bounds_refusal(cx: &Context<'_, '_>, w: &Written, info: &ParamInfo) -> Option<String> {
+    let value = w.value.trim();
+    for limit in params::limits(&w.name) {
+        let measured = match limit.kind {
+            LimitKind::Length => Some(value.len() as i64),
+            LimitKind::Int => value::integer(&w.name, value.as_bytes()).ok(),
+            LimitKind::Time => {
+                let unit = value::default_time_unit(info.default_at(cx.config.version));
+                value::time(&w.name, value.as_bytes(), unit)
+                    .ok()
+                    .and_then(|s| i64::try_from(s).ok())
+            }
+        };
+        let Some(measured) = measured else { continue };
+        let amount = |n: i64| {
+            let plural = if n == 1 { "" } else { "s" };
+            match limit.kind {
+                LimitKind::Length => format!("{n} byte{plural}"),
+                LimitKind::Int => n.to_string(),
+                LimitKind::Time => format!("{n} second{plural}"),
+            }
+        };
+        let stops = programs(limit);
+        if limit.min != 0 && measured < limit.min {
+            return Some(if limit.kind == LimitKind::Length && measured == 0 {
+                format!(
+                    "it is empty, and {stops} stops when it reads an empty `{}`",
+                    w.name
+                )
+            } else {
+                format!(
+                    "it is {}; {stops} requires at least {} and stops otherwise",
+                    amount(measured),
+                    amount(limit.min)
+                )
+            });
+        }
+        if limit.max != 0 && measured > limit.max {
+            return Some(format!(
+                "it is {}; {stops} allows at most {} and stops otherwise",
+                amount(measured),
+                amount(limit.max)
+            ));
+        }
+    }
+    None
+}
+
+/// What some parameters must hold beyond their type: every program checks that
+/// `myhostname` and `mydomain` are host names (mail_params.c, `valid_hostname()`), and
+/// virtual(8) defers every delivery whose `static:` user ID is below
+/// `virtual_minimum_uid` or whose group ID is not positive (virtual/mailbox.c, `atol()`).
+fn content_refusal(cx: &Context<'_, '_>, w: &Written) -> Option<String> {
+    let value = w.value.trim();
+    match w.name.as_str() {
+        "myhostname" | "mydomain" if !value.is_empty() => {
+            value::host_name(&w.name, value.as_bytes())
+                .err()
+                .map(|e| format!("{e}; every Postfix program stops (\"bad parameter value\")"))
+        }
+        "virtual_uid_maps" | "virtual_gid_maps" => {
+            let id = value.strip_prefix("static:")?;
+            let n = value::atol(id.as_bytes());
+            if w.name == "virtual_uid_maps" {
+                let minimum = cx
+                    .config
+                    .text(w.scope, "virtual_minimum_uid")
+                    .ok()
+                    .and_then(|m| value::integer("virtual_minimum_uid", &m).ok())
+                    .unwrap_or(100);
+                (n < minimum).then(|| {
+                    format!(
+                        "`{id}` is not a user ID of at least {minimum} (virtual_minimum_uid): \
+                         virtual(8) defers every delivery (\"bad uid\")"
+                    )
+                })
+            } else {
+                (n <= 0).then(|| {
+                    format!(
+                        "`{id}` is not a positive group ID: virtual(8) defers every \
+                         delivery (\"bad gid\")"
+                    )
+                })
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Why a value of a typed parameter is not of its type, if it is not.
+fn type_refusal(cx: &Context<'_, '_>, w: &Written, info: &ParamInfo) -> Option<String> {
     let value = w.value.trim();
     let bytes = value.as_bytes();
     match info.value_type {
@@ -235,7 +356,11 @@ pub fn invalid_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             matches!(
                 i.value_type,
                 ValueType::Bool | ValueType::Int | ValueType::Time | ValueType::Enum
-            )
+            ) || !params::limits(name).is_empty()
+                || matches!(
+                    name,
+                    "myhostname" | "mydomain" | "virtual_uid_maps" | "virtual_gid_maps"
+                )
         })
     };
     written(cx, checked)
@@ -247,11 +372,22 @@ pub fn invalid_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 return None;
             }
             let why = refusal(cx, w, info)?;
-            Some(at(
-                w,
-                format!("Postfix refuses `{} = {}`", w.name, w.value.trim()),
-                why,
-            ))
+            let written = cx
+                .config
+                .raw(w.scope, &w.name)
+                .map(|(raw, _)| String::from_utf8_lossy(raw.text()).trim().to_owned());
+            let message = match written {
+                Some(raw) if w.value.trim().is_empty() && !raw.is_empty() => {
+                    format!("Postfix refuses `{} = {raw}` (empty once expanded)", w.name)
+                }
+                Some(raw) if raw != w.value.trim() => format!(
+                    "Postfix refuses `{} = {raw}` (`{}` once expanded)",
+                    w.name,
+                    w.value.trim()
+                ),
+                _ => format!("Postfix refuses `{} = {}`", w.name, w.value.trim()),
+            };
+            Some(at(w, message, why))
         })
         .collect()
 }

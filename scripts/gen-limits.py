@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Generate data/param-limits.json: the bounds Postfix's programs enforce when they read
+their parameters, so that pflint can say which value makes which program stop.
+
+Each Postfix program reads its parameters through tables (CONFIG_STR_TABLE,
+CONFIG_INT_TABLE, CONFIG_TIME_TABLE, ... in src/global/mail_conf.h) whose entries carry a
+lower and an upper bound: the length of a string, the value of a number or of a time in
+seconds (0: no bound). get_mail_conf_*() stops the program with a fatal error when a
+value is outside them. This script reads every such table of a Postfix source tree and
+writes, for each parameter, the bounds and the programs that enforce them.
+
+Usage (from the repository root, with a Postfix source tree such as the v3.7.11 tag):
+  scripts/gen-limits.py path/to/postfix/src v3.7.11 > data/param-limits.json
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+# The table types, by the kind of value their entries hold.
+KINDS = {
+    "CONFIG_STR_TABLE": "length",
+    "CONFIG_STR_FN_TABLE": "length",
+    "CONFIG_RAW_TABLE": "length",
+    "CONFIG_RAW_FN_TABLE": "length",
+    "CONFIG_INT_TABLE": "int",
+    "CONFIG_INT_FN_TABLE": "int",
+    "CONFIG_NINT_TABLE": "int",
+    "CONFIG_LONG_TABLE": "int",
+    "CONFIG_TIME_TABLE": "time",
+}
+
+# Files whose tables are not a program reading its configuration: postconf's own
+# registry, test drivers, the table readers themselves, and a client test tool.
+SKIP = re.compile(
+    r"^(postconf/|global/mail_conf_|global/test_main|.*_tester\.c$|posttls-finger/)"
+)
+
+TABLE = re.compile(
+    r"static\s+(?:const\s+)?(CONFIG_[A-Z_]+_TABLE)\s+\w+\[\]\s*=\s*\{(.*?)\n\s*\};",
+    re.S,
+)
+ENTRY = re.compile(r"(VAR_\w+)\s*,\s*[^,]+,\s*&?\s*\w+\s*,\s*([^,]+?)\s*,\s*([^,]+?)\s*,")
+DEFINE_NAME = re.compile(r"^#\s*define\s+(VAR_\w+)\s+(.+?)\s*$", re.M)
+PIECE = re.compile(r'"([a-z0-9_]*)"|(VAR_\w+)|(\S)')
+DEFINE_NUMBER = re.compile(r"#\s*define\s+(\w+)\s+\(?\s*(\d+)\s*\)?\s*$", re.M)
+
+
+def program_of(relative):
+    """The program that reads a table: its source directory; mail_params.c is read by
+    every program, tls_misc.c by every program that speaks TLS."""
+    if relative == "global/mail_params.c":
+        return "every program"
+    if relative.startswith("tls/"):
+        return "every TLS program"
+    if relative == "smtp/lmtp_params.c":
+        return "lmtp"
+    return relative.split("/")[0]
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: gen-limits.py path/to/postfix/src RELEASE")
+    src = Path(sys.argv[1])
+    definitions, numbers = {}, {}
+    for path in sorted(src.rglob("*.[ch]")):
+        text = path.read_text(errors="replace")
+        definitions.update(DEFINE_NAME.findall(text))
+        numbers.update((k, int(v)) for k, v in DEFINE_NUMBER.findall(text))
+    # A name is a string literal, or literals and other names side by side
+    # ("empty_address_" VAR_DEF_TRANSPORT "_maps_lookup_key").
+    names = {}
+
+    def resolve(var, depth=0):
+        if var in names or depth > 8:
+            return names.get(var)
+        text = re.sub(r"/\*.*?\*/", "", definitions.get(var, "")).strip()
+        parts = []
+        for literal, other, junk in PIECE.findall(text):
+            if junk:
+                return None
+            parts.append(literal if other == "" else resolve(other, depth + 1))
+        if not parts or None in parts:
+            return None
+        names[var] = "".join(parts)
+        return names[var]
+
+    for var in definitions:
+        resolve(var)
+
+    def bound(text):
+        text = text.strip().strip("()")
+        if re.fullmatch(r"-?\d+", text):
+            return int(text)
+        return numbers.get(text)
+
+    limits = {}
+    for path in sorted(src.rglob("*.c")):
+        relative = path.relative_to(src).as_posix()
+        if SKIP.match(relative):
+            continue
+        text = path.read_text(errors="replace")
+        for table_type, body in TABLE.findall(text):
+            kind = KINDS.get(table_type)
+            if kind is None:
+                continue
+            body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+            body = re.sub(r"^\s*#.*$", "", body, flags=re.M)
+            for var, low, high in ENTRY.findall(body):
+                name = names.get(var)
+                low, high = bound(low), bound(high)
+                if name is None or low is None or high is None or (low, high) == (0, 0):
+                    continue
+                entry = {"kind": kind, "min": low, "max": high}
+                rules = limits.setdefault(name, [])
+                for rule in rules:
+                    if {k: rule[k] for k in entry} == entry:
+                        if program_of(relative) not in rule["programs"]:
+                            rule["programs"].append(program_of(relative))
+                        break
+                else:
+                    rules.append(dict(entry, programs=[program_of(relative)]))
+    out = {
+        "source": f"generated by scripts/gen-limits.py from the Postfix {sys.argv[2]} "
+        "source (the CONFIG_*_TABLE entries each program reads); do not edit",
+        "limits": dict(sorted(limits.items())),
+    }
+    # One parameter per line, so that changes diff well.
+    lines = ["{", f'"source": {json.dumps(out["source"])},', '"limits": {']
+    items = list(out["limits"].items())
+    for i, (name, rules) in enumerate(items):
+        comma = "," if i + 1 < len(items) else ""
+        lines.append(f"{json.dumps(name)}: {json.dumps(rules)}{comma}")
+    lines += ["}", "}"]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
