@@ -399,6 +399,7 @@ fn params_table(root: &Path) {
         "values",
         "flags",
         "legacy",
+        "ignored",
         "host",
     ];
     for p in table["parameters"].as_array().expect("parameters") {
@@ -465,6 +466,9 @@ fn params_table(root: &Path) {
         let legacy = option_code(object.get("legacy"), |l| {
             version_code(l.as_str().expect("legacy"), name)
         });
+        let ignored = option_code(object.get("ignored"), |l| {
+            version_code(l.as_str().expect("ignored"), name)
+        });
         let template = object
             .get("template")
             .and_then(Value::as_bool)
@@ -474,7 +478,7 @@ fn params_table(root: &Path) {
             "    ParamInfo {{ name: {name:?}, since: &[{since}], removed: {removed}, \
              deprecated: {deprecated}, template: {template}, defaults: &[{defaults}], \
              value_type: ValueType::{value_type}, values: &[{values}], raw: {raw}, \
-             readonly: {readonly}, legacy: {legacy}, host: {host} }},",
+             readonly: {readonly}, legacy: {legacy}, ignored: {ignored}, host: {host} }},",
             since = since.join(", "),
             defaults = defaults.join(", "),
             values = values.join(", "),

@@ -119,7 +119,7 @@ def main():
     overrides = tomllib.loads(OVERRIDES.read_text(encoding="utf-8"))
     param_overrides = overrides.get("param", {})
     allowed_keys = {"defaults", "since", "removed", "type", "values", "host", "legacy",
-                    "readonly", "deprecated", "source", "template"}
+                    "readonly", "deprecated", "source", "template", "ignored"}
     for name, o in param_overrides.items():
         unknown = set(o) - allowed_keys
         if unknown:
@@ -182,6 +182,9 @@ def main():
             entry["flags"] = flags
         if "legacy" in o:
             entry["legacy"] = o["legacy"]
+        if "ignored" in o:
+            version_key(o["ignored"])
+            entry["ignored"] = o["ignored"]
         if "host" in o:
             entry["host"] = o["host"]
         out.append(entry)

@@ -59,6 +59,8 @@ pub struct ParamInfo {
     pub readonly: bool,
     /// From this version on the name is only a migration alias for a renamed parameter.
     pub legacy: Option<Version>,
+    /// From this version on Postfix still accepts the parameter but nothing reads it.
+    pub ignored: Option<Version>,
     /// The default is computed from facts of the host or the build.
     pub host: Option<&'static str>,
 }

@@ -55,6 +55,7 @@ const CHECKS: &[(&str, BuiltinCheck)] = &[
     ("deprecated-parameter", versions::deprecated),
     ("deprecated-soon", versions::deprecated_soon),
     ("superseded-tls-switch", versions::superseded_tls_switch),
+    ("ignored-parameter", versions::ignored),
     ("deprecated-and-replacement", versions::both_set),
     ("invalid-value", versions::invalid_value),
     ("syntax-newer-than-target", versions::newer_syntax),

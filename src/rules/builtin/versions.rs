@@ -29,10 +29,40 @@ fn since_text(info: &ParamInfo) -> String {
 }
 
 /// Whether the table marks `name` deprecated (in any version). The pre-2.3 TLS switches
-/// are left to PF509, which says what they mean at every target version.
+/// are left to PF509, which says what they mean at every target version, and names the
+/// target version no longer reads to PF510.
 fn is_deprecated(cx: &Context<'_, '_>, name: &str) -> bool {
     TlsSide::of_switch(name).is_none()
-        && cx.config.info(name).is_some_and(|i| i.deprecated.is_some())
+        && cx
+            .config
+            .info(name)
+            .is_some_and(|i| i.deprecated.is_some() && ignored_since(cx, i).is_none())
+}
+
+/// The release since which the target version no longer reads the parameter, if so.
+fn ignored_since(cx: &Context<'_, '_>, info: &ParamInfo) -> Option<Version> {
+    info.ignored
+        .filter(|&since| cx.config.version.at_least(since))
+}
+
+/// PF510: a parameter the target version accepts but no longer reads.
+pub fn ignored(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let ignored = |name: &str| cx.config.info(name).and_then(|i| ignored_since(cx, i));
+    let version = cx.config.version;
+    written(cx, |name, _| ignored(name).is_some())
+        .iter()
+        .filter_map(|w| {
+            let since = ignored(&w.name)?;
+            Some(at(
+                w,
+                format!(
+                    "`{}` has had no effect since Postfix {since} (target: {version})",
+                    w.name
+                ),
+                "nothing reads it: delete it".to_owned(),
+            ))
+        })
+        .collect()
 }
 
 /// PF509: a pre-2.3 TLS switch that decides the level because the level is not written.
