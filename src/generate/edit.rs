@@ -717,12 +717,12 @@ fn render(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Result<Edited,
             .map(|(_, why)| why.clone())
             .or_else(|| {
                 let info = table.get(&name)?;
-                // A per-site table carries policy no replacement says the same way.
                 if name.contains("tls")
                     && let Some(since) = info.ignored.filter(|v| cx.version.at_least(*v))
                 {
                     return Some(format!("no effect since Postfix {since}"));
                 }
+                // A per-site table carries policy no replacement says the same way.
                 (name.contains("tls")
                     && !name.ends_with("_per_site")
                     && info.deprecated_in(cx.version))

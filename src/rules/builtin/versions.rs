@@ -284,10 +284,18 @@ fn bounds_refusal(cx: &Context<'_, '_>, w: &Written, info: &ParamInfo) -> Option
     None
 }
 
-/// What some parameters must hold beyond their type: every program checks that
+/// The parameters that must hold more than their type says: every program checks that
 /// `myhostname` and `mydomain` are host names (mail_params.c, `valid_hostname()`), and
 /// virtual(8) defers every delivery whose `static:` user ID is below
 /// `virtual_minimum_uid` or whose group ID is not positive (virtual/mailbox.c, `atol()`).
+const CONTENT_CHECKED: [&str; 4] = [
+    "myhostname",
+    "mydomain",
+    "virtual_uid_maps",
+    "virtual_gid_maps",
+];
+
+/// See [`CONTENT_CHECKED`].
 fn content_refusal(cx: &Context<'_, '_>, w: &Written) -> Option<String> {
     let value = w.value.trim();
     match w.name.as_str() {
@@ -300,12 +308,14 @@ fn content_refusal(cx: &Context<'_, '_>, w: &Written) -> Option<String> {
             let id = value.strip_prefix("static:")?;
             let n = value::atol(id.as_bytes());
             if w.name == "virtual_uid_maps" {
+                // virtual_minimum_uid is at least 1 (its own bound): a number below
+                // that is refused whatever it is, and an unreadable one is PF506's own.
                 let minimum = cx
                     .config
                     .text(w.scope, "virtual_minimum_uid")
                     .ok()
                     .and_then(|m| value::integer("virtual_minimum_uid", &m).ok())
-                    .unwrap_or(100);
+                    .map_or(1, |m| m.max(1));
                 (n < minimum).then(|| {
                     format!(
                         "`{id}` is not a user ID of at least {minimum} (virtual_minimum_uid): \
@@ -387,10 +397,7 @@ pub fn invalid_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 i.value_type,
                 ValueType::Bool | ValueType::Int | ValueType::Time | ValueType::Enum
             ) || !params::limits(name).is_empty()
-                || matches!(
-                    name,
-                    "myhostname" | "mydomain" | "virtual_uid_maps" | "virtual_gid_maps"
-                )
+                || CONTENT_CHECKED.contains(&name)
         })
     };
     written(cx, checked)
