@@ -60,7 +60,7 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
     let stock =
         (dir.master.is_none() && dir.main.is_some()).then(crate::input::config_dir::stock_master);
     let (main_findings, master_findings) = {
-        let config = dir.model(version, &options.host, None, false);
+        let mut config = dir.model(version, &options.host, None, false);
         let mut main_findings = Vec::new();
         let mut master_findings = Vec::new();
         if let Some(main) = &dir.main {
@@ -71,7 +71,7 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         }
         // One finding for each issue of the model, most of them in main.cf.
         main_findings.reserve(config.issues.len());
-        for (file, finding) in rules::issues::findings(&config, version, &options.policy) {
+        for (file, finding) in rules::issues::findings(&mut config, version, &options.policy) {
             match file {
                 FileRole::Main => main_findings.push(finding),
                 FileRole::Master => master_findings.push(finding),

@@ -72,6 +72,35 @@ pub struct Location {
     pub span: Span,
 }
 
+/// A setting written in main.cf or as a master.cf `-o`, by its position in the model:
+/// eight bytes each, where a large file has hundreds of thousands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WrittenRef {
+    /// The `-o` namespace, or [`WrittenRef::MAIN`].
+    namespace: u32,
+    /// The entry in that namespace's (or main.cf's) sorted settings.
+    entry: u32,
+}
+
+impl WrittenRef {
+    const MAIN: u32 = u32::MAX;
+}
+
+fn index_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX - 1)
+}
+
+/// Where a main.cf setting is written (name to value), when main.cf wrote it.
+fn main_location(setting: &MainSetting<'_>) -> Option<Location> {
+    match setting.origin {
+        Origin::Main(p) => Some(Location {
+            file: FileRole::Main,
+            span: p.name_span().cover(p.value_span()),
+        }),
+        _ => None,
+    }
+}
+
 /// Where an effective value comes from.
 #[derive(Clone, Copy, Debug)]
 pub enum Origin<'a> {
@@ -172,26 +201,75 @@ pub struct OverrideSetting<'a> {
 pub struct ServiceEntry<'a> {
     /// Its node in the master.cf tree.
     pub node: &'a Service,
-    /// The eight fields' text.
-    pub fields: [Bytes<'a>; FIELD_COUNT],
+    fields: Fields<'a>,
     namespace: usize,
-    valid_names: HashSet<Vec<u8>>,
+    /// The user-defined names this service's settings make valid (most have none).
+    valid_names: Option<Box<HashSet<Vec<u8>>>>,
 }
 
-impl ServiceEntry<'_> {
+/// Where a service's eight fields are read: in master.cf, where each is one run of
+/// bytes, or joined, for the rare field whose braces cross a line.
+#[derive(Debug)]
+enum Fields<'a> {
+    InFile(&'a [u8]),
+    Joined(Box<[Vec<u8>; FIELD_COUNT]>),
+}
+
+impl<'a> ServiceEntry<'a> {
+    fn new(node: &'a Service, src: &'a [u8], namespace: usize) -> ServiceEntry<'a> {
+        let words = &node.words()[..FIELD_COUNT];
+        let in_file = words
+            .iter()
+            .all(|w| matches!(node.text(src, w.clone()), Cow::Borrowed(_)));
+        let fields = if in_file {
+            Fields::InFile(src)
+        } else {
+            Fields::Joined(Box::new(std::array::from_fn(|i| {
+                node.text(src, words[i].clone()).into_owned()
+            })))
+        };
+        ServiceEntry {
+            node,
+            fields,
+            namespace,
+            valid_names: None,
+        }
+    }
+
+    fn field(&self, field: Field) -> &[u8] {
+        let i = field as usize;
+        match &self.fields {
+            Fields::InFile(src) => {
+                let span = self.node.source_span(self.node.words()[i].clone());
+                &src[span.range()]
+            }
+            Fields::Joined(fields) => &fields[i],
+        }
+    }
+
     /// The service name field (`smtp`, `submission`, `127.0.0.1:10025`, …).
     pub fn name(&self) -> &[u8] {
-        &self.fields[Field::Service as usize]
+        self.field(Field::Service)
     }
 
     /// The type field (`inet`, `unix`, …).
     pub fn kind(&self) -> &[u8] {
-        &self.fields[Field::Type as usize]
+        self.field(Field::Type)
     }
 
     /// The command field (`smtpd`, `smtp`, `pipe`, …).
     pub fn command(&self) -> &[u8] {
-        &self.fields[Field::Command as usize]
+        self.field(Field::Command)
+    }
+
+    fn is_valid_name(&self, name: &[u8]) -> bool {
+        self.valid_names.as_ref().is_some_and(|n| n.contains(name))
+    }
+
+    fn make_valid(&mut self, name: &[u8]) {
+        self.valid_names
+            .get_or_insert_default()
+            .insert(name.to_vec());
     }
 
     /// `$process_name` inside this service: the command's base name.
@@ -264,8 +342,8 @@ pub enum IssueKind {
     Expansion {
         /// The parameter.
         name: Vec<u8>,
-        /// Why.
-        error: ExpandError,
+        /// Why (boxed: the common issues are small, and a large file has many).
+        error: Box<ExpandError>,
     },
     /// A value every Postfix daemon refuses at start-up (postconf itself may not notice).
     InvalidValue {
@@ -427,9 +505,12 @@ impl<'a> Config<'a> {
                 continue;
             }
             let words = service.words();
-            let fields: [Bytes<'a>; FIELD_COUNT] =
-                std::array::from_fn(|i| service.text(src, words[i].clone()));
-            let key = [&fields[0][..], b"/", &fields[1][..]].concat();
+            let key = [
+                &service.text(src, words[0].clone())[..],
+                b"/",
+                &service.text(src, words[1].clone())[..],
+            ]
+            .concat();
             let namespace = *namespace_of.entry(key).or_insert_with(|| {
                 settings.push(Vec::new());
                 settings.len() - 1
@@ -448,12 +529,8 @@ impl<'a> Config<'a> {
                     },
                 ));
             }
-            self.services.push(ServiceEntry {
-                node: service,
-                fields,
-                namespace,
-                valid_names: HashSet::new(),
-            });
+            self.services
+                .push(ServiceEntry::new(service, src, namespace));
         }
         self.namespaces = settings
             .into_iter()
@@ -694,7 +771,7 @@ impl<'a> Config<'a> {
             if let Scope::Service(i) = scope
                 && restriction_classes.contains(&*name)
             {
-                self.services[i].valid_names.insert(name.to_vec());
+                self.services[i].make_valid(&name);
             }
             let known = self.known(&name).map(|k| (k.class, k.info));
             if let Some((class, info)) = known {
@@ -752,7 +829,7 @@ impl<'a> Config<'a> {
         };
         if let Some(i) = local {
             supplied = true;
-            self.services[i].valid_names.insert(name.to_vec());
+            self.services[i].make_valid(name);
         } else if let Some(index) = self.main.index_of(name) {
             supplied = true;
             if !self.is_known(name)
@@ -765,7 +842,7 @@ impl<'a> Config<'a> {
             for service in &mut self.services {
                 if self.namespaces[service.namespace].params.contains_key(name) {
                     supplied = true;
-                    service.valid_names.insert(name.to_vec());
+                    service.make_valid(name);
                 }
             }
         }
@@ -969,7 +1046,10 @@ impl<'a> Config<'a> {
 
     /// main.cf and master.cf settings that no known name claims ("unused parameter").
     fn flag_unused(&mut self) {
-        let mut issues = Vec::new();
+        // Pushed onto the model's own list: a copy would hold a large file's warnings
+        // twice.
+        let mut issues = std::mem::take(&mut self.issues);
+        let base = issues.len();
         for (name, setting) in &self.main {
             if self.is_known(name) {
                 continue;
@@ -993,14 +1073,14 @@ impl<'a> Config<'a> {
         let mut first: HashMap<usize, Range<usize>> = HashMap::new();
         let mut repeats = Vec::new();
         for service in &self.services {
-            let plain = service.valid_names.is_empty();
+            let plain = service.valid_names.is_none();
             if plain && let Some(of) = first.get(&service.namespace) {
-                repeats.push((issues.len(), of.clone()));
+                repeats.push((issues.len() - base, of.clone()));
                 continue;
             }
-            let start = issues.len();
+            let start = issues.len() - base;
             for (name, setting) in &self.namespaces[service.namespace].params {
-                if self.is_known(name) || service.valid_names.contains(&**name) {
+                if self.is_known(name) || service.is_valid_name(name) {
                     continue;
                 }
                 // Services sharing a name and type share their settings; Postfix reports
@@ -1013,18 +1093,17 @@ impl<'a> Config<'a> {
                 });
             }
             if plain {
-                first.insert(service.namespace, start..issues.len());
+                first.insert(service.namespace, start..issues.len() - base);
             }
         }
-        let base = self.issues.len();
         self.unused = Unused {
-            range: base..base + issues.len(),
+            range: base..issues.len(),
             repeats: repeats
                 .into_iter()
                 .map(|(at, of)| (base + at, base + of.start..base + of.end))
                 .collect(),
         };
-        self.issues.extend(issues);
+        self.issues = issues;
     }
 
     /// The issues in the order postconf warns about them: every repeated stretch in its
@@ -1134,7 +1213,7 @@ impl<'a> Config<'a> {
                 issues.push(Issue {
                     kind: IssueKind::Expansion {
                         name: name.to_vec(),
-                        error,
+                        error: Box::new(error),
                     },
                     location: at,
                 });
@@ -1299,25 +1378,60 @@ impl<'a> Config<'a> {
         if let Scope::Service(i) = scope
             && let Some(s) = self.overrides(i).get(name.as_bytes())
         {
-            let node = self.services[s.service].node;
-            let o = &s.option;
-            let end = o
-                .value
-                .as_ref()
-                .or(o.argument.as_ref())
-                .map_or(o.option.end, |r| r.end);
-            return Some(Location {
-                file: FileRole::Master,
-                span: node.source_span(o.option.start..end),
-            });
+            return Some(self.override_location(s));
         }
-        match self.main.get(name.as_bytes())?.origin {
-            Origin::Main(p) => Some(Location {
-                file: FileRole::Main,
-                span: p.name_span().cover(p.value_span()),
-            }),
-            _ => None,
+        main_location(self.main.get(name.as_bytes())?)
+    }
+
+    fn override_location(&self, setting: &OverrideSetting<'_>) -> Location {
+        let node = self.services[setting.service].node;
+        let o = &setting.option;
+        let end = o
+            .value
+            .as_ref()
+            .or(o.argument.as_ref())
+            .map_or(o.option.end, |r| r.end);
+        Location {
+            file: FileRole::Master,
+            span: node.source_span(o.option.start..end),
         }
+    }
+
+    /// Every setting written in main.cf or as a master.cf `-o` that is in effect, in
+    /// file order.
+    pub fn written_settings(&self) -> Vec<WrittenRef> {
+        let main = (0..self.main.len()).map(|entry| WrittenRef {
+            namespace: WrittenRef::MAIN,
+            entry: index_u32(entry),
+        });
+        let overrides = self.namespaces.iter().enumerate().flat_map(|(n, ns)| {
+            (0..ns.params.len()).map(move |entry| WrittenRef {
+                namespace: index_u32(n),
+                entry: index_u32(entry),
+            })
+        });
+        // Sorted with their locations beside them, which are dropped after.
+        let mut located: Vec<(Location, WrittenRef)> = main
+            .chain(overrides)
+            .filter_map(|at| Some((self.written_setting(at)?.2, at)))
+            .collect();
+        located.sort_unstable_by_key(|(location, _)| *location);
+        located.into_iter().map(|(_, at)| at).collect()
+    }
+
+    /// The name, scope and location of a setting from [`Config::written_settings`].
+    pub fn written_setting(&self, at: WrittenRef) -> Option<(&[u8], Scope, Location)> {
+        if at.namespace == WrittenRef::MAIN {
+            let (name, setting) = self.main.at(at.entry as usize)?;
+            return Some((name, Scope::Main, main_location(setting)?));
+        }
+        let namespace = self.namespaces.get(at.namespace as usize)?;
+        let (name, setting) = namespace.params.at(at.entry as usize)?;
+        Some((
+            name,
+            Scope::Service(setting.service),
+            self.override_location(setting),
+        ))
     }
 
     /// The value of `name` in `scope`, fully expanded.

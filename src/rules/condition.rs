@@ -94,9 +94,19 @@ pub struct Context<'c, 'a> {
     /// The subject's scope.
     pub scope: Scope,
     /// Where parameters are written (see [`crate::rules::builtin::places`]).
-    pub places: &'c [crate::rules::builtin::Place<'c>],
+    pub places: &'c [crate::model::config::WrittenRef],
     /// What was found of the files the configuration names.
     pub facts: &'c crate::material::Facts,
+}
+
+impl<'c> Context<'c, '_> {
+    /// Every parameter written in main.cf and master.cf `-o` options, in file order.
+    pub fn places(&self) -> impl Iterator<Item = crate::rules::builtin::Place<'c>> + use<'c, '_> {
+        let config = self.config;
+        self.places
+            .iter()
+            .filter_map(move |at| crate::rules::builtin::place(config, *at))
+    }
 }
 
 /// Why a condition holds: the parameters whose values make it hold, in order.

@@ -14,15 +14,17 @@ use super::policy::Policy;
 
 /// The findings for the model's issues, each with the file it is in, one at a time (a
 /// large file has many). A "did you mean" is worked out only for unknown names that
-/// `policy` reports.
+/// `policy` reports. The issues are taken from the model: a finding says all they do.
 pub fn findings<'c>(
-    config: &'c Config<'_>,
+    config: &'c mut Config<'_>,
     version: Version,
     policy: &'c Policy,
 ) -> impl Iterator<Item = (FileRole, Finding)> + 'c {
+    let issues = std::mem::take(&mut config.issues);
+    let config = &*config;
     // The index of known names is built only when a suggestion is wanted.
     let suggester = std::cell::OnceCell::new();
-    config.issues.iter().map(move |issue| {
+    issues.into_iter().map(move |issue| {
         let mut suggest = |name: &[u8]| {
             policy
                 .reports(Code::PF601)
@@ -35,7 +37,7 @@ pub fn findings<'c>(
         };
         (
             issue.location.file,
-            issue_finding(issue, version, &mut suggest),
+            issue_finding(&issue, version, &mut suggest),
         )
     })
 }

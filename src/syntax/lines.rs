@@ -187,8 +187,9 @@ pub(crate) struct Layout {
     /// All lines, up to and including the last newline.
     span: Span,
     /// Newlines between the physical lines and the comment or blank lines inside, in
-    /// order. Empty for a logical line on one physical line.
-    breaks: Vec<Token>,
+    /// order. None for a logical line on one physical line, as most are: a pointer
+    /// then, where a large file has hundreds of thousands of lines.
+    breaks: Option<Box<[Token]>>,
     /// Whether the last physical line ends in `\n` (the file's last line may not).
     final_newline: bool,
 }
@@ -220,15 +221,18 @@ impl Layout {
                 });
             }
         }
-        breaks.shrink_to_fit();
         Layout {
             span: Span {
                 start: first.start,
                 end: last.end,
             },
-            breaks,
+            breaks: (!breaks.is_empty()).then(|| breaks.into_boxed_slice()),
             final_newline: last.end > last.content_end,
         }
+    }
+
+    fn breaks(&self) -> &[Token] {
+        self.breaks.as_deref().unwrap_or_default()
     }
 
     /// The whole logical line in the file, up to and including its last newline.
@@ -240,7 +244,7 @@ impl Layout {
     pub fn segments(&self) -> impl Iterator<Item = Span> + '_ {
         let text_end = self.span.end - u32::from(self.final_newline);
         let mut at = self.span.start;
-        let mut breaks = self.breaks.iter();
+        let mut breaks = self.breaks().iter();
         std::iter::from_fn(move || {
             loop {
                 let next_break = breaks.clone().next().map(|b| b.span);
@@ -266,7 +270,7 @@ impl Layout {
 
     /// The logical text: borrowed when the logical line is one physical line.
     pub fn text<'a>(&self, src: &'a [u8]) -> Cow<'a, [u8]> {
-        if self.breaks.is_empty() {
+        if self.breaks().is_empty() {
             let end = self.span.end - u32::from(self.final_newline);
             return Cow::Borrowed(&src[self.span.start as usize..end as usize]);
         }
@@ -335,9 +339,9 @@ impl Layout {
     /// Tokens that tile the span: `logical` (which must tile the logical text) cut at
     /// line boundaries, with the breaks and the final newline between them.
     pub fn tokens(&self, logical: &[LogicalToken]) -> Vec<Token> {
-        let mut tokens = Vec::with_capacity(logical.len() + self.breaks.len() + 1);
+        let mut tokens = Vec::with_capacity(logical.len() + self.breaks().len() + 1);
         let mut next_logical = logical.iter().peekable();
-        let mut breaks = self.breaks.iter().peekable();
+        let mut breaks = self.breaks().iter().peekable();
         let mut segment_logical_start = 0u32;
         for segment in self.segments() {
             while let Some(b) = breaks.next_if(|b| b.span.start < segment.start) {

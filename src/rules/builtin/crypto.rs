@@ -94,11 +94,10 @@ fn protocol_list_problem(value: &str, version: Version) -> Option<String> {
 /// PF410: a written protocol list that Postfix rejects as a whole.
 pub fn invalid_protocol_list(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     written(cx, |name, _| is_protocol_list(name))
-        .iter()
         .filter_map(|w| {
             let problem = protocol_list_problem(&w.value, cx.config.version)?;
             Some(at(
-                w,
+                &w,
                 format!("Postfix cannot read `{}`: {problem}", w.name),
                 "the whole list is invalid, and TLS with it".to_owned(),
             ))
@@ -109,7 +108,6 @@ pub fn invalid_protocol_list(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 /// PF403: a written protocol list enables SSLv2 or SSLv3.
 pub fn ssl_protocols(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     written(cx, |name, _| is_protocol_list(name))
-        .iter()
         .filter_map(|w| {
             let enabled: Vec<&str> = ["SSLv2", "SSLv3"]
                 .into_iter()
@@ -117,7 +115,7 @@ pub fn ssl_protocols(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 .collect();
             (!enabled.is_empty()).then(|| {
                 at(
-                    w,
+                    &w,
                     format!("`{}` enables {}", w.name, enabled.join(" and ")),
                     "exclude SSLv2 and SSLv3, or set a floor of >=TLSv1.2".to_owned(),
                 )
@@ -162,7 +160,6 @@ pub fn weak_cipher_grade(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     written(cx, |name, _| {
         name.ends_with("_tls_ciphers") || name.ends_with("_tls_mandatory_ciphers")
     })
-    .iter()
     .filter_map(|w| {
         let grade = w.value.trim().to_ascii_lowercase();
         let what = match grade.as_str() {
@@ -172,7 +169,7 @@ pub fn weak_cipher_grade(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             _ => return None,
         };
         Some(at(
-            w,
+            &w,
             format!("`{} = {grade}` allows {what}", w.name),
             "use medium (the default), or high for mandatory TLS only".to_owned(),
         ))
@@ -209,11 +206,10 @@ fn logs_debug(value: &str) -> bool {
 /// PF408: a TLS log level meant for debugging, left on.
 pub fn debug_loglevel(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     written(cx, |name, _| name.ends_with("_tls_loglevel"))
-        .iter()
         .filter(|w| logs_debug(&w.value))
         .map(|w| {
             at(
-                w,
+                &w,
                 format!(
                     "`{} = {}` logs every TLS session in detail",
                     w.name,

@@ -12,7 +12,7 @@ mod versions;
 
 use std::borrow::Cow;
 
-use crate::model::config::{Config, Location, Origin, Scope};
+use crate::model::config::{Config, Location, Scope, WrittenRef};
 
 use super::condition::Context;
 use crate::model::subject::Subject;
@@ -136,39 +136,31 @@ pub struct Place<'c> {
 }
 
 /// Every parameter written in main.cf and in master.cf `-o` options, in file order.
-/// Computed once per run and shared by the checks through their [`Context`].
-pub fn places<'c>(config: &'c Config<'_>) -> Vec<Place<'c>> {
-    let at_most = config.main_settings().count() + config.override_settings().count();
-    let mut out = Vec::with_capacity(at_most);
-    let mut push = |name: &'c [u8], scope: Scope| {
-        let name = String::from_utf8_lossy(name);
-        if let Some(location) = config.setting_location(scope, &name) {
-            out.push(Place {
-                name,
-                scope,
-                location,
-            });
-        }
-    };
-    for (name, setting) in config.main_settings() {
-        if matches!(setting.origin, Origin::Main(_)) {
-            push(name, Scope::Main);
-        }
-    }
-    for (name, setting) in config.override_settings() {
-        push(name, Scope::Service(setting.service));
-    }
-    out.sort_unstable_by_key(|p| p.location);
-    out
+/// Computed once per run and shared by the checks through their [`Context`], which
+/// gives each as a [`Place`].
+pub fn places(config: &Config<'_>) -> Vec<WrittenRef> {
+    config.written_settings()
+}
+
+/// The [`Place`] of a setting from [`places`].
+pub fn place<'c>(config: &'c Config<'_>, at: WrittenRef) -> Option<Place<'c>> {
+    let (name, scope, location) = config.written_setting(at)?;
+    Some(Place {
+        name: String::from_utf8_lossy(name),
+        scope,
+        location,
+    })
 }
 
 /// The written parameters that `keep` accepts (by name and scope), in file order, with
 /// their values. Only those values are expanded: expansion can be costly (a value may
 /// double with each level), and most checks look at a few names.
-pub fn written(cx: &Context<'_, '_>, keep: impl Fn(&str, Scope) -> bool) -> Vec<Written> {
-    cx.places
-        .iter()
-        .filter(|p| keep(&p.name, p.scope))
+pub fn written<'x>(
+    cx: &'x Context<'_, '_>,
+    keep: impl Fn(&str, Scope) -> bool + 'x,
+) -> impl Iterator<Item = Written> + 'x {
+    cx.places()
+        .filter(move |p| keep(&p.name, p.scope))
         .map(|p| {
             let value = match cx.config.text(p.scope, &p.name) {
                 Ok(v) => v,
@@ -185,7 +177,6 @@ pub fn written(cx: &Context<'_, '_>, keep: impl Fn(&str, Scope) -> bool) -> Vec<
                 location: p.location,
             }
         })
-        .collect()
 }
 
 /// A hit at a written setting.

@@ -17,7 +17,6 @@ pub fn other_daemon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     written(cx, |name, scope| {
         scope != Scope::Main && client_or_server(name)
     })
-    .iter()
     .filter_map(|w| {
         let Scope::Service(i) = w.scope else {
             return None;
@@ -31,7 +30,7 @@ pub fn other_daemon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         };
         foreign.then(|| {
             at(
-                w,
+                &w,
                 format!(
                     "`{}` has no effect on a service that runs {program}",
                     w.name
@@ -87,7 +86,6 @@ pub fn comment_in_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             .is_some_and(|(raw, _)| raw.contains(&b'#'))
     };
     written(cx, has_hash)
-        .iter()
         .filter_map(|w| {
             let (raw, _) = cx.config.raw(w.scope, &w.name)?;
             let text = String::from_utf8_lossy(&raw).into_owned();
@@ -98,7 +96,7 @@ pub fn comment_in_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 .find(|&(i, &b)| b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()))?
                 .0;
             Some(at(
-                w,
+                &w,
                 format!(
                     "`{}` includes `{}`: a `#` after the value is not a comment",
                     w.name,

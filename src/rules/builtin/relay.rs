@@ -108,7 +108,7 @@ fn is_public(ip: IpAddr) -> bool {
 }
 
 fn mynetworks_settings(cx: &Context<'_, '_>) -> Vec<super::Written> {
-    written(cx, |name, _| name == "mynetworks")
+    written(cx, |name, _| name == "mynetworks").collect()
 }
 
 /// PF702: `mynetworks` includes every address, so everyone may relay.

@@ -50,11 +50,10 @@ pub fn ignored(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let ignored = |name: &str| cx.config.info(name).and_then(|i| ignored_since(cx, i));
     let version = cx.config.version;
     written(cx, |name, _| ignored(name).is_some())
-        .iter()
         .filter_map(|w| {
             let since = ignored(&w.name)?;
             Some(at(
-                w,
+                &w,
                 format!(
                     "`{}` has had no effect since Postfix {since} (target: {version})",
                     w.name
@@ -68,7 +67,6 @@ pub fn ignored(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 /// PF509: a pre-2.3 TLS switch that decides the level because the level is not written.
 pub fn superseded_tls_switch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     written(cx, |name, _| TlsSide::of_switch(name).is_some())
-        .iter()
         .filter_map(|w| {
             let side = TlsSide::of_switch(&w.name)?;
             let level_name = format!("{}_tls_security_level", side.prefix());
@@ -89,7 +87,7 @@ pub fn superseded_tls_switch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 ),
             };
             Some(at(
-                w,
+                &w,
                 format!(
                     "`{}` is a TLS switch that `{level_name}` replaced in Postfix 2.3",
                     w.name
@@ -104,12 +102,11 @@ pub fn superseded_tls_switch(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 pub fn deprecated(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let version = cx.config.version;
     written(cx, |name, _| is_deprecated(cx, name))
-        .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
             info.deprecated_in(version).then(|| {
                 at(
-                    w,
+                    &w,
                     format!("`{}` is {}", w.name, since_text(info)),
                     deprecation_text(info),
                 )
@@ -122,13 +119,12 @@ pub fn deprecated(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 pub fn deprecated_soon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let version = cx.config.version;
     written(cx, |name, _| is_deprecated(cx, name))
-        .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
             let since: Version = info.deprecated.as_ref()?.since.parse().ok()?;
             (!version.at_least(since)).then(|| {
                 at(
-                    w,
+                    &w,
                     format!(
                         "`{}` is deprecated from Postfix {since}: replace it before upgrading",
                         w.name
@@ -144,7 +140,6 @@ pub fn deprecated_soon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 pub fn both_set(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let deprecated = |name: &str| cx.config.info(name).is_some_and(|i| i.deprecated.is_some());
     written(cx, |name, _| deprecated(name))
-        .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
             let replacement = info.deprecated.as_ref()?.replacement?;
@@ -155,9 +150,9 @@ pub fn both_set(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             // The replacement may be written elsewhere: a master.cf `-o smtpd_enforce_tls`
             // loses to main.cf's `smtpd_tls_security_level` as much as to its own.
             cx.config.setting_location(w.scope, replacement)?;
-            replacement_wins(cx, w, info, replacement).then(|| {
+            replacement_wins(cx, &w, info, replacement).then(|| {
                 at(
-                    w,
+                    &w,
                     format!(
                         "`{}` has no effect: `{replacement}` is also set and wins",
                         w.name
@@ -401,14 +396,13 @@ pub fn invalid_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         })
     };
     written(cx, checked)
-        .iter()
         .filter_map(|w| {
             let info = cx.config.info(&w.name)?;
             // A value that cannot be expanded is PF605's finding.
             if cx.config.text(w.scope, &w.name).is_err() || info.raw {
                 return None;
             }
-            let why = refusal(cx, w, info)?;
+            let why = refusal(cx, &w, info)?;
             let written = cx
                 .config
                 .raw(w.scope, &w.name)
@@ -424,7 +418,7 @@ pub fn invalid_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 ),
                 _ => format!("Postfix refuses `{} = {}`", w.name, w.value.trim()),
             };
-            Some(at(w, message, why))
+            Some(at(&w, message, why))
         })
         .collect()
 }
@@ -476,7 +470,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
                 .is_some_and(|(raw, _)| raw.contains(&b'{'))
     };
     // Only the written text matters here, so the values are not expanded.
-    for w in cx.places.iter().filter(|p| may_be_newer(&p.name, p.scope)) {
+    for w in cx.places().filter(|p| may_be_newer(&p.name, p.scope)) {
         let Some((raw, _)) = cx.config.raw(w.scope, &w.name) else {
             continue;
         };
@@ -485,7 +479,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         }
         let mut found = Vec::new();
         newest_syntax(&raw.parse().expr, &mut found);
-        if w.scope != Scope::Main && braced_override(cx, w) {
+        if w.scope != Scope::Main && braced_override(cx, &w) {
             found.push((Version::new(3, 0), "`-o { name = value }` options"));
         }
         if let Some((needs, what)) = found
