@@ -279,7 +279,8 @@ fn port_number(name: &str) -> Option<u16> {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+/// Whether a host name or address is this host's loopback (`localhost`, 127/8, ::1).
+pub(crate) fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()

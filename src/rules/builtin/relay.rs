@@ -210,3 +210,82 @@ mod tests {
         assert!(is_public("2001:db8::".parse().unwrap()));
     }
 }
+
+/// The parameters whose values are lists of domains (with tables and `!` exclusions).
+const DOMAIN_LISTS: [&str; 4] = [
+    "mydestination",
+    "relay_domains",
+    "virtual_alias_domains",
+    "virtual_mailbox_domains",
+];
+
+/// What a `*` pattern in a domain list means to someone who wrote it as a wildcard, when
+/// it is one: Postfix matches it as a literal name, which no domain has.
+fn star_pattern(element: &[u8]) -> Option<String> {
+    let element = String::from_utf8_lossy(element);
+    let pattern = element.strip_prefix('!').unwrap_or(&element);
+    if pattern == "*" {
+        return Some("`*` is not a wildcard here: it matches no domain".to_owned());
+    }
+    let parent = pattern.strip_prefix("*.")?;
+    Some(format!(
+        "`{pattern}` is not a wildcard here: it matches no domain (`.{parent}` matches the subdomains of {parent})"
+    ))
+}
+
+/// PF705: a `*` written as a wildcard in a domain list.
+pub fn star_in_domain_list(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    written(cx, |name, _| DOMAIN_LISTS.contains(&name))
+        .filter_map(|w| {
+            let meaning = crate::model::value::elements(w.value.as_bytes())
+                .into_iter()
+                .find_map(star_pattern)?;
+            Some(at(
+                &w,
+                format!("{meaning} in {}", w.name),
+                "a literal `*`, not a wildcard".to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// PF704: a backup MX or relay that accepts every recipient of the domains it relays
+/// for, so it bounces what the final server rejects, to forged senders.
+pub fn relay_without_recipients(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let list = |name: &str| cx.config.list(cx.scope, name).unwrap_or_default();
+    let local: Vec<Vec<u8>> = list("mydestination")
+        .into_iter()
+        .map(|d| d.to_ascii_lowercase())
+        .collect();
+    let relayed: Vec<String> = list("relay_domains")
+        .into_iter()
+        .filter(|d| star_pattern(d).is_none() && !local.contains(&d.to_ascii_lowercase()))
+        .map(|d| String::from_utf8_lossy(&d).into_owned())
+        .collect();
+    let Some(first) = relayed.first() else {
+        return Vec::new();
+    };
+    let checked = !list("relay_recipient_maps").is_empty()
+        || ["smtpd_relay_restrictions", "smtpd_recipient_restrictions"]
+            .into_iter()
+            .any(|l| {
+                super::restrictions(cx, l)
+                    .iter()
+                    .any(|r| r == "reject_unverified_recipient")
+            });
+    if checked {
+        return Vec::new();
+    }
+    let more = match relayed.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    vec![Hit {
+        cause: Some("relay_domains".to_owned()),
+        message: format!(
+            "relay_domains ({first}{more}) with an empty relay_recipient_maps: every address there is accepted, and what the final server rejects bounces to forged senders (backscatter)"
+        ),
+        label: "no list of valid recipients".to_owned(),
+        ..Hit::default()
+    }]
+}

@@ -1,7 +1,7 @@
 //! Checks of the transports that carry mail to a relay.
 
 use super::Hit;
-use crate::model::TlsSide;
+use crate::model::{TlsLevel, TlsSide};
 use crate::model::config::Scope;
 use crate::model::subject::Subject;
 use crate::rules::condition::Context;
@@ -63,9 +63,72 @@ pub fn smtps_relay(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
     }]
 }
 
+/// The host of a next hop (`[host]:port`, `host:port`, `host`).
+fn host(destination: &str) -> &str {
+    let destination = destination.trim();
+    if let Some(rest) = destination.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    destination
+        .rsplit_once(':')
+        .map_or(destination, |(host, _)| host)
+}
+
+/// PF108: mail to a relay host crosses the network with no TLS at all (and no login,
+/// which PF103 judges): anyone on the path reads it.
+pub fn relay_in_clear(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
+    let Some(relay) = subject.relay.and_then(|i| cx.roles.relays.get(i)) else {
+        return Vec::new();
+    };
+    // A table's next hops are not known here; a content filter on this host needs no TLS.
+    let remote = relay
+        .destination
+        .split([',', ' '])
+        .filter(|d| !d.is_empty())
+        .any(|d| !crate::model::roles::is_loopback(host(d)));
+    if relay.parameter.starts_with("sender_dependent") || !remote {
+        return Vec::new();
+    }
+    let Ok(tls) = cx.config.tls_level(cx.scope, TlsSide::SmtpClient) else {
+        return Vec::new();
+    };
+    let sasl = cx
+        .config
+        .boolean(cx.scope, "smtp_sasl_auth_enable")
+        .unwrap_or(false);
+    let policy = cx
+        .config
+        .text(cx.scope, "smtp_tls_policy_maps")
+        .is_ok_and(|v| !v.trim_ascii().is_empty());
+    if tls.level != TlsLevel::None || sasl || policy {
+        return Vec::new();
+    }
+    let cause = tls
+        .decided_by
+        .filter(|name| cx.config.setting_location(cx.scope, name).is_some())
+        .unwrap_or_else(|| relay.parameter.to_owned());
+    vec![Hit {
+        cause: Some(cause),
+        message: format!(
+            "mail to the relay {} is sent without TLS: smtp_tls_security_level is none",
+            relay.destination
+        ),
+        label: "no TLS to the relay".to_owned(),
+        ..Hit::default()
+    }]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::port;
+    use super::{host, port};
+
+    #[test]
+    fn hosts_of_next_hops() {
+        assert_eq!(host("[127.0.0.1]:10025"), "127.0.0.1");
+        assert_eq!(host("[::1]:10025"), "::1");
+        assert_eq!(host("localhost:10025"), "localhost");
+        assert_eq!(host("smtp.example.net"), "smtp.example.net");
+    }
 
     #[test]
     fn ports_of_next_hops() {
