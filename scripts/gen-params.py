@@ -119,7 +119,8 @@ def main():
     overrides = tomllib.loads(OVERRIDES.read_text(encoding="utf-8"))
     param_overrides = overrides.get("param", {})
     allowed_keys = {"defaults", "since", "removed", "type", "values", "host", "legacy",
-                    "readonly", "deprecated", "source", "template", "ignored"}
+                    "readonly", "deprecated", "source", "template", "ignored",
+                    "service_defined"}
     for name, o in param_overrides.items():
         unknown = set(o) - allowed_keys
         if unknown:
@@ -143,6 +144,10 @@ def main():
     for name in sorted(params):
         p = params[name]
         o = param_overrides.get(name, {})
+        if o.get("service_defined"):
+            # postconf knows it only from a master.cf service (postconf_service.c), as
+            # every <service>_destination_concurrency_limit: the model registers it there.
+            continue
         entry = {"name": name}
         if "since" in o:
             entry["since"] = o["since"]

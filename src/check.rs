@@ -53,65 +53,29 @@ impl Default for Options {
 /// Checks one configuration: its main.cf and master.cf, each if present. Findings come
 /// from the parsers and from the model of the whole configuration.
 pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
-    let version = options.target.version;
-    // Without a master.cf, Postfix's stock services decide the roles the rules see (not
-    // which names are used: postconf reads no master.cf then); what rules place in the
-    // stock file is shown at the start of main.cf.
-    let stock =
-        (dir.master.is_none() && dir.main.is_some()).then(crate::input::config_dir::stock_master);
-    let (main_findings, master_findings) = {
-        let mut config = dir.model(version, &options.host, None, false);
-        let mut main_findings = Vec::new();
-        let mut master_findings = Vec::new();
-        if let Some(main) = &dir.main {
-            main_findings.extend(main.problems.iter().cloned().map(Finding::from));
-        }
-        if let Some(master) = &dir.master {
-            master_findings.extend(master.problems.iter().cloned().map(Finding::from));
-        }
-        // One finding for each issue of the model, most of them in main.cf.
-        main_findings.reserve(config.issues.len());
-        for (file, finding) in rules::issues::findings(&mut config, version, &options.policy) {
-            match file {
-                FileRole::Main => main_findings.push(finding),
-                FileRole::Master => master_findings.push(finding),
+    let (mut main_findings, master_findings) = judge(&dir, options);
+    // One run tells the whole story: what a value would mean without the text after a
+    // `#` that Postfix keeps in it (PF017) is judged too, and said.
+    if main_findings
+        .iter()
+        .any(|f| f.code == crate::diagnostic::Code::PF017)
+        && let Some(meant) = as_meant(&dir)
+    {
+        let (meant_findings, _) = judge(&meant, options);
+        for mut finding in meant_findings {
+            let known = main_findings
+                .iter()
+                .any(|f| f.code == finding.code && f.span == finding.span);
+            if !known && finding.code != crate::diagnostic::Code::PF017 {
+                finding.message = format!(
+                    "{} (if the text after `#` is removed from the value)",
+                    finding.message
+                );
+                main_findings.push(finding);
             }
         }
-        let with_stock = stock
-            .as_ref()
-            .map(|stock| dir.model_with_master(Some(stock), version, &options.host, None, false));
-        let judged = with_stock.as_ref().unwrap_or(&config);
-        let mut roles = judged.roles();
-        options.roles.apply(&mut roles);
-        let directory = dir
-            .main
-            .as_ref()
-            .map(|m| &m.file)
-            .or(dir.master.as_ref().map(|m| &m.file))
-            .and_then(|f| f.name().parent().map(Path::to_path_buf));
-        let place = match directory {
-            Some(d) if options.live => crate::material::Where::Live(d),
-            Some(d) => crate::material::Where::Repository(d),
-            None => crate::material::Where::Nowhere,
-        };
-        let facts = crate::material::gather(judged, &place, &options.reading);
-        for placed in rules::engine::run(judged, &roles, &facts) {
-            match placed.file {
-                FileRole::Main => main_findings.push(placed.finding),
-                FileRole::Master if stock.is_some() => {
-                    let mut finding = placed.finding;
-                    finding.span = Span::default();
-                    finding.message =
-                        format!("{} (Postfix's stock master.cf assumed)", finding.message);
-                    main_findings.push(finding);
-                }
-                FileRole::Master => master_findings.push(placed.finding),
-            }
-        }
-        (main_findings, master_findings)
-    };
+    }
     let mut checked = Vec::new();
-    let mut main_findings = main_findings;
     let mut master_findings = master_findings;
     if let Some(main) = &dir.main {
         suppress::apply(&main.tree, main.file.bytes(), &mut main_findings);
@@ -148,6 +112,109 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         });
     }
     checked
+}
+
+fn judge(dir: &ConfigDir, options: &Options) -> (Vec<Finding>, Vec<Finding>) {
+    let version = options.target.version;
+    // Without a master.cf, Postfix's stock services decide what the rules see: the roles,
+    // and the per-service names (`smtp_destination_rate_delay`) that main.cf may set. What
+    // rules place in the stock file is shown at the start of main.cf. (`show` reads no
+    // master.cf then, as postconf does.)
+    let stock =
+        (dir.master.is_none() && dir.main.is_some()).then(crate::input::config_dir::stock_master);
+    {
+        let mut config = match &stock {
+            Some(stock) => dir.model_with_master(Some(stock), version, &options.host, None, false),
+            None => dir.model(version, &options.host, None, false),
+        };
+        let mut main_findings = Vec::new();
+        let mut master_findings = Vec::new();
+        if let Some(main) = &dir.main {
+            main_findings.extend(main.problems.iter().cloned().map(Finding::from));
+        }
+        if let Some(master) = &dir.master {
+            master_findings.extend(master.problems.iter().cloned().map(Finding::from));
+        }
+        // One finding for each issue of the model, most of them in main.cf; the stock
+        // master.cf has none of its own.
+        main_findings.reserve(config.issues.len());
+        for (file, finding) in rules::issues::findings(&mut config, version, &options.policy) {
+            match file {
+                FileRole::Main => main_findings.push(finding),
+                FileRole::Master if stock.is_none() => master_findings.push(finding),
+                FileRole::Master => {}
+            }
+        }
+        let judged = &config;
+        let mut roles = judged.roles();
+        options.roles.apply(&mut roles);
+        let directory = dir
+            .main
+            .as_ref()
+            .map(|m| &m.file)
+            .or(dir.master.as_ref().map(|m| &m.file))
+            .and_then(|f| f.name().parent().map(Path::to_path_buf));
+        let place = match directory {
+            Some(d) if options.live => crate::material::Where::Live(d),
+            Some(d) => crate::material::Where::Repository(d),
+            None => crate::material::Where::Nowhere,
+        };
+        let facts = crate::material::gather(judged, &place, &options.reading);
+        for placed in rules::engine::run(judged, &roles, &facts) {
+            match placed.file {
+                FileRole::Main => main_findings.push(placed.finding),
+                FileRole::Master if stock.is_some() => {
+                    let mut finding = placed.finding;
+                    finding.span = Span::default();
+                    finding.message =
+                        format!("{} (Postfix's stock master.cf assumed)", finding.message);
+                    main_findings.push(finding);
+                }
+                FileRole::Master => master_findings.push(placed.finding),
+            }
+        }
+        (main_findings, master_findings)
+    }
+}
+
+/// The configuration with the text after each `#` that ends a main.cf value blanked out
+/// (offsets kept, so findings point at the same bytes); `None` when there is none.
+fn as_meant(dir: &ConfigDir) -> Option<ConfigDir> {
+    let main = dir.main.as_ref()?;
+    let mut text = main.file.bytes().to_vec();
+    let mut changed = false;
+    for parameter in main.tree.entries() {
+        let value = parameter.value_span();
+        let mut at = value.start as usize;
+        while at < value.end as usize {
+            // A `#` after a space ends the value as the writer meant it; one that starts a
+            // physical line is a comment line inside the value, which Postfix skips.
+            let before = text[..at].iter().rev().find(|&&b| b != b' ' && b != b'\t');
+            let comment = text[at] == b'#'
+                && at > 0
+                && text[at - 1].is_ascii_whitespace()
+                && before != Some(&b'\n');
+            if !comment {
+                at += 1;
+                continue;
+            }
+            // To the end of the physical line: a continuation line may follow.
+            while at < value.end as usize && text[at] != b'\n' {
+                text[at] = b' ';
+                at += 1;
+            }
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let file = SourceFile::new(main.file.name(), text).ok()?;
+    let master = match &dir.master {
+        Some(m) => Some(SourceFile::new(m.file.name(), m.file.bytes().to_vec()).ok()?),
+        None => None,
+    };
+    Some(ConfigDir::from_files(Some(file), master))
 }
 
 /// Whether `text` has a character that [`printable`] would escape.

@@ -124,8 +124,13 @@ pub fn ssl_protocols(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         .collect()
 }
 
-/// PF303: mandatory TLS (submission, or a relay client) accepts protocols older than TLS 1.2.
-pub fn weak_mandatory(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
+/// The mandatory-protocols parameter of a subject whose TLS is mandatory, the protocols
+/// below TLS 1.2 it accepts, and whether the configuration writes it (else it is
+/// Postfix's default).
+fn weak_mandatory_protocols(
+    cx: &Context<'_, '_>,
+    subject: &Subject,
+) -> Option<(&'static str, Vec<&'static str>, bool)> {
     let (side, name) = if subject.relay.is_some() {
         (TlsSide::SmtpClient, "smtp_tls_mandatory_protocols")
     } else {
@@ -136,19 +141,43 @@ pub fn weak_mandatory(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
         .tls_level(cx.scope, side)
         .is_ok_and(|t| t.level.is_mandatory());
     if !mandatory {
-        return Vec::new();
+        return None;
     }
-    let Some(p) = protocols(cx, name) else {
+    let weak = protocols(cx, name)?.weak();
+    if weak.is_empty() {
+        return None;
+    }
+    let written = cx.config.setting_location(cx.scope, name).is_some();
+    Some((name, weak, written))
+}
+
+/// PF303: TLS is mandatory, and the configuration writes a protocol floor below TLS 1.2.
+pub fn weak_mandatory(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
+    let Some((name, weak, true)) = weak_mandatory_protocols(cx, subject) else {
         return Vec::new();
     };
-    let weak = p.weak();
-    if weak.is_empty() {
-        return Vec::new();
-    }
     vec![Hit {
         cause: Some(name.to_owned()),
         message: format!("mandatory TLS still accepts {}", weak.join(", ")),
         label: format!("{name} = {}", crate::rules::engine::shown_value(cx, name)),
+        ..Hit::default()
+    }]
+}
+
+/// PF306: TLS is mandatory, and Postfix's default protocol floor still admits TLS 1.0
+/// and 1.1 (which OpenSSL 3 refuses at its default security level).
+pub fn default_mandatory(cx: &Context<'_, '_>, subject: &Subject) -> Vec<Hit> {
+    let Some((name, weak, false)) = weak_mandatory_protocols(cx, subject) else {
+        return Vec::new();
+    };
+    vec![Hit {
+        cause: Some(name.to_owned()),
+        message: format!(
+            "mandatory TLS accepts {} by Postfix's default ({name} = {}); OpenSSL 3 refuses them at its default security level, older OpenSSL does not",
+            weak.join(", "),
+            crate::rules::engine::shown_value(cx, name)
+        ),
+        label: "Postfix's default".to_owned(),
         ..Hit::default()
     }]
 }

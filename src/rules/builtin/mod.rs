@@ -51,6 +51,7 @@ const CHECKS: &[(&str, BuiltinCheck)] = &[
     ("ssl-protocols", crypto::ssl_protocols),
     ("invalid-protocol-list", crypto::invalid_protocol_list),
     ("weak-mandatory-protocols", crypto::weak_mandatory),
+    ("default-mandatory-protocols", crypto::default_mandatory),
     ("weak-cipher-grade", crypto::weak_cipher_grade),
     ("tls-debug-loglevel", crypto::debug_loglevel),
     ("deprecated-parameter", versions::deprecated),
@@ -202,7 +203,13 @@ pub const SMTPD_RESTRICTION_LISTS: [&str; 8] = [
 /// order, each lower-cased, with the restriction classes it names read in place (to a
 /// bounded depth: classes may name each other).
 pub fn restrictions(cx: &Context<'_, '_>, list: &str) -> Vec<String> {
-    fn walk(cx: &Context<'_, '_>, name: &str, classes: &[Vec<u8>], depth: usize, out: &mut Vec<String>) {
+    fn walk(
+        cx: &Context<'_, '_>,
+        name: &str,
+        classes: &[Vec<u8>],
+        depth: usize,
+        out: &mut Vec<String>,
+    ) {
         for item in cx.config.list(cx.scope, name).unwrap_or_default() {
             // smtpd finds a class by its exact name, a restriction in any case.
             if depth < 10 && classes.contains(&item) {

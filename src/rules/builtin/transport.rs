@@ -1,9 +1,9 @@
 //! Checks of the transports that carry mail to a relay.
 
 use super::Hit;
-use crate::model::{TlsLevel, TlsSide};
 use crate::model::config::Scope;
 use crate::model::subject::Subject;
+use crate::model::{TlsLevel, TlsSide};
 use crate::rules::condition::Context;
 
 /// The port of a next hop (`[host]:port`, `host:port`), if it names one.
