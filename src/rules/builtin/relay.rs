@@ -193,24 +193,6 @@ pub fn mynetworks_public(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     hits
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn networks_and_public_space() {
-        assert_eq!(network("0.0.0.0/0").map(|n| n.1), Some(0));
-        assert_eq!(network("[::]/0").map(|n| n.1), Some(0));
-        assert_eq!(network("192.0.2.7").map(|n| n.1), Some(32));
-        assert_eq!(network("hash:/etc/postfix/networks"), None);
-        assert!(is_public("8.0.0.0".parse().unwrap()));
-        assert!(!is_public("10.1.0.0".parse().unwrap()));
-        assert!(!is_public("100.64.0.0".parse().unwrap()));
-        assert!(!is_public("fd00::".parse().unwrap()));
-        assert!(is_public("2001:db8::".parse().unwrap()));
-    }
-}
-
 /// The parameters whose values are lists of domains (with tables and `!` exclusions).
 const DOMAIN_LISTS: [&str; 4] = [
     "mydestination",
@@ -288,4 +270,22 @@ pub fn relay_without_recipients(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         label: "no list of valid recipients".to_owned(),
         ..Hit::default()
     }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_and_public_space() {
+        assert_eq!(network("0.0.0.0/0").map(|n| n.1), Some(0));
+        assert_eq!(network("[::]/0").map(|n| n.1), Some(0));
+        assert_eq!(network("192.0.2.7").map(|n| n.1), Some(32));
+        assert_eq!(network("hash:/etc/postfix/networks"), None);
+        assert!(is_public("8.0.0.0".parse().unwrap()));
+        assert!(!is_public("10.1.0.0".parse().unwrap()));
+        assert!(!is_public("100.64.0.0".parse().unwrap()));
+        assert!(!is_public("fd00::".parse().unwrap()));
+        assert!(is_public("2001:db8::".parse().unwrap()));
+    }
 }
