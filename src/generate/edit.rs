@@ -842,9 +842,21 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
     // Port 25 takes mail from other servers; AUTH belongs on the submission ports.
     if cx.plan.roles.contains(&Role::Mx) {
         for index in role_services(cx, Role::Mx) {
-            if config
-                .boolean(Scope::Service(index), "smtpd_sasl_auth_enable")
+            let scope = Scope::Service(index);
+            if !config
+                .boolean(scope, "smtpd_sasl_auth_enable")
                 .unwrap_or(false)
+            {
+                continue;
+            }
+            // A sender-login check works only with SASL on (smtpd skips it otherwise):
+            // turning AUTH off would silently drop it, which is weaker.
+            if let Some((list, item)) = config.sasl_restrictions(scope).into_iter().next() {
+                changes.entry(index).or_default().notes.push(format!(
+                    "pflint generate: AUTH stays on here (PF205): `{item}` in {list} works only with SASL on"
+                ));
+                continue;
+            }
             {
                 set_option(
                     config,
@@ -887,10 +899,13 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
         if !change.add.is_empty() {
             edits.push(option::add_options(node, src, &change.add));
         }
-        if !change.notes.is_empty() {
+        // A note already above the entry (from an earlier run) is not written again.
+        let above = comments_above(&master.tree, node.span(), src);
+        let mut notes = change.notes;
+        notes.dedup();
+        notes.retain(|n| !above.contains(n));
+        if !notes.is_empty() {
             let start = line_start(src, node.span().start);
-            let mut notes = change.notes;
-            notes.dedup();
             edits.push(Replacement::insert(start, comment_lines(&notes)));
         }
     }

@@ -16,11 +16,26 @@ pub fn local() -> HostFacts {
     HostFacts {
         hostname: local_hostname().unwrap_or_else(|| "localhost".to_owned()),
         interfaces: local_interfaces(),
+        localhost: localhost_addresses(),
         process_name: "postconf".to_owned(),
         process_id: std::process::id(),
         release_date: String::new(),
         source: FactSource::Local,
     }
+}
+
+/// What the resolver gives for `localhost` (`/etc/hosts` on most systems), in its order.
+fn localhost_addresses() -> Vec<IpAddr> {
+    use std::net::ToSocketAddrs;
+    let mut addresses: Vec<IpAddr> = Vec::new();
+    if let Ok(found) = ("localhost", 0).to_socket_addrs() {
+        for address in found {
+            if !addresses.contains(&address.ip()) {
+                addresses.push(address.ip());
+            }
+        }
+    }
+    addresses
 }
 
 fn local_hostname() -> Option<String> {

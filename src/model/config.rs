@@ -913,7 +913,9 @@ impl<'a> Config<'a> {
         let problem = match host::any_protocol(&settings[2]) {
             Err(message) => Some(message),
             Ok(false) => None,
-            Ok(true) => NetworksStyle::parse(&settings[1]).err(),
+            Ok(true) => NetworksStyle::parse(&settings[1])
+                .err()
+                .or_else(|| host::selected_addresses(self.host, &settings[0], &settings[2]).err()),
         };
         if let Some(message) = problem {
             self.fatal.get_or_insert(Fatal::HostDefault(message));
@@ -1528,8 +1530,11 @@ impl<'a> Config<'a> {
                 let (Ok(true), Ok(style)) = (host::any_protocol(&protocols), style) else {
                     return Vec::new();
                 };
-                let addresses =
-                    host::selected_addresses(&self.host.interfaces, &interfaces, &protocols);
+                // An interface Postfix cannot use is fatal too (check_computed_defaults).
+                let Ok(addresses) = host::selected_addresses(self.host, &interfaces, &protocols)
+                else {
+                    return Vec::new();
+                };
                 host::default_mynetworks(&addresses, style).into_bytes()
             }
             b"process_name" => self.host.process_name.clone().into_bytes(),

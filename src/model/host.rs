@@ -40,6 +40,8 @@ pub struct HostFacts {
     pub hostname: String,
     /// Interface addresses, in the order the system lists them.
     pub interfaces: Vec<InterfaceAddress>,
+    /// What the host's resolver gives for `localhost` (an `inet_interfaces` name).
+    pub localhost: Vec<IpAddr>,
     /// The name of the program that reads the configuration (`$process_name`).
     pub process_name: String,
     /// Its process id (`$process_id`).
@@ -57,6 +59,7 @@ impl HostFacts {
         HostFacts {
             hostname: "mail.example.test".to_owned(),
             interfaces: loopback(),
+            localhost: loopback().into_iter().map(|a| a.ip).collect(),
             process_name: "postconf".to_owned(),
             process_id: 1,
             release_date: String::new(),
@@ -69,6 +72,7 @@ impl HostFacts {
         HostFacts {
             hostname: "localhost.localdomain".to_owned(),
             interfaces: loopback(),
+            localhost: loopback().into_iter().map(|a| a.ip).collect(),
             process_name: "postconf".to_owned(),
             process_id: 1,
             release_date: String::new(),
@@ -205,58 +209,73 @@ fn class_prefix(bits: u32) -> u8 {
     }
 }
 
-/// The interface addresses `inet_interfaces` selects, filtered by `inet_protocols`.
-/// `all` takes every interface; `loopback-only` the loopback addresses; otherwise the
-/// listed addresses (host names other than `localhost` cannot be resolved here and are
-/// skipped), each with the prefix of the interface that has it.
+/// The interface addresses `inet_interfaces` selects, as Postfix's `own_inet_addr_init()`
+/// finds them for the `mynetworks` default: `all` (the whole value, exactly) takes every
+/// interface, `loopback-only` the loopback ones; otherwise each listed name or address
+/// is looked up for the protocols `inet_protocols` enables (`localhost` as the host's
+/// resolver answers it; other host names cannot be resolved here and are skipped) and
+/// must be an address of a local interface, whose prefix it takes. `Err` is the message
+/// Postfix stops with.
 pub fn selected_addresses(
-    interfaces: &[InterfaceAddress],
+    host: &HostFacts,
     inet_interfaces: &str,
     inet_protocols: &str,
-) -> Vec<InterfaceAddress> {
+) -> Result<Vec<InterfaceAddress>, String> {
     let protocols: Vec<&str> = split_list(inet_protocols).collect();
     let any_protocol = protocols.contains(&"all");
     let want_v4 = any_protocol || protocols.contains(&"ipv4");
     let want_v6 = any_protocol || protocols.contains(&"ipv6");
-    let allowed = |a: &InterfaceAddress| if a.ip.is_ipv4() { want_v4 } else { want_v6 };
-
-    let names: Vec<String> = split_list(inet_interfaces)
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let mut selected = Vec::new();
-    if names.iter().any(|n| n == "all") {
-        selected.extend(interfaces.iter().copied().filter(allowed));
-        return selected;
+    let allowed = |ip: &IpAddr| if ip.is_ipv4() { want_v4 } else { want_v6 };
+    let local = host.interfaces.iter().copied().filter(|a| allowed(&a.ip));
+    match inet_interfaces {
+        "all" => return Ok(local.collect()),
+        "loopback-only" => return Ok(local.filter(|a| a.ip.is_loopback()).collect()),
+        _ => {}
     }
-    for name in &names {
-        let wanted: Vec<IpAddr> = match name.as_str() {
-            "loopback-only" | "localhost" => vec![
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ],
-            other => other
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .into_iter()
-                .collect(),
+    let mut wanted: Vec<IpAddr> = Vec::new();
+    for name in split_list(inet_interfaces) {
+        let inner = match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+            Some(inner) => inner,
+            None => name,
         };
-        for ip in wanted {
-            let address =
-                interfaces
-                    .iter()
-                    .copied()
-                    .find(|a| a.ip == ip)
-                    .unwrap_or(InterfaceAddress::new(
-                        ip,
-                        if ip.is_ipv4() { 32 } else { 128 },
-                    ));
-            if allowed(&address) && !selected.contains(&address) {
-                selected.push(address);
+        let found: Vec<IpAddr> = if let Ok(ip) = inner.parse::<IpAddr>() {
+            vec![ip]
+        } else if inner.eq_ignore_ascii_case("localhost") {
+            host.localhost.clone()
+        } else if crate::model::value::is_host_name(inner.as_bytes())
+            && !inner.eq_ignore_ascii_case("all")
+            && !inner.eq_ignore_ascii_case("loopback-only")
+        {
+            // Only a name server knows; Postfix would ask one. (The keywords count only
+            // as the whole value: in a list they are names no resolver has.)
+            continue;
+        } else {
+            Vec::new()
+        };
+        let found: Vec<IpAddr> = found.into_iter().filter(|ip| allowed(ip)).collect();
+        if found.is_empty() {
+            return Err(format!(
+                "config variable inet_interfaces: host not found: {name}"
+            ));
+        }
+        for ip in found {
+            if !wanted.contains(&ip) {
+                wanted.push(ip);
             }
         }
     }
-    selected
+    wanted
+        .into_iter()
+        .map(|ip| {
+            host.interfaces
+                .iter()
+                .copied()
+                .find(|a| a.ip == ip)
+                .ok_or_else(|| {
+                    format!("parameter inet_interfaces: no local interface found for {ip}")
+                })
+        })
+        .collect()
 }
 
 fn split_list(value: &str) -> impl Iterator<Item = &str> {
@@ -312,19 +331,53 @@ mod tests {
 
     #[test]
     fn interface_selection() {
-        let interfaces = [
-            addr("127.0.0.1", 8),
-            addr("192.0.2.10", 24),
-            addr("::1", 128),
-        ];
-        assert_eq!(selected_addresses(&interfaces, "all", "ipv4").len(), 2);
+        let host = HostFacts {
+            interfaces: vec![
+                addr("127.0.0.1", 8),
+                addr("192.0.2.10", 24),
+                addr("::1", 128),
+            ],
+            localhost: vec!["127.0.0.1".parse().unwrap()],
+            ..HostFacts::assumed()
+        };
+        let select =
+            |interfaces: &str, protocols: &str| selected_addresses(&host, interfaces, protocols);
+        assert_eq!(select("all", "ipv4").map(|a| a.len()), Ok(2));
         assert_eq!(
-            selected_addresses(&interfaces, "loopback-only", "all"),
-            vec![addr("127.0.0.1", 8), addr("::1", 128)]
+            select("loopback-only", "all"),
+            Ok(vec![addr("127.0.0.1", 8), addr("::1", 128)])
         );
         assert_eq!(
-            selected_addresses(&interfaces, "192.0.2.10", "all"),
-            vec![addr("192.0.2.10", 24)]
+            select("192.0.2.10", "all"),
+            Ok(vec![addr("192.0.2.10", 24)])
+        );
+        assert_eq!(
+            select("[::1], localhost", "all"),
+            Ok(vec![addr("::1", 128), addr("127.0.0.1", 8)])
+        );
+        // A name server would have to say.
+        assert_eq!(select("mail.example.com", "all"), Ok(vec![]));
+        // What postconf stops with.
+        assert_eq!(
+            select("192.0.2.1", "all"),
+            Err("parameter inet_interfaces: no local interface found for 192.0.2.1".to_owned())
+        );
+        assert_eq!(
+            select(":", "all"),
+            Err("config variable inet_interfaces: host not found: :".to_owned())
+        );
+        assert_eq!(
+            select("127.0.0.1", "ipv6"),
+            Err("config variable inet_interfaces: host not found: 127.0.0.1".to_owned())
+        );
+        assert_eq!(
+            select("localhost", "ipv6"),
+            Err("config variable inet_interfaces: host not found: localhost".to_owned())
+        );
+        // `all` is the whole value, as Postfix compares it.
+        assert_eq!(
+            select("all, 127.0.0.1", "all"),
+            Err("config variable inet_interfaces: host not found: all".to_owned())
         );
     }
 }

@@ -81,7 +81,80 @@ pub struct EffectiveTls {
     pub downgraded: bool,
 }
 
+/// The smtpd restriction lists, in the order smtpd applies them.
+pub const SMTPD_RESTRICTION_LISTS: [&str; 8] = [
+    "smtpd_client_restrictions",
+    "smtpd_helo_restrictions",
+    "smtpd_sender_restrictions",
+    "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions",
+    "smtpd_data_restrictions",
+    "smtpd_end_of_data_restrictions",
+    "smtpd_etrn_restrictions",
+];
+
+/// The restrictions smtpd applies only with SASL on; without it, smtpd skips each and
+/// logs "restriction `…' ignored: no SASL support" (`smtpd_check.c`).
+pub const NEEDS_SASL: [&str; 5] = [
+    "reject_sender_login_mismatch",
+    "reject_authenticated_sender_login_mismatch",
+    "reject_known_sender_login_mismatch",
+    "reject_unauthenticated_sender_login_mismatch",
+    "check_sasl_access",
+];
+
 impl Config<'_> {
+    /// The restrictions `list` (a restriction parameter) applies in `scope`, in order,
+    /// each lower-cased, with the restriction classes it names read in place (to a
+    /// bounded depth: classes may name each other).
+    pub fn restrictions(&self, scope: Scope, list: &str) -> Vec<String> {
+        fn walk(
+            config: &Config<'_>,
+            scope: Scope,
+            name: &str,
+            classes: &[Vec<u8>],
+            depth: usize,
+            out: &mut Vec<String>,
+        ) {
+            for item in config.list(scope, name).unwrap_or_default() {
+                // smtpd finds a class by its exact name, a restriction in any case.
+                if depth < 10 && classes.contains(&item) {
+                    walk(
+                        config,
+                        scope,
+                        &String::from_utf8_lossy(&item),
+                        classes,
+                        depth + 1,
+                        out,
+                    );
+                } else {
+                    out.push(String::from_utf8_lossy(&item).to_ascii_lowercase());
+                }
+            }
+        }
+        let classes = self
+            .list(scope, "smtpd_restriction_classes")
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        walk(self, scope, list, &classes, 0, &mut out);
+        out
+    }
+
+    /// Each restriction list of `scope` that uses a restriction needing SASL
+    /// ([`NEEDS_SASL`]), with the first such restriction.
+    pub fn sasl_restrictions(&self, scope: Scope) -> Vec<(&'static str, String)> {
+        SMTPD_RESTRICTION_LISTS
+            .into_iter()
+            .filter_map(|list| {
+                let item = self
+                    .restrictions(scope, list)
+                    .into_iter()
+                    .find(|i| NEEDS_SASL.contains(&i.as_str()))?;
+                Some((list, item))
+            })
+            .collect()
+    }
+
     /// The expanded value of `name` in `scope`.
     pub fn text(&self, scope: Scope, name: &str) -> Result<Vec<u8>, ReadError> {
         match self.expanded(scope, name) {

@@ -101,8 +101,6 @@ pub fn elements(value: &[u8]) -> Vec<&[u8]> {
         .collect()
 }
 
-/// `strtol()`: optional blanks and sign, then digits; `None` without digits or when out of
-/// range; also returns the text after the number.
 /// What C's `atol()` makes of a value: its leading number, or 0.
 pub fn atol(value: &[u8]) -> i64 {
     leading_number(value).0.unwrap_or(0)
@@ -117,6 +115,11 @@ pub fn host_name(name: &str, value: &[u8]) -> Result<(), ValueError> {
         None => Ok(()),
         Some(expected) => refuse(name, value, expected),
     }
+}
+
+/// Whether `valid_hostname()` accepts `value` (see [`host_name`]).
+pub fn is_host_name(value: &[u8]) -> bool {
+    host_name_problem(value).is_none()
 }
 
 fn host_name_problem(value: &[u8]) -> Option<&'static str> {
@@ -159,6 +162,8 @@ fn host_name_problem(value: &[u8]) -> Option<&'static str> {
     (value.len() > 255).then_some("a host name (it is longer than 255 bytes)")
 }
 
+/// `strtol()`: optional blanks and sign, then digits; `None` without digits or when out of
+/// range; also returns the text after the number.
 fn leading_number(value: &[u8]) -> (Option<i64>, &[u8]) {
     let start = value
         .iter()

@@ -187,47 +187,6 @@ pub fn written<'x>(
         })
 }
 
-/// The smtpd restriction lists, in the order smtpd applies them.
-pub const SMTPD_RESTRICTION_LISTS: [&str; 8] = [
-    "smtpd_client_restrictions",
-    "smtpd_helo_restrictions",
-    "smtpd_sender_restrictions",
-    "smtpd_relay_restrictions",
-    "smtpd_recipient_restrictions",
-    "smtpd_data_restrictions",
-    "smtpd_end_of_data_restrictions",
-    "smtpd_etrn_restrictions",
-];
-
-/// The restrictions `list` (a restriction parameter) applies in the subject's scope, in
-/// order, each lower-cased, with the restriction classes it names read in place (to a
-/// bounded depth: classes may name each other).
-pub fn restrictions(cx: &Context<'_, '_>, list: &str) -> Vec<String> {
-    fn walk(
-        cx: &Context<'_, '_>,
-        name: &str,
-        classes: &[Vec<u8>],
-        depth: usize,
-        out: &mut Vec<String>,
-    ) {
-        for item in cx.config.list(cx.scope, name).unwrap_or_default() {
-            // smtpd finds a class by its exact name, a restriction in any case.
-            if depth < 10 && classes.contains(&item) {
-                walk(cx, &String::from_utf8_lossy(&item), classes, depth + 1, out);
-            } else {
-                out.push(String::from_utf8_lossy(&item).to_ascii_lowercase());
-            }
-        }
-    }
-    let classes = cx
-        .config
-        .list(cx.scope, "smtpd_restriction_classes")
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    walk(cx, list, &classes, 0, &mut out);
-    out
-}
-
 /// A hit at a written setting.
 fn at(w: &Written, message: String, label: String) -> Hit {
     Hit {

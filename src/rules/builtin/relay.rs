@@ -251,7 +251,8 @@ pub fn relay_without_recipients(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         || ["smtpd_relay_restrictions", "smtpd_recipient_restrictions"]
             .into_iter()
             .any(|l| {
-                super::restrictions(cx, l)
+                cx.config
+                    .restrictions(cx.scope, l)
                     .iter()
                     .any(|r| r == "reject_unverified_recipient")
             });

@@ -69,16 +69,6 @@ pub fn backend(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     }
 }
 
-/// The restrictions smtpd applies only with SASL on; without it, smtpd skips each and
-/// logs "restriction `…' ignored: no SASL support" (`smtpd_check.c`).
-const NEEDS_SASL: [&str; 5] = [
-    "reject_sender_login_mismatch",
-    "reject_authenticated_sender_login_mismatch",
-    "reject_known_sender_login_mismatch",
-    "reject_unauthenticated_sender_login_mismatch",
-    "check_sasl_access",
-];
-
 /// PF305: a restriction that checks the SASL login, on a service where SASL is off.
 pub fn login_restriction_without_sasl(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let on = cx
@@ -89,11 +79,7 @@ pub fn login_restriction_without_sasl(cx: &Context<'_, '_>, _: &Subject) -> Vec<
         return Vec::new();
     }
     let mut hits = Vec::new();
-    for list in super::SMTPD_RESTRICTION_LISTS {
-        let items = super::restrictions(cx, list);
-        let Some(item) = items.iter().find(|i| NEEDS_SASL.contains(&i.as_str())) else {
-            continue;
-        };
+    for (list, item) in cx.config.sasl_restrictions(cx.scope) {
         hits.push(Hit {
             cause: Some(list.to_owned()),
             message: format!(
