@@ -197,10 +197,45 @@ fn main_cf(rng: &mut Rng) -> String {
             out.push_str(newline);
         }
     }
-    if rng.chance(20) {
+    if rng.chance(12) {
         // Host names would make postconf resolve them (and wait on DNS); pflint does not.
-        let interfaces = rng.pick(&["all", "loopback-only", "127.0.0.1", "127.0.0.1, [::1]"]);
+        // An address of no local interface, a word that is no host, a keyword inside a
+        // list, and `localhost` (what the resolver says) make postconf stop when it
+        // computes the default mynetworks.
+        let interfaces = rng.pick(&[
+            "all",
+            "loopback-only",
+            "127.0.0.1",
+            "127.0.0.1, [::1]",
+            "198.51.100.7",
+            ":",
+            "localhost",
+            "all, 127.0.0.1",
+        ]);
         out.push_str(&format!("inet_interfaces = {interfaces}\n"));
+        if rng.chance(3) {
+            let protocols = rng.pick(&["ipv4", "ipv6", "all"]);
+            out.push_str(&format!("inet_protocols = {protocols}\n"));
+        }
+        if rng.chance(3) {
+            out.push_str("mynetworks = 127.0.0.0/8\n");
+        }
+    }
+    if rng.chance(12) {
+        // compat_level_from_string(): strtol() fields, minor and patch below 1024.
+        let level = rng.pick(&[
+            "+3", "-0", "3.+6", "3. 6", "3.1024", "3.2.1024", "3.6", "-1",
+        ]);
+        out.push_str(&format!(
+            "compatibility_level = {level}\nmyorigin = ${{{{$compatibility_level}} <level {{3.5}} ? {{old}} : {{new}}}}\n"
+        ));
+    }
+    if rng.chance(12) {
+        // A number a C long cannot hold stops postconf in a comparison.
+        let number = rng.pick(&["99999999999999999999", "9223372036854775807", "12"]);
+        out.push_str(&format!(
+            "u2 = ${{{{{number}}} == {{1}} ? {{a}} : {{b}}}}\nsmtpd_banner = $u2\n"
+        ));
     }
     if rng.chance(8) {
         out.push_str("u1 = $u2\nu2 = ${u1}\n");
@@ -383,12 +418,23 @@ fn show_matches_the_installed_postconf() {
     let mut unresolved = 0;
     for case in &cases {
         // postconf resolves host names in inet_interfaces (a mutation may make one);
-        // pflint does not look names up, so such cases say nothing about it.
-        if case
-            .postconf
-            .iter()
-            .any(|o| String::from_utf8_lossy(&o.stderr).contains("host not found"))
-        {
+        // pflint does not look names up, so such cases say nothing about it. A word no
+        // resolver has (an address of a disabled protocol, `:`, a keyword in a list) or
+        // `localhost` is judged.
+        let needs_dns = |o: &std::process::Output| {
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            stderr.lines().any(|line| {
+                line.split_once("host not found: ")
+                    .is_some_and(|(_, name)| {
+                        let name = name.trim();
+                        pflint::model::value::is_host_name(name.as_bytes())
+                            && !["localhost", "all", "loopback-only"]
+                                .iter()
+                                .any(|k| k.eq_ignore_ascii_case(name))
+                    })
+            })
+        };
+        if case.postconf.iter().any(needs_dns) {
             unresolved += 1;
             continue;
         }

@@ -63,6 +63,12 @@ pub enum ExpandError {
         /// The operand that is not a level.
         operand: Vec<u8>,
     },
+    /// A number in a numeric comparison that a C `long` cannot hold: Postfix stops
+    /// ("mac_exp_eval: bad conversion").
+    BadNumber {
+        /// The operand.
+        operand: Vec<u8>,
+    },
     /// The expansion grew beyond the work or size bound.
     TooLarge,
 }
@@ -107,6 +113,11 @@ impl fmt::Display for ExpandError {
             ExpandError::BadLevel { operand } => write!(
                 f,
                 "`{}` is not a compatibility level (expected a number such as 3.6)",
+                operand.escape_ascii()
+            ),
+            ExpandError::BadNumber { operand } => write!(
+                f,
+                "`{}` is too large a number to compare (Postfix: mac_exp_eval: bad conversion)",
                 operand.escape_ascii()
             ),
             ExpandError::TooLarge => write!(
@@ -358,7 +369,16 @@ impl Expander<'_> {
             };
             level(&left)?.cmp(&level(&right)?)
         } else if all_digits(&left) && all_digits(&right) {
-            compare_numbers(&left, &right)
+            // Postfix converts both with strtol() and stops when one does not fit.
+            let number = |s: &[u8]| {
+                std::str::from_utf8(s)
+                    .ok()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .ok_or_else(|| ExpandError::BadNumber {
+                        operand: s.to_vec(),
+                    })
+            };
+            number(&left)?.cmp(&number(&right)?)
         } else {
             left.cmp(&right)
         };
@@ -395,36 +415,25 @@ fn all_digits(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(u8::is_ascii_digit)
 }
 
-/// Compares two digit strings as numbers of any length.
-fn compare_numbers(a: &[u8], b: &[u8]) -> Ordering {
-    let trim = |s: &[u8]| {
-        let zeros = s.iter().take_while(|&&c| c == b'0').count();
-        s[zeros..].to_vec()
-    };
-    let (a, b) = (trim(a), trim(b));
-    a.len().cmp(&b.len()).then_with(|| a.cmp(&b))
-}
-
-/// A compatibility level (`major[.minor[.patch]]`) as comparable numbers.
+/// A compatibility level as Postfix's `compat_level_from_string()` reads it, as
+/// comparable numbers: `major[.minor[.patch]]`, each field read by `strtol()` (so blanks
+/// and a sign may lead it), the major up to 2^43 - 1, minor and patch up to 1023.
 pub fn compat_level(s: &[u8]) -> Option<(u64, u64, u64)> {
-    let text = std::str::from_utf8(s).ok()?.trim_start();
-    let mut parts = text.split('.');
-    let mut number = |required: bool| -> Option<Option<u64>> {
-        match parts.next() {
-            None if !required => Some(None),
-            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-                p.parse().ok().map(Some)
-            }
-            _ => None,
-        }
-    };
-    let major = number(true)??;
-    let minor = number(false)?.unwrap_or(0);
-    let patch = number(false)?.unwrap_or(0);
-    if parts.next().is_some() {
-        return None;
+    fn field(s: &[u8], max: i64) -> Option<(u64, &[u8])> {
+        let (number, rest) = crate::model::value::strtol(s);
+        let number = number.filter(|n| (0..=max).contains(n))?;
+        Some((number.unsigned_abs(), rest))
     }
-    Some((major, minor, patch))
+    let (major, rest) = field(s, i64::MAX >> 20)?;
+    if rest.is_empty() {
+        return Some((major, 0, 0));
+    }
+    let (minor, rest) = field(rest.strip_prefix(b".")?, 1023)?;
+    if rest.is_empty() {
+        return Some((major, minor, 0));
+    }
+    let (patch, rest) = field(rest.strip_prefix(b".")?, 1023)?;
+    rest.is_empty().then_some((major, minor, patch))
 }
 
 #[cfg(test)]
@@ -576,5 +585,21 @@ mod tests {
         assert_eq!(compat_level(b"2"), Some((2, 0, 0)));
         assert_eq!(compat_level(b""), None);
         assert_eq!(compat_level(b"3.x"), None);
+        // As compat_level_from_string() reads them (strtol() fields).
+        assert_eq!(compat_level(b"+3"), Some((3, 0, 0)));
+        assert_eq!(compat_level(b"-0"), Some((0, 0, 0)));
+        assert_eq!(compat_level(b"3.+6"), Some((3, 6, 0)));
+        assert_eq!(compat_level(b"3. 6"), Some((3, 6, 0)));
+        assert_eq!(compat_level(b"3.1023.1023"), Some((3, 1023, 1023)));
+        assert_eq!(compat_level(b"3.1024"), None);
+        assert_eq!(compat_level(b"3.2.1024"), None);
+        assert_eq!(compat_level(b"-1"), None);
+        assert_eq!(compat_level(b"3.6."), None);
+        assert_eq!(compat_level(b"3..6"), None);
+        assert_eq!(
+            compat_level(b"8796093022207"),
+            Some((8_796_093_022_207, 0, 0))
+        );
+        assert_eq!(compat_level(b"8796093022208"), None);
     }
 }

@@ -51,7 +51,7 @@ pub fn boolean(name: &str, value: &[u8]) -> Result<bool, ValueError> {
 
 /// A whole number (`strtol()` over the whole value: leading blanks and a sign allowed).
 pub fn integer(name: &str, value: &[u8]) -> Result<i64, ValueError> {
-    let (number, rest) = leading_number(value);
+    let (number, rest) = strtol(value);
     match number {
         Some(n) if rest.is_empty() && i32::try_from(n).is_ok() => Ok(n),
         _ => refuse(name, value, "a whole number"),
@@ -62,7 +62,7 @@ pub fn integer(name: &str, value: &[u8]) -> Result<i64, ValueError> {
 /// `default_unit` applies when there is none. Like Postfix, text after the unit is
 /// ignored.
 pub fn time(name: &str, value: &[u8], default_unit: u8) -> Result<u64, ValueError> {
-    let (number, rest) = leading_number(value);
+    let (number, rest) = strtol(value);
     let expected = "a time such as `30s`, `5m`, `1h`, `2d` or `1w`";
     let Some(n) = number.filter(|&n| n >= 0 && i32::try_from(n).is_ok()) else {
         return refuse(name, value, expected);
@@ -103,7 +103,7 @@ pub fn elements(value: &[u8]) -> Vec<&[u8]> {
 
 /// What C's `atol()` makes of a value: its leading number, or 0.
 pub fn atol(value: &[u8]) -> i64 {
-    leading_number(value).0.unwrap_or(0)
+    strtol(value).0.unwrap_or(0)
 }
 
 /// A host name as `valid_hostname()` accepts it (src/util/valid_hostname.c): labels of
@@ -164,10 +164,10 @@ fn host_name_problem(value: &[u8]) -> Option<&'static str> {
 
 /// `strtol()`: optional blanks and sign, then digits; `None` without digits or when out of
 /// range; also returns the text after the number.
-fn leading_number(value: &[u8]) -> (Option<i64>, &[u8]) {
+pub fn strtol(value: &[u8]) -> (Option<i64>, &[u8]) {
     let start = value
         .iter()
-        .position(|b| !b.is_ascii_whitespace())
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))
         .unwrap_or(value.len());
     let mut i = start;
     if matches!(value.get(i), Some(b'+' | b'-')) {

@@ -270,22 +270,12 @@ impl Condition {
             let elements = value::elements(&text);
             !unwanted.iter().any(|w| elements.contains(&w.as_bytes()))
         } else if let Some(least) = self.at_least {
-            leading_number(&text).is_some_and(|n| n >= least)
+            value::strtol(&text).0.is_some_and(|n| n >= least)
         } else {
             false
         };
         holds.then(cause)?
     }
-}
-
-fn leading_number(text: &[u8]) -> Option<i64> {
-    let digits: String = text
-        .iter()
-        .skip_while(|b| b.is_ascii_whitespace())
-        .take_while(|b| b.is_ascii_digit())
-        .map(|&b| b as char)
-        .collect();
-    digits.parse().ok()
 }
 
 /// Whether the host has `role`.
