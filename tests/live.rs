@@ -261,6 +261,11 @@ fn master_cf(rng: &mut Rng) -> String {
          dovecot   unix  -       n       n       -       -       pipe\n\
          \x20 flags=DRhu user=vmail:vmail argv=/usr/lib/dovecot/deliver -f ${sender} -d ${recipient}\n",
     );
+    if rng.chance(10) {
+        // A name and type twice, the first entry without `-o`: postconf -P shows the
+        // shared settings for the second entry only.
+        out.push_str("dup unix - - n - - smtp\ndup unix - - n - - smtp -o smtp_helo_name=x\n");
+    }
     for service in ["submission", "submissions", "10025"] {
         if !rng.chance(70) {
             continue;
@@ -536,7 +541,8 @@ fn show_matches_the_installed_postconf() {
 
 /// `pflint show -d` prints what the installed `postconf -d` prints: every parameter of the
 /// installed release (3.7.11 is not "before 3.7"), with its default value on this host.
-/// `mail_release_date` is a fact of the build and `process_id` of the process.
+/// `mail_release_date` is the installed release's date (pflint's table of releases);
+/// `process_id` is a fact of the process.
 #[test]
 fn show_d_equals_the_installed_postconf_d() {
     let Some((postconf, version)) = postconf() else {
@@ -568,7 +574,7 @@ fn show_d_equals_the_installed_postconf_d() {
     };
     let relevant = |text: &str| -> Vec<String> {
         text.lines()
-            .filter(|l| !l.starts_with("mail_release_date =") && !l.starts_with("process_id ="))
+            .filter(|l| !l.starts_with("process_id ="))
             .map(str::to_owned)
             .collect()
     };
@@ -752,4 +758,67 @@ fn shared_entries_warn_as_often_as_postconf() {
     let (theirs, ours) = (count(&theirs.stderr), count(&ours.stderr));
     assert!(theirs.values().sum::<usize>() > 1000, "{theirs:?}");
     assert_eq!(ours, theirs);
+}
+
+/// `show` exits as postconf does when a file is missing or is a directory: main.cf is
+/// needed except for `-d`, master.cf for `-M` and `-P`, and a master.cf that is a
+/// directory reads as empty.
+#[test]
+fn show_exits_as_postconf_for_missing_and_odd_files() {
+    let Some((postconf, _)) = postconf() else {
+        return;
+    };
+    let stock = common::root().join("data/stock-master.cf");
+    // (what main.cf is, what master.cf is)
+    let layouts = [
+        ("file", "missing"),
+        ("missing", "file"),
+        ("file", "directory"),
+        ("directory", "file"),
+    ];
+    let mut compared = 0;
+    for (main, master) in layouts {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        match main {
+            "file" => std::fs::write(dir.path().join("main.cf"), "myhostname = h.example\n")
+                .expect("written"),
+            "directory" => std::fs::create_dir(dir.path().join("main.cf")).expect("made"),
+            _ => {}
+        }
+        match master {
+            "file" => {
+                std::fs::copy(&stock, dir.path().join("master.cf")).expect("copied");
+            }
+            "directory" => std::fs::create_dir(dir.path().join("master.cf")).expect("made"),
+            _ => {}
+        }
+        common::age_config(dir.path());
+        for flags in ["-n", "-M", "-Mf", "-P", "-d"] {
+            let real = run_postconf(&postconf, dir.path(), flags);
+            let ours = common::pflint()
+                .args(["show", flags, "-c"])
+                .arg(dir.path())
+                .output()
+                .expect("pflint runs");
+            let strip = |out: &[u8]| -> String {
+                String::from_utf8_lossy(out)
+                    .lines()
+                    .filter(|l| {
+                        !l.starts_with("process_id =") && !l.starts_with("config_directory =")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(
+                (real.status.code(), strip(&real.stdout)),
+                (ours.status.code(), strip(&ours.stdout)),
+                "main.cf {main}, master.cf {master}, {flags}: {}",
+                String::from_utf8_lossy(&ours.stderr)
+            );
+            compared += 1;
+        }
+    }
+    common::visible(&format!(
+        "show vs postconf on missing files and directories: {compared} (layout, view) pairs equal in exit status and output"
+    ));
 }

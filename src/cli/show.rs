@@ -22,13 +22,6 @@ pub(super) fn run(args: ShowArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let loaded = match ConfigDir::read(&dir) {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            eprintln!("pflint: {e}");
-            return ExitCode::from(2);
-        }
-    };
     let options = Options {
         non_default: args.non_default,
         defaults: args.defaults,
@@ -44,17 +37,18 @@ pub(super) fn run(args: ShowArgs) -> ExitCode {
         eprintln!("pflint: fatal: {refusal}");
         return ExitCode::from(1);
     }
-    if loaded.main.is_none()
-        && !options.defaults
-        && !options.master_entries
-        && !options.master_params
-    {
-        eprintln!(
-            "pflint: cannot read {}: no main.cf",
-            dir.join("main.cf").display()
-        );
-        return ExitCode::from(2);
-    }
+    let loaded = match read_as_postconf(&dir, &options) {
+        Ok(loaded) => loaded,
+        Err(Unusable::Fatal(message)) => {
+            // postconf's own status for a file it cannot use.
+            eprintln!("pflint: fatal: {message}");
+            return ExitCode::from(1);
+        }
+        Err(Unusable::Refused(message)) => {
+            eprintln!("pflint: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let host = crate::host::local();
     let config = loaded.model(version, &host, config_directory, options.defaults);
     let output = show::show(&config, &options);
@@ -77,4 +71,67 @@ pub(super) fn run(args: ShowArgs) -> ExitCode {
         }
         None => ExitCode::SUCCESS,
     }
+}
+
+/// Why `show` cannot go on: a file postconf stops at (exit 1), or one pflint does not
+/// read at all, such as a FIFO (exit 2, as for every command).
+enum Unusable {
+    Fatal(String),
+    Refused(String),
+}
+
+/// Reads main.cf and master.cf as postconf does: main.cf must be there, except for
+/// `-d`; master.cf only for `-M` and `-P`; a main.cf that is a directory stops
+/// postconf, a master.cf that is one reads as empty (its read() fails, which postconf
+/// takes for the end of the file).
+fn read_as_postconf(dir: &std::path::Path, options: &Options) -> Result<ConfigDir, Unusable> {
+    use crate::input::config_dir::{Input, read};
+    use crate::input::files::{Kind, kind};
+    use crate::source::SourceFile;
+    use crate::syntax::FileKind;
+    let load = |name: &str, file_kind: FileKind| -> Result<Option<SourceFile>, Unusable> {
+        let path = dir.join(name);
+        match kind(&path) {
+            Ok(None) => Ok(None),
+            Ok(Some(Kind::Directory)) if file_kind == FileKind::Master => {
+                SourceFile::new(&path, Vec::new())
+                    .map(Some)
+                    .map_err(|e| Unusable::Refused(e.to_string()))
+            }
+            Ok(Some(Kind::Directory)) => Err(Unusable::Fatal(format!(
+                "read {}: Is a directory",
+                path.display()
+            ))),
+            Ok(Some(_)) => read(&Input {
+                path,
+                kind: file_kind,
+            })
+            .map(Some)
+            .map_err(|e| Unusable::Refused(e.to_string())),
+            Err(reason) => Err(Unusable::Refused(format!(
+                "cannot read {}: {reason}",
+                path.display()
+            ))),
+        }
+    };
+    // `-d` reads no main.cf.
+    let main = if options.defaults {
+        load("main.cf", FileKind::Main).unwrap_or(None)
+    } else {
+        load("main.cf", FileKind::Main)?
+    };
+    let master = load("master.cf", FileKind::Master)?;
+    let missing = |name: &str| {
+        Unusable::Fatal(format!(
+            "open {}: No such file or directory",
+            dir.join(name).display()
+        ))
+    };
+    if main.is_none() && !options.defaults {
+        return Err(missing("main.cf"));
+    }
+    if master.is_none() && (options.master_entries || options.master_params) {
+        return Err(missing("master.cf"));
+    }
+    Ok(ConfigDir::from_files(main, master))
 }

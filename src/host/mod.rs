@@ -19,7 +19,6 @@ pub fn local() -> HostFacts {
         localhost: localhost_addresses(),
         process_name: "postconf".to_owned(),
         process_id: std::process::id(),
-        release_date: String::new(),
         source: FactSource::Local,
     }
 }

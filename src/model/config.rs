@@ -1540,7 +1540,10 @@ impl<'a> Config<'a> {
             b"process_name" => self.host.process_name.clone().into_bytes(),
             b"process_id" => self.host.process_id.to_string().into_bytes(),
             b"mail_version" => self.version.to_string().into_bytes(),
-            b"mail_release_date" => self.host.release_date.clone().into_bytes(),
+            b"mail_release_date" => crate::model::params::release_date(self.version)
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec(),
             _ => Vec::new(),
         }
     }

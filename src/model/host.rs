@@ -46,8 +46,6 @@ pub struct HostFacts {
     pub process_name: String,
     /// Its process id (`$process_id`).
     pub process_id: u32,
-    /// The release date of the Postfix build (`$mail_release_date`), when known.
-    pub release_date: String,
     /// Where these facts come from.
     pub source: FactSource,
 }
@@ -62,7 +60,6 @@ impl HostFacts {
             localhost: loopback().into_iter().map(|a| a.ip).collect(),
             process_name: "postconf".to_owned(),
             process_id: 1,
-            release_date: String::new(),
             source: FactSource::Assumed,
         }
     }
@@ -75,7 +72,6 @@ impl HostFacts {
             localhost: loopback().into_iter().map(|a| a.ip).collect(),
             process_name: "postconf".to_owned(),
             process_id: 1,
-            release_date: String::new(),
             source: FactSource::Assumed,
         }
     }

@@ -134,6 +134,26 @@ mod limits {
     include!(concat!(env!("OUT_DIR"), "/param_limits.rs"));
 }
 
+/// `mail_release_date`'s default at `version`: the release date of that release (of the
+/// line's newest release known, for a target without a patch level), from
+/// `data/release-dates.tsv`; `None` for a release not listed.
+pub fn release_date(version: Version) -> Option<&'static str> {
+    let mut found = None;
+    for line in include_str!("../../data/release-dates.tsv").lines() {
+        let Some((release, date)) = line.split_once('\t') else {
+            continue;
+        };
+        let Ok(release) = release.parse::<Version>() else {
+            continue;
+        };
+        let same_line = (release.major, release.minor) == (version.major, version.minor);
+        if same_line && version.patch.is_none_or(|p| release.patch == Some(p)) {
+            found = Some(date);
+        }
+    }
+    found
+}
+
 /// The bounds Postfix 3.7's programs enforce on `name` (from `data/param-limits.json`).
 pub fn limits(name: &str) -> &'static [Limit] {
     limits::LIMITS

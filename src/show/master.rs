@@ -141,7 +141,9 @@ pub fn params(
     out: &mut Vec<u8>,
 ) -> Result<(), ShowError> {
     for (index, entry) in config.services().iter().enumerate() {
-        if !patterns.matches_service(entry) {
+        // An entry without `-o` has no settings of its own to show, even where a later
+        // entry of its name and type adds some to the ones they share.
+        if !patterns.matches_service(entry) || !entry.node.has_postconf_options() {
             continue;
         }
         let settings = config.overrides(index);

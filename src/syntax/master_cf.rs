@@ -63,6 +63,9 @@ pub struct Service {
     /// The `-o` settings as postconf reads them, when that is not as the daemon does
     /// (`None`: the same as the daemon's, which most entries are).
     postconf: Option<Vec<Override>>,
+    /// Whether postconf reads any `-o` here, even one it makes no setting of: only such
+    /// an entry shows its name and type's shared settings in `postconf -P`.
+    postconf_options: bool,
 }
 
 /// An argument after the command field.
@@ -153,6 +156,11 @@ impl Service {
     /// entry has fewer than eight fields.
     pub fn args(&self) -> &[Arg] {
         &self.args
+    }
+
+    /// Whether postconf reads any `-o` option in this entry.
+    pub fn has_postconf_options(&self) -> bool {
+        self.postconf_options
     }
 
     /// The `-o` settings as postconf reads them, which is not always as the daemon does
@@ -332,6 +340,7 @@ fn service(
         args: Vec::new(),
         refused: None,
         postconf: None,
+        postconf_options: false,
     };
     if service.words.len() < FIELD_COUNT {
         // No words at all happens when the line starts with a NUL byte.
@@ -352,7 +361,8 @@ fn service(
         service.refused = check_fields(&service, visible, problems);
         check_open_braces(&service, visible, problems);
         let mut args = arguments(&service, visible, problems);
-        let mut postconf = postconf_overrides(&service.words[FIELD_COUNT..], visible);
+        let (mut postconf, options) = postconf_overrides(&service.words[FIELD_COUNT..], visible);
+        service.postconf_options = options;
         check_option_readings(&service, visible, &args, &postconf, problems);
         let reading = Reading { raw, budget };
         parse_values(
@@ -736,12 +746,14 @@ fn postconf_args(words: &[Range<u32>], text: &[u8]) -> PostconfArgs {
 }
 
 /// The `-o` settings in postconf's reading of the argument words.
-fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> Vec<Override> {
+fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> (Vec<Override>, bool) {
     let mut overrides = Vec::new();
+    let mut any = false;
     for (piece, value) in postconf_args(words, text).options {
         if piece.bytes(text).get(1) != Some(&b'o') {
             continue;
         }
+        any = true;
         let option = piece.range.clone();
         // A value that postconf gave a dash of its own cannot be a setting we can point at.
         let Some(value) = value.filter(|v| !v.added_dash) else {
@@ -766,7 +778,7 @@ fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> Vec<Override> {
             });
         }
     }
-    overrides
+    (overrides, any)
 }
 
 fn positional(
