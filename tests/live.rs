@@ -240,6 +240,20 @@ fn main_cf(rng: &mut Rng) -> String {
     if rng.chance(8) {
         out.push_str("u1 = $u2\nu2 = ${u1}\n");
     }
+    if rng.chance(10) {
+        // Read-only names assigned: postconf warns, and expands them as its own values.
+        // (Not with a `$name` in the assigned value: whether postconf's scan reads it
+        // then depends on its hash table's order.)
+        out.push_str(
+            "process_name = renamed\nmail_version = 9\nmyorigin = $mail_version $process_name\n",
+        );
+    }
+    if rng.chance(10) {
+        // A table name inside braces with text after them: which `_backup` names are known.
+        out.push_str(
+            "virtual_alias_maps = proxy:{ldap:/etc/postfix/x.cf}y\nx_backup = 1\ny_backup = 2\n",
+        );
+    }
     if rng.chance(8) {
         out.push_str("smtpd_tls_security_levle = may\n");
     }

@@ -738,6 +738,26 @@ impl<'a> Config<'a> {
     }
 
     fn scan_scope(&mut self, scope: Scope, restriction_classes: &mut HashSet<Vec<u8>>) {
+        // Read-only names first: postconf expands each as its own value, so nothing
+        // expanded below may see what the file assigns them.
+        let mut index = 0;
+        while let Some((name, _, site)) = self.scope_setting(scope, index) {
+            let readonly = self
+                .known(&name)
+                .and_then(|k| k.info)
+                .is_some_and(|i| i.readonly);
+            if !readonly {
+                index += 1;
+                continue;
+            }
+            self.issues.push(Issue {
+                kind: IssueKind::ReadOnly {
+                    name: name.to_vec(),
+                },
+                location: site.name_location(),
+            });
+            self.remove_setting(scope, &name);
+        }
         let classes = match scope {
             Scope::Main => self.main.index_of(&b"smtpd_restriction_classes"[..]),
             Scope::Service(i) => self.namespaces[self.services[i].namespace]
@@ -775,17 +795,6 @@ impl<'a> Config<'a> {
             }
             let known = self.known(&name).map(|k| (k.class, k.info));
             if let Some((class, info)) = known {
-                if info.is_some_and(|i| i.readonly) {
-                    self.issues.push(Issue {
-                        kind: IssueKind::ReadOnly {
-                            name: name.to_vec(),
-                        },
-                        location: site.name_location(),
-                    });
-                    self.remove_setting(scope, &name);
-                    index -= 1;
-                    continue;
-                }
                 if class == Class::Legacy {
                     self.reclassify(&name, Class::User);
                 }
