@@ -900,10 +900,12 @@ fn master_edits(cx: &Context<'_>, decided: &[Decided], pins: &[Pin]) -> Vec<Repl
             edits.push(option::add_options(node, src, &change.add));
         }
         // A note already above the entry (from an earlier run) is not written again.
-        let above = comments_above(&master.tree, node.span(), src);
         let mut notes = change.notes;
         notes.dedup();
-        notes.retain(|n| !above.contains(n));
+        if !notes.is_empty() {
+            let above = comments_above(&master.tree, node.span(), src);
+            notes.retain(|n| !above.contains(n));
+        }
         if !notes.is_empty() {
             let start = line_start(src, node.span().start);
             edits.push(Replacement::insert(start, comment_lines(&notes)));
