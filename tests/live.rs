@@ -308,6 +308,10 @@ fn master_cf(rng: &mut Rng) -> String {
         if rng.chance(20) {
             out.push_str("  -o smtpd_client_restrictions=$mua_restrictions\n");
         }
+        if rng.chance(15) {
+            // postconf cuts the word into `-o` and `-o=x`: a setting named `-o`.
+            out.push_str("  -oo=x\n");
+        }
         if rng.chance(5) {
             // A lone `-` takes the next word as its value in postconf.
             out.push_str("  - { smtpd_banner = x } -o u1=y\n");

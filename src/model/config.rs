@@ -520,8 +520,12 @@ impl<'a> Config<'a> {
                 let (Some(name), Some(value)) = (&o.name, o.value_with_parse(service, src)) else {
                     continue;
                 };
+                let name = match service.text(src, name.clone()) {
+                    name if o.dashed => Cow::Owned([b"-", &name[..]].concat()),
+                    name => name,
+                };
                 settings[namespace].push((
-                    service.text(src, name.clone()),
+                    name,
                     OverrideSetting {
                         value,
                         service: index,

@@ -97,6 +97,9 @@ pub struct Override {
     pub value: Option<Range<u32>>,
     /// Whether the argument is the `{ name = value }` form (Postfix 3.0 and later).
     pub braced: bool,
+    /// Whether postconf reads the name with a `-` in front that is not in the text: it
+    /// cuts `-oo=x` into `-o` and `-o=x`, a setting of `-o` (the daemon sets `o`).
+    pub dashed: bool,
     /// The value's expression, when it has a `$`, its parameter is not raw, and the
     /// parser kept it (see [`Budget`]).
     pub parse: Option<Rc<Parse>>,
@@ -755,8 +758,7 @@ fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> (Vec<Override>, bool
         }
         any = true;
         let option = piece.range.clone();
-        // A value that postconf gave a dash of its own cannot be a setting we can point at.
-        let Some(value) = value.filter(|v| !v.added_dash) else {
+        let Some(value) = value else {
             continue;
         };
         let argument = value.range.clone();
@@ -766,13 +768,14 @@ fn postconf_overrides(words: &[Range<u32>], text: &[u8]) -> (Vec<Override>, bool
         } else {
             argument.clone()
         };
-        if let Some((name, value)) = split_nameval(text, inner) {
+        if let Some((name, setting)) = split_nameval(text, inner) {
             overrides.push(Override {
                 option,
                 argument: Some(argument),
                 name: Some(name),
-                value: Some(value),
+                value: Some(setting),
                 braced,
+                dashed: value.added_dash,
                 parse: None,
                 names: 0..0,
             });
@@ -815,6 +818,7 @@ fn override_option(
             name: None,
             value: None,
             braced: false,
+            dashed: false,
             parse: None,
             names: 0..0,
         };
@@ -844,6 +848,7 @@ fn override_option(
         name,
         value,
         braced,
+        dashed: false,
         parse: None,
         names: 0..0,
     }
