@@ -309,6 +309,10 @@ fn master_cf(rng: &mut Rng) -> String {
             out.push_str("  -o smtpd_client_restrictions=$mua_restrictions\n");
         }
         if rng.chance(15) {
+            // A service's own restriction classes, expanded in its scope.
+            out.push_str("  -o smtpd_restriction_classes=$u4\n  -o u4=u3\n  -o u3=reject\n");
+        }
+        if rng.chance(15) {
             // postconf cuts the word into `-o` and `-o=x`: a setting named `-o`.
             out.push_str("  -oo=x\n");
         }
