@@ -114,6 +114,8 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
     checked
 }
 
+/// The findings of one configuration, main.cf's and master.cf's, before suppressions and
+/// the policy apply.
 fn judge(dir: &ConfigDir, options: &Options) -> (Vec<Finding>, Vec<Finding>) {
     let version = options.target.version;
     // Without a master.cf, Postfix's stock services decide what the rules see: the roles,
