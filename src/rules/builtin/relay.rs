@@ -22,7 +22,8 @@ const REQUIRED: [&str; 6] = [
 
 /// smtpd's `has_required()`: whether `list` reaches a required restriction before an
 /// unconditional `permit`, looking into restriction classes (bounded, as classes may
-/// name each other).
+/// name each other). Not a walk of `Config::restrictions`' flat list: a `permit`
+/// inside a class ends only that class.
 fn has_required(cx: &Context<'_, '_>, list: &[Vec<u8>], classes: &[Vec<u8>], depth: usize) -> bool {
     if depth > 10 {
         return false;
@@ -40,7 +41,8 @@ fn has_required(cx: &Context<'_, '_>, list: &[Vec<u8>], classes: &[Vec<u8>], dep
         if REQUIRED.contains(&item_text.as_str()) {
             return true;
         }
-        if classes.iter().any(|c| c.eq_ignore_ascii_case(item)) {
+        // smtpd finds a class by its exact name (htable_find), unlike a restriction.
+        if classes.contains(item) {
             let name = String::from_utf8_lossy(item).into_owned();
             let expansion = cx.config.list(cx.scope, &name).unwrap_or_default();
             if has_required(cx, &expansion, classes, depth + 1) {
