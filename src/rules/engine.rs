@@ -1,6 +1,10 @@
 //! Runs the condition and built-in rules over the model: each rule against each subject it
 //! applies to, each finding placed at the line that causes it.
 
+use std::hash::BuildHasher as _;
+
+use foldhash::{HashMap, HashMapExt as _};
+
 use crate::diagnostic::{Edit, Finding, Fix};
 use crate::model::Roles;
 use crate::model::config::{Config, FileRole, Location, Origin, Scope};
@@ -24,6 +28,9 @@ pub struct Placed {
 /// Runs every condition and built-in rule.
 pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -> Vec<Placed> {
     let mut merged: Vec<(Placed, Vec<String>)> = Vec::new();
+    // The first finding of each hash, so that merging stays linear: a master.cf of many
+    // listeners has as many findings of one rule.
+    let mut first_of: HashMap<u64, usize> = HashMap::new();
     let places = builtin::places(config);
     for rule in catalog().rules() {
         if !matches!(rule.check, Check::Condition | Check::Builtin(_)) {
@@ -53,12 +60,22 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
             };
             for hit in hits(rule, &cx, &subject) {
                 let (placed, context) = place(rule, &cx, &subject, hit);
-                match merged.iter_mut().find(|(p, _)| same_but_fix(p, &placed)) {
+                let hash = merge_hash(&placed);
+                let kept = match first_of.get(&hash) {
+                    Some(&i) if same_but_fix(&merged[i].0, &placed) => Some(i),
+                    // Another finding of the same hash, which is all but never.
+                    Some(_) => merged.iter().position(|(p, _)| same_but_fix(p, &placed)),
+                    None => None,
+                };
+                match kept.map(|i| &mut merged[i]) {
                     Some((kept, contexts)) => {
                         contexts.extend(context);
                         gather_edits(&mut kept.finding.fix, placed.finding.fix);
                     }
-                    None => merged.push((placed, context.into_iter().collect())),
+                    None => {
+                        first_of.entry(hash).or_insert(merged.len());
+                        merged.push((placed, context.into_iter().collect()));
+                    }
                 }
             }
         }
@@ -87,6 +104,19 @@ fn same_but_fix(a: &Placed, b: &Placed) -> bool {
         && a.message == b.message
         && a.label == b.label
         && a.context == b.context
+}
+
+/// A hash of what [`same_but_fix`] compares (but the code and severity, which the span
+/// and message all but decide).
+fn merge_hash(placed: &Placed) -> u64 {
+    let f = &placed.finding;
+    foldhash::fast::FixedState::default().hash_one((
+        placed.file as u8,
+        f.span,
+        &f.message,
+        &f.label,
+        &f.context,
+    ))
 }
 
 /// One finding's fix made of every subject's edits, each once.
