@@ -202,9 +202,27 @@ pub struct ServiceEntry<'a> {
     /// Its node in the master.cf tree.
     pub node: &'a Service,
     fields: Fields<'a>,
-    namespace: usize,
+    namespace: u32,
+    /// What its command runs, told apart once: the rules ask for every service.
+    daemon: Daemon,
     /// The user-defined names this service's settings make valid (most have none).
     valid_names: Option<Box<HashSet<Vec<u8>>>>,
+}
+
+/// The Postfix programs that the model and the rules tell apart by a service's command
+/// (its base name, `$process_name`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Daemon {
+    /// The SMTP server.
+    Smtpd,
+    /// The SMTP client.
+    Smtp,
+    /// The LMTP client (the SMTP client's code).
+    Lmtp,
+    /// The zombie-blocking front end of port 25.
+    Postscreen,
+    /// Any other.
+    Other,
 }
 
 /// Where a service's eight fields are read: in master.cf, where each is one run of
@@ -216,7 +234,7 @@ enum Fields<'a> {
 }
 
 impl<'a> ServiceEntry<'a> {
-    fn new(node: &'a Service, src: &'a [u8], namespace: usize) -> ServiceEntry<'a> {
+    fn new(node: &'a Service, src: &'a [u8], namespace: u32) -> ServiceEntry<'a> {
         let words = &node.words()[..FIELD_COUNT];
         let in_file = words
             .iter()
@@ -228,12 +246,26 @@ impl<'a> ServiceEntry<'a> {
                 node.text(src, words[i].clone()).into_owned()
             })))
         };
-        ServiceEntry {
+        let mut entry = ServiceEntry {
             node,
             fields,
             namespace,
+            daemon: Daemon::Other,
             valid_names: None,
-        }
+        };
+        entry.daemon = match entry.process_name() {
+            b"smtpd" => Daemon::Smtpd,
+            b"smtp" => Daemon::Smtp,
+            b"lmtp" => Daemon::Lmtp,
+            b"postscreen" => Daemon::Postscreen,
+            _ => Daemon::Other,
+        };
+        entry
+    }
+
+    /// What its command runs.
+    pub fn daemon(&self) -> Daemon {
+        self.daemon
     }
 
     fn field(&self, field: Field) -> &[u8] {
@@ -534,7 +566,7 @@ impl<'a> Config<'a> {
                 ));
             }
             self.services
-                .push(ServiceEntry::new(service, src, namespace));
+                .push(ServiceEntry::new(service, src, index_u32(namespace)));
         }
         self.namespaces = settings
             .into_iter()
@@ -578,6 +610,22 @@ impl<'a> Config<'a> {
     /// target version (postconf registers all built-ins first; consulting the table
     /// directly avoids copying a thousand names on every run).
     fn known(&self, name: &[u8]) -> Option<KnownRef<'_>> {
+        self.known_by_postfix(name).or_else(|| {
+            let user = self
+                .main
+                .index_of(name)
+                .is_some_and(|i| self.main_user.get(i) == Some(&true));
+            user.then_some(KnownRef {
+                class: Class::User,
+                info: None,
+                service_default: None,
+            })
+        })
+    }
+
+    /// [`Config::known`] but for the user-defined names that count as used, which have
+    /// no facts of their own: what asks only for facts need not look main.cf up.
+    fn known_by_postfix(&self, name: &[u8]) -> Option<KnownRef<'_>> {
         if let Some(k) = self.known.get(name) {
             return Some(KnownRef {
                 class: k.class,
@@ -592,20 +640,9 @@ impl<'a> Config<'a> {
                 service_default: Some(default),
             });
         }
-        let Some(info) = std::str::from_utf8(name)
+        let info = std::str::from_utf8(name)
             .ok()
-            .and_then(|n| self.table.get_in(n, self.version))
-        else {
-            let user = self
-                .main
-                .index_of(name)
-                .is_some_and(|i| self.main_user.get(i) == Some(&true));
-            return user.then_some(KnownRef {
-                class: Class::User,
-                info: None,
-                service_default: None,
-            });
-        };
+            .and_then(|n| self.table.get_in(n, self.version))?;
         Some(KnownRef {
             class: if info.is_legacy_in(self.version) {
                 Class::Legacy
@@ -623,7 +660,7 @@ impl<'a> Config<'a> {
 
     /// Changes the class of a known name.
     fn reclassify(&mut self, name: &[u8], class: Class) {
-        let info = self.known(name).and_then(|k| k.info);
+        let info = self.known_by_postfix(name).and_then(|k| k.info);
         self.known
             .entry(Cow::Owned(name.to_vec()))
             .and_modify(|k| k.class = class)
@@ -727,7 +764,7 @@ impl<'a> Config<'a> {
             }),
             Scope::Service(i) => {
                 let namespace = self.services[i].namespace;
-                self.namespaces[namespace]
+                self.namespaces[namespace as usize]
                     .params
                     .at(index)
                     .map(|(name, s)| {
@@ -747,7 +784,7 @@ impl<'a> Config<'a> {
         let mut index = 0;
         while let Some((name, _, site)) = self.scope_setting(scope, index) {
             let readonly = self
-                .known(&name)
+                .known_by_postfix(&name)
                 .and_then(|k| k.info)
                 .is_some_and(|i| i.readonly);
             if !readonly {
@@ -764,7 +801,7 @@ impl<'a> Config<'a> {
         }
         let classes = match scope {
             Scope::Main => self.main.index_of(&b"smtpd_restriction_classes"[..]),
-            Scope::Service(i) => self.namespaces[self.services[i].namespace]
+            Scope::Service(i) => self.namespaces[self.services[i].namespace as usize]
                 .params
                 .index_of(&b"smtpd_restriction_classes"[..]),
         };
@@ -833,7 +870,7 @@ impl<'a> Config<'a> {
         let local = match scope {
             Scope::Service(i) => {
                 let namespace = self.services[i].namespace;
-                self.namespaces[namespace]
+                self.namespaces[namespace as usize]
                     .params
                     .contains_key(name)
                     .then_some(i)
@@ -853,7 +890,10 @@ impl<'a> Config<'a> {
         }
         if scope == Scope::Main {
             for service in &mut self.services {
-                if self.namespaces[service.namespace].params.contains_key(name) {
+                if self.namespaces[service.namespace as usize]
+                    .params
+                    .contains_key(name)
+                {
                     supplied = true;
                     service.make_valid(name);
                 }
@@ -883,7 +923,7 @@ impl<'a> Config<'a> {
             }
             Scope::Service(i) => {
                 let namespace = self.services[i].namespace;
-                self.namespaces[namespace].params.remove(name);
+                self.namespaces[namespace as usize].params.remove(name);
             }
         }
     }
@@ -1085,7 +1125,7 @@ impl<'a> Config<'a> {
         // each shared one for every entry: the warnings of a namespace are listed once,
         // and each later entry that would repeat them is noted (20 000 entries sharing
         // 20 000 settings would otherwise be 400 million warnings held at once).
-        let mut first: HashMap<usize, Range<usize>> = HashMap::new();
+        let mut first: HashMap<u32, Range<usize>> = HashMap::new();
         let mut repeats = Vec::new();
         for service in &self.services {
             let plain = service.valid_names.is_none();
@@ -1094,7 +1134,7 @@ impl<'a> Config<'a> {
                 continue;
             }
             let start = issues.len() - base;
-            for (name, setting) in &self.namespaces[service.namespace].params {
+            for (name, setting) in &self.namespaces[service.namespace as usize].params {
                 if self.is_known(name) || service.is_valid_name(name) {
                     continue;
                 }
@@ -1276,7 +1316,7 @@ impl<'a> Config<'a> {
     /// The `-o` settings in effect for a service (shared with services of the same name
     /// and type, as in Postfix), by name.
     pub fn overrides(&self, service: usize) -> &SortedMap<Bytes<'a>, OverrideSetting<'a>> {
-        &self.namespaces[self.services[service].namespace].params
+        &self.namespaces[self.services[service].namespace as usize].params
     }
 
     /// The class of a known name.
@@ -1286,7 +1326,7 @@ impl<'a> Config<'a> {
 
     /// Facts about a built-in parameter of the target version.
     pub fn info(&self, name: &str) -> Option<&'static ParamInfo> {
-        self.known(name.as_bytes()).and_then(|k| k.info)
+        self.known_by_postfix(name.as_bytes()).and_then(|k| k.info)
     }
 
     /// Every known name with its class, in no particular order.
@@ -1428,25 +1468,41 @@ impl<'a> Config<'a> {
         // Sorted with their locations beside them, which are dropped after.
         let mut located: Vec<(Location, WrittenRef)> = main
             .chain(overrides)
-            .filter_map(|at| Some((self.written_setting(at)?.2, at)))
+            .filter_map(|at| Some((self.written_location(at)?, at)))
             .collect();
         located.sort_unstable_by_key(|(location, _)| *location);
         located.into_iter().map(|(_, at)| at).collect()
     }
 
-    /// The name, scope and location of a setting from [`Config::written_settings`].
-    pub fn written_setting(&self, at: WrittenRef) -> Option<(&[u8], Scope, Location)> {
+    /// The name and scope of a setting from [`Config::written_settings`].
+    pub fn written_setting(&self, at: WrittenRef) -> Option<(&[u8], Scope)> {
         if at.namespace == WrittenRef::MAIN {
-            let (name, setting) = self.main.at(at.entry as usize)?;
-            return Some((name, Scope::Main, main_location(setting)?));
+            let (name, _) = self.main.at(at.entry as usize)?;
+            return Some((name, Scope::Main));
         }
         let namespace = self.namespaces.get(at.namespace as usize)?;
         let (name, setting) = namespace.params.at(at.entry as usize)?;
-        Some((
-            name,
-            Scope::Service(setting.service),
-            self.override_location(setting),
-        ))
+        Some((name, Scope::Service(setting.service)))
+    }
+
+    /// Where a setting from [`Config::written_settings`] is written.
+    pub fn written_location(&self, at: WrittenRef) -> Option<Location> {
+        if at.namespace == WrittenRef::MAIN {
+            return main_location(self.main.at(at.entry as usize)?.1);
+        }
+        let namespace = self.namespaces.get(at.namespace as usize)?;
+        let (_, setting) = namespace.params.at(at.entry as usize)?;
+        Some(self.override_location(setting))
+    }
+
+    /// The raw value of a setting from [`Config::written_settings`]: what
+    /// [`Config::raw`] gives for its name and scope, without looking the name up.
+    pub fn written_raw(&self, at: WrittenRef) -> Option<&Value<'a>> {
+        if at.namespace == WrittenRef::MAIN {
+            return Some(&self.main.at(at.entry as usize)?.1.value);
+        }
+        let namespace = self.namespaces.get(at.namespace as usize)?;
+        Some(&namespace.params.at(at.entry as usize)?.1.value)
     }
 
     /// The value of `name` in `scope`, fully expanded.

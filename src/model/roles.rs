@@ -7,7 +7,7 @@
 //! sender-dependent maps. Lookup tables (`transport_maps`, …) are not read, so a route
 //! they add is not seen.
 
-use super::config::{Config, Scope, ServiceEntry};
+use super::config::{Config, Daemon, Scope, ServiceEntry};
 use super::value;
 
 /// A master.cf service that accepts SMTP connections from the network.
@@ -151,14 +151,14 @@ impl Config<'_> {
     }
 
     fn listener(&self, index: usize, service: &ServiceEntry<'_>) -> Option<Listener> {
+        let program = match service.daemon() {
+            Daemon::Smtpd => Program::Smtpd,
+            Daemon::Postscreen => Program::Postscreen,
+            _ => return None,
+        };
         if service.kind() != b"inet" {
             return None;
         }
-        let program = match service.process_name() {
-            b"smtpd" => Program::Smtpd,
-            b"postscreen" => Program::Postscreen,
-            _ => return None,
-        };
         let name = String::from_utf8_lossy(service.name()).into_owned();
         let (address, port_name) = match name.rsplit_once(':') {
             Some((host, port)) => (

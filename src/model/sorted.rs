@@ -1,16 +1,27 @@
 //! A map kept as one sorted vector. Most maps of the model hold a few entries (a
 //! service's `-o` options), where a B-tree's first node alone costs a kilobyte: a large
-//! master.cf has a hundred thousand of them.
+//! master.cf has a hundred thousand of them. A large map is also hashed: the rules look
+//! each main.cf name up several times, and a binary search over a few hundred thousand
+//! names sharing a prefix costs more than everything else they do.
 
 use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash};
 
-/// Entries sorted by key, found by binary search; built once, then read.
+use hashbrown::HashTable;
+
+/// Maps shorter than this are searched; a hash index would cost more than it saves.
+const HASHED_FROM: usize = 64;
+
+/// Entries sorted by key, found by binary search or, in a large map, by hash; built once,
+/// then read.
 #[derive(Debug)]
 pub struct SortedMap<K, V> {
     entries: Vec<(K, V)>,
+    /// Positions in `entries` by key hash, when the map is large (five bytes an entry).
+    index: Option<HashTable<u32>>,
 }
 
-impl<K: Ord, V> SortedMap<K, V> {
+impl<K: Ord + Hash, V> SortedMap<K, V> {
     /// The map of `entries` in the order they were set: of equal keys the last one wins,
     /// as when each replaces the one before.
     pub fn last_wins(entries: Vec<(K, V)>) -> SortedMap<K, V> {
@@ -34,50 +45,77 @@ impl<K: Ord, V> SortedMap<K, V> {
             true
         });
         entries.shrink_to_fit();
-        SortedMap { entries }
+        let mut map = SortedMap {
+            entries,
+            index: None,
+        };
+        map.index = map.build_index();
+        map
     }
 
-    fn position<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    fn build_index(&self) -> Option<HashTable<u32>> {
+        if self.entries.len() < HASHED_FROM || u32::try_from(self.entries.len()).is_err() {
+            return None;
+        }
+        let mut index = HashTable::with_capacity(self.entries.len());
+        for (i, (k, _)) in self.entries.iter().enumerate() {
+            index.insert_unique(hash(k), i as u32, |&j| hash(&self.entries[j as usize].0));
+        }
+        Some(index)
+    }
+
+    fn position<Q: Ord + Hash + ?Sized>(&self, key: &Q) -> Option<usize>
     where
         K: Borrow<Q>,
     {
-        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+        match &self.index {
+            Some(index) => index
+                .find(hash(key), |&i| self.entries[i as usize].0.borrow() == key)
+                .map(|&i| i as usize),
+            None => self
+                .entries
+                .binary_search_by(|(k, _)| k.borrow().cmp(key))
+                .ok(),
+        }
     }
 
     /// The value of `key`.
-    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    pub fn get<Q: Ord + Hash + ?Sized>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
     {
-        self.position(key).ok().map(|i| &self.entries[i].1)
+        self.position(key).map(|i| &self.entries[i].1)
     }
 
     /// The stored key equal to `key`, and its value.
-    pub fn get_key_value<Q: Ord + ?Sized>(&self, key: &Q) -> Option<(&K, &V)>
+    pub fn get_key_value<Q: Ord + Hash + ?Sized>(&self, key: &Q) -> Option<(&K, &V)>
     where
         K: Borrow<Q>,
     {
-        self.position(key).ok().map(|i| {
+        self.position(key).map(|i| {
             let (k, v) = &self.entries[i];
             (k, v)
         })
     }
 
     /// Whether `key` has a value.
-    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    pub fn contains_key<Q: Ord + Hash + ?Sized>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
     {
-        self.position(key).is_ok()
+        self.position(key).is_some()
     }
 
     /// Removes `key` and returns its value.
-    pub fn remove<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<V>
+    pub fn remove<Q: Ord + Hash + ?Sized>(&mut self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
     {
-        let i = self.position(key).ok()?;
-        Some(self.entries.remove(i).1)
+        let i = self.position(key)?;
+        let (_, value) = self.entries.remove(i);
+        // The positions after `i` moved down by one.
+        self.index = self.build_index();
+        Some(value)
     }
 
     /// The entry at `index` (in key order).
@@ -86,11 +124,11 @@ impl<K: Ord, V> SortedMap<K, V> {
     }
 
     /// The index of `key`, if it has a value.
-    pub fn index_of<Q: Ord + ?Sized>(&self, key: &Q) -> Option<usize>
+    pub fn index_of<Q: Ord + Hash + ?Sized>(&self, key: &Q) -> Option<usize>
     where
         K: Borrow<Q>,
     {
-        self.position(key).ok()
+        self.position(key)
     }
 
     /// The entries in key order.
@@ -107,6 +145,11 @@ impl<K: Ord, V> SortedMap<K, V> {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// A key's hash, for the index: fixed, so that a run is repeatable.
+fn hash<Q: Hash + ?Sized>(key: &Q) -> u64 {
+    foldhash::fast::FixedState::default().hash_one(key)
 }
 
 /// Sorts by key, entries of one key staying in the order set. A stable sort of the
@@ -143,7 +186,7 @@ fn sort_keeping_order<K: Ord, V>(entries: &mut [(K, V)]) {
 /// The entries of a [`SortedMap`] in key order.
 pub type Iter<'m, K, V> = std::iter::Map<std::slice::Iter<'m, (K, V)>, fn(&(K, V)) -> (&K, &V)>;
 
-impl<'m, K: Ord, V> IntoIterator for &'m SortedMap<K, V> {
+impl<'m, K: Ord + Hash, V> IntoIterator for &'m SortedMap<K, V> {
     type Item = (&'m K, &'m V);
     type IntoIter = Iter<'m, K, V>;
 

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::model::config::{Config, Scope};
+use crate::model::config::{Config, Daemon, Scope};
 use crate::model::{ListenerKind, Roles};
 
 /// The kinds of subject a rule can apply to.
@@ -111,7 +111,7 @@ pub fn subjects(kind: SubjectKind, config: &Config<'_>, roles: &Roles) -> Vec<Su
             .services()
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.process_name() == b"smtpd")
+            .filter(|(_, s)| s.daemon() == Daemon::Smtpd)
             .map(|(i, _)| Subject {
                 scope: Scope::Service(i),
                 service: Some(i),
@@ -161,7 +161,7 @@ pub fn subjects(kind: SubjectKind, config: &Config<'_>, roles: &Roles) -> Vec<Su
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| {
-                    s.kind() == b"unix" && matches!(s.process_name(), b"smtp" | b"lmtp")
+                    matches!(s.daemon(), Daemon::Smtp | Daemon::Lmtp) && s.kind() == b"unix"
                 })
                 .map(|(i, _)| Subject {
                     scope: Scope::Service(i),

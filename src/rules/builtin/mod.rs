@@ -139,8 +139,9 @@ pub struct Place<'c> {
     pub name: Cow<'c, str>,
     /// The scope it is written for.
     pub scope: Scope,
-    /// Where it is.
-    pub location: Location,
+    /// The setting in the model: its location and value are read from there when a check
+    /// asks (most checks pass over most settings by name).
+    pub at: WrittenRef,
 }
 
 /// Every parameter written in main.cf and in master.cf `-o` options, in file order.
@@ -152,11 +153,11 @@ pub fn places(config: &Config<'_>) -> Vec<WrittenRef> {
 
 /// The [`Place`] of a setting from [`places`].
 pub fn place<'c>(config: &'c Config<'_>, at: WrittenRef) -> Option<Place<'c>> {
-    let (name, scope, location) = config.written_setting(at)?;
+    let (name, scope) = config.written_setting(at)?;
     Some(Place {
         name: String::from_utf8_lossy(name),
         scope,
-        location,
+        at,
     })
 }
 
@@ -167,24 +168,30 @@ pub fn written<'x>(
     cx: &'x Context<'_, '_>,
     keep: impl Fn(&str, Scope) -> bool + 'x,
 ) -> impl Iterator<Item = Written> + 'x {
-    cx.places()
-        .filter(move |p| keep(&p.name, p.scope))
-        .map(|p| {
-            let value = match cx.config.text(p.scope, &p.name) {
-                Ok(v) => v,
-                Err(_) => cx
-                    .config
-                    .raw(p.scope, &p.name)
-                    .map(|(v, _)| v.to_vec())
-                    .unwrap_or_default(),
-            };
-            Written {
-                value: String::from_utf8_lossy(&value).into_owned(),
-                name: p.name.to_string(),
-                scope: p.scope,
-                location: p.location,
-            }
+    written_where(cx, move |p| keep(&p.name, p.scope))
+}
+
+/// [`written`], for a check that chooses by more than the name and scope.
+pub fn written_where<'x>(
+    cx: &'x Context<'_, '_>,
+    keep: impl Fn(&Place<'_>) -> bool + 'x,
+) -> impl Iterator<Item = Written> + 'x {
+    cx.places().filter(move |p| keep(p)).filter_map(|p| {
+        let value = match cx.config.text(p.scope, &p.name) {
+            Ok(v) => v,
+            Err(_) => cx
+                .config
+                .raw(p.scope, &p.name)
+                .map(|(v, _)| v.to_vec())
+                .unwrap_or_default(),
+        };
+        Some(Written {
+            value: String::from_utf8_lossy(&value).into_owned(),
+            location: cx.config.written_location(p.at)?,
+            name: p.name.into_owned(),
+            scope: p.scope,
         })
+    })
 }
 
 /// A hit at a written setting.

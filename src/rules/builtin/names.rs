@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Hit, at, written};
+use super::{Hit, Place, at, written, written_where};
 use crate::model::config::Scope;
 use crate::model::subject::Subject;
 use crate::rules::condition::Context;
@@ -80,12 +80,12 @@ pub fn duplicate_service(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 
 /// PF017: a `#` inside a value, which Postfix keeps as part of the value.
 pub fn comment_in_value(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
-    let has_hash = |name: &str, scope| {
+    let has_hash = |p: &Place<'_>| {
         cx.config
-            .raw(scope, name)
-            .is_some_and(|(raw, _)| raw.contains(&b'#'))
+            .written_raw(p.at)
+            .is_some_and(|raw| raw.contains(&b'#'))
     };
-    written(cx, has_hash)
+    written_where(cx, has_hash)
         .filter_map(|w| {
             let (raw, _) = cx.config.raw(w.scope, &w.name)?;
             let text = String::from_utf8_lossy(&raw).into_owned();

@@ -462,18 +462,15 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let version = cx.config.version;
     let mut hits = Vec::new();
     // Every newer form has a `{`, except a braced `-o`, which any override may be.
-    let may_be_newer = |name: &str, scope| {
-        scope != Scope::Main
-            || cx
-                .config
-                .raw(scope, name)
-                .is_some_and(|(raw, _)| raw.contains(&b'{'))
-    };
     // Only the written text matters here, so the values are not expanded.
-    for w in cx.places().filter(|p| may_be_newer(&p.name, p.scope)) {
-        let Some((raw, _)) = cx.config.raw(w.scope, &w.name) else {
+    for w in cx.places() {
+        let Some(raw) = cx.config.written_raw(w.at) else {
             continue;
         };
+        // Every newer form has a `{`, except a braced `-o`, which any override may be.
+        if w.scope == Scope::Main && !raw.contains(&b'{') {
+            continue;
+        }
         if cx.config.info(&w.name).is_some_and(|i| i.raw) {
             continue;
         }
@@ -490,7 +487,7 @@ pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
             hits.push(Hit {
                 scope: None,
                 cause: Some(w.name.to_string()),
-                location: Some(w.location),
+                location: cx.config.written_location(w.at),
                 message: format!("{what} need Postfix {needs} or later (target: {version})"),
                 label: "the target version reads this differently".to_owned(),
             });
