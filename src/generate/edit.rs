@@ -225,7 +225,12 @@ fn reread(dir: &ConfigDir, edited: &Edited) -> Result<ConfigDir, String> {
 
 /// Removes the suppressions that would silence nothing in the result; whether any was.
 fn drop_unused_suppressions(result: &ConfigDir, version: Version, decided: &mut [Decided]) -> bool {
-    let Some(main) = &result.main else {
+    // Only the suppressions written here may be dropped: without any, no check is due.
+    let Some(main) = result
+        .main
+        .as_ref()
+        .filter(|_| decided.iter().any(|d| !d.setting.suppress.is_empty()))
+    else {
         return false;
     };
     let copy = ConfigDir::from_files(
@@ -245,6 +250,8 @@ fn drop_unused_suppressions(result: &ConfigDir, version: Version, decided: &mut 
         if checked.kind != crate::syntax::FileKind::Main {
             continue;
         }
+        // Findings come in file order, so the entries are walked once for all of them.
+        let mut entries = main.tree.entries().peekable();
         for finding in checked.findings.iter().filter(|f| f.code == Code::PF020) {
             let line = String::from_utf8_lossy(
                 &src[finding.span.start as usize..finding.span.end as usize],
@@ -253,11 +260,11 @@ fn drop_unused_suppressions(result: &ConfigDir, version: Version, decided: &mut 
             .trim_start_matches('#')
             .trim()
             .to_owned();
-            let Some(entry) = main
-                .tree
-                .entries()
-                .find(|e| e.span().start > finding.span.start)
-            else {
+            while entries
+                .next_if(|e| e.span().start <= finding.span.start)
+                .is_some()
+            {}
+            let Some(entry) = entries.peek() else {
                 continue;
             };
             let name = entry.name(src);
