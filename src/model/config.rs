@@ -92,7 +92,7 @@ fn index_u32(index: usize) -> u32 {
 
 /// Where a main.cf setting is written (name to value), when main.cf wrote it.
 fn main_location(setting: &MainSetting<'_>) -> Option<Location> {
-    match setting.origin {
+    match setting.origin() {
         Origin::Main(p) => Some(Location {
             file: FileRole::Main,
             span: p.name_span().cover(p.value_span()),
@@ -180,8 +180,17 @@ pub struct MainSetting<'a> {
     /// The raw value, as Postfix stores it (borrowed from the file unless it was joined
     /// from continuation lines or computed), with its expression.
     pub value: Value<'a>,
+    /// The main.cf line that sets it; none for `postconf -c`'s `config_directory`. (Not
+    /// an [`Origin`]: a main.cf setting has only these two, and a large file has hundreds
+    /// of thousands of settings.)
+    parameter: Option<&'a Parameter>,
+}
+
+impl<'a> MainSetting<'a> {
     /// Where it was set.
-    pub origin: Origin<'a>,
+    pub fn origin(&self) -> Origin<'a> {
+        self.parameter.map_or(Origin::CommandLine, Origin::Main)
+    }
 }
 
 /// A master.cf `-o name=value` in effect for a service.
@@ -428,7 +437,7 @@ pub struct Config<'a> {
     /// [`crate::syntax::Document::references`]).
     main_references: &'a [Range<u32>],
     master_references: &'a [Range<u32>],
-    main: SortedMap<Bytes<'a>, MainSetting<'a>>,
+    main: SortedMap<&'a [u8], MainSetting<'a>>,
     services: Vec<ServiceEntry<'a>>,
     namespaces: Vec<Namespace<'a>>,
     known: HashMap<Bytes<'a>, Known>,
@@ -495,10 +504,10 @@ impl<'a> Config<'a> {
                 Vec::with_capacity(input.main.map_or(0, |m| m.tree.entries().count()) + 1);
             if let Some(dir) = input.config_directory {
                 written.push((
-                    Cow::Borrowed(&b"config_directory"[..]),
+                    &b"config_directory"[..],
                     MainSetting {
                         value: Value::new(dir),
-                        origin: Origin::CommandLine,
+                        parameter: None,
                     },
                 ));
             }
@@ -579,7 +588,7 @@ impl<'a> Config<'a> {
     fn read_main(
         &mut self,
         main: Parsed<'a, MainCf>,
-        written: &mut Vec<(Bytes<'a>, MainSetting<'a>)>,
+        written: &mut Vec<(&'a [u8], MainSetting<'a>)>,
     ) {
         let src = main.file.bytes();
         for item in &main.tree.items {
@@ -597,10 +606,10 @@ impl<'a> Config<'a> {
                 _ => continue,
             };
             written.push((
-                Cow::Borrowed(parameter.name(src)),
+                parameter.name(src),
                 MainSetting {
                     value: parameter.value_with_parse(src),
-                    origin: Origin::Main(parameter),
+                    parameter: Some(parameter),
                 },
             ));
         }
@@ -756,11 +765,11 @@ impl<'a> Config<'a> {
     ) -> Option<(Bytes<'a>, Value<'a>, ValueSite<'a>)> {
         match scope {
             Scope::Main => self.main.at(index).map(|(name, s)| {
-                let site = match s.origin {
+                let site = match s.origin() {
                     Origin::Main(p) => ValueSite::Main(p),
                     _ => ValueSite::Nowhere,
                 };
-                (name.clone(), s.value.clone(), site)
+                (Cow::Borrowed(*name), s.value.clone(), site)
             }),
             Scope::Service(i) => {
                 let namespace = self.services[i].namespace;
@@ -1018,7 +1027,8 @@ impl<'a> Config<'a> {
             invalid.push(("mynetworks_style", message));
         }
         for (name, message) in invalid {
-            let Some(Origin::Main(p)) = self.main.get(name.as_bytes()).map(|s| s.origin) else {
+            let Some(Origin::Main(p)) = self.main.get(name.as_bytes()).map(MainSetting::origin)
+            else {
                 continue;
             };
             self.issues.push(Issue {
@@ -1109,7 +1119,7 @@ impl<'a> Config<'a> {
             if self.is_known(name) {
                 continue;
             }
-            if let Origin::Main(p) = setting.origin {
+            if let Origin::Main(p) = setting.origin() {
                 issues.push(Issue {
                     kind: IssueKind::Unknown {
                         name: name.to_vec(),
@@ -1202,13 +1212,13 @@ impl<'a> Config<'a> {
         let main = self
             .main
             .iter()
-            .filter_map(|(name, setting)| match setting.origin {
+            .filter_map(|(name, setting)| match setting.origin() {
                 Origin::Main(p) => {
                     let at = Location {
                         file: FileRole::Main,
                         span: p.name_span(),
                     };
-                    Some((name, &setting.value, Scope::Main, at))
+                    Some((*name, &setting.value, Scope::Main, at))
                 }
                 _ => None,
             });
@@ -1219,7 +1229,7 @@ impl<'a> Config<'a> {
         written.sort_by_key(|(_, setting)| setting.service);
         let overrides = written.into_iter().map(|(name, setting)| {
             let at = self.option_name_location(setting);
-            (name, &setting.value, Scope::Service(setting.service), at)
+            (&**name, &setting.value, Scope::Service(setting.service), at)
         });
         let mut issues = Vec::new();
         let mut failed: HashSet<Vec<u8>> = HashSet::new();
@@ -1310,7 +1320,7 @@ impl<'a> Config<'a> {
 
     /// All main.cf settings in effect, by name.
     pub fn main_settings(&self) -> impl Iterator<Item = (&[u8], &MainSetting<'a>)> {
-        self.main.iter().map(|(k, v)| (&**k, v))
+        self.main.iter().map(|(k, v)| (*k, v))
     }
 
     /// The `-o` settings in effect for a service (shared with services of the same name
@@ -1421,7 +1431,7 @@ impl<'a> Config<'a> {
             }
         }
         if let Some(s) = self.main.get(name) {
-            return Some((Cow::Borrowed(&s.value), s.origin));
+            return Some((Cow::Borrowed(&s.value), s.origin()));
         }
         self.default_value(name)
             .map(|v| (Cow::Owned(Value::new(v)), Origin::Default))
@@ -1672,16 +1682,16 @@ impl<'a> Config<'a> {
 /// postconf's "overriding earlier entry" warning, when a main.cf setting gives a name
 /// set before a different value; at the later setting.
 fn duplicate(
-    (name, earlier): &(Bytes<'_>, MainSetting<'_>),
-    (_, later): &(Bytes<'_>, MainSetting<'_>),
+    (name, earlier): &(&[u8], MainSetting<'_>),
+    (_, later): &(&[u8], MainSetting<'_>),
 ) -> Option<Issue> {
-    let Origin::Main(parameter) = later.origin else {
+    let Origin::Main(parameter) = later.origin() else {
         return None;
     };
     if earlier.value == later.value {
         return None;
     }
-    let earlier = match earlier.origin {
+    let earlier = match earlier.origin() {
         Origin::Main(p) => p.name_span(),
         _ => Span::default(),
     };

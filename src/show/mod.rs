@@ -170,21 +170,23 @@ fn parameters(
     out: &mut Vec<u8>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ShowError> {
-    let names: Vec<Vec<u8>> =
+    // Borrowed from the model where they can be: a large main.cf has hundreds of
+    // thousands of names.
+    let names: Vec<Cow<'_, [u8]>> =
         if options.names.is_empty() && options.non_default && !options.defaults {
             // Only names set in main.cf can show: the known names of a large master.cf are
             // millions (every service's own parameters).
             config
                 .main_settings()
                 .filter(|(name, _)| config.class(name).is_some_and(|c| c != Class::Legacy))
-                .map(|(name, _)| name.to_vec())
+                .map(|(name, _)| Cow::Borrowed(name))
                 .collect()
         } else if options.names.is_empty() {
-            let mut names: Vec<Vec<u8>> = config
+            let mut names: Vec<Cow<'_, [u8]>> = config
                 .known_names()
                 .into_iter()
                 .filter(|(_, class)| *class != Class::Legacy)
-                .map(|(name, _)| name.into_owned())
+                .map(|(name, _)| name)
                 .collect();
             names.sort_unstable();
             names
@@ -199,7 +201,7 @@ fn parameters(
                     }
                     known
                 })
-                .map(|name| name.as_bytes().to_vec())
+                .map(|name| Cow::Borrowed(name.as_bytes()))
                 .collect()
         };
     for name in names {
@@ -225,7 +227,7 @@ fn parameters(
             }
         };
         let line = if options.hide_value {
-            Cow::Owned(name)
+            name
         } else if options.hide_name {
             value
         } else {
