@@ -139,7 +139,7 @@ fn judge(dir: &ConfigDir, options: &Options) -> (Vec<Finding>, Vec<Finding>) {
         }
         // One finding for each issue of the model, most of them in main.cf; the stock
         // master.cf has none of its own.
-        main_findings.reserve(config.issues.len());
+        main_findings.reserve(config.issue_count());
         for (file, finding) in rules::issues::findings(&mut config, version, &options.policy) {
             match file {
                 FileRole::Main => main_findings.push(finding),

@@ -336,13 +336,41 @@ struct Namespace<'a> {
     params: SortedMap<Bytes<'a>, OverrideSetting<'a>>,
 }
 
-/// Where the "unused parameter" warnings are in [`Config::issues`].
+/// The "unused parameter" warnings, kept apart from [`Config::issues`] as references to
+/// the settings (eight bytes each, where an issue costs a hundred: a large file's
+/// warnings are mostly these).
 #[derive(Debug, Default)]
 struct Unused {
-    /// Their range.
-    range: Range<usize>,
-    /// (position in `issues`, the earlier stretch repeated there), in order.
+    /// Their place among the issues: before the issues at this position.
+    at: usize,
+    /// The settings, in order.
+    settings: Vec<WrittenRef>,
+    /// (position in `settings`, the earlier stretch repeated there), in order.
     repeats: Vec<(usize, Range<usize>)>,
+}
+
+/// The issues taken from a model, the "unused parameter" ones still as references to
+/// its settings.
+#[derive(Debug)]
+pub struct TakenIssues {
+    before: Vec<Issue>,
+    unused: Vec<WrittenRef>,
+    after: Vec<Issue>,
+}
+
+impl TakenIssues {
+    /// The issues in order, each "unused parameter" warning once; `config` is the model
+    /// they were taken from.
+    pub fn in_order<'c>(self, config: &'c Config<'_>) -> impl Iterator<Item = Issue> + 'c {
+        self.before
+            .into_iter()
+            .chain(
+                self.unused
+                    .into_iter()
+                    .filter_map(move |at| config.unused_issue(at)),
+            )
+            .chain(self.after)
+    }
 }
 
 /// Something postconf warns about, with the place pflint found it.
@@ -1111,23 +1139,12 @@ impl<'a> Config<'a> {
 
     /// main.cf and master.cf settings that no known name claims ("unused parameter").
     fn flag_unused(&mut self) {
-        // Pushed onto the model's own list: a copy would hold a large file's warnings
-        // twice.
-        let mut issues = std::mem::take(&mut self.issues);
-        let base = issues.len();
-        for (name, setting) in &self.main {
-            if self.is_known(name) {
-                continue;
-            }
-            if let Origin::Main(p) = setting.origin() {
-                issues.push(Issue {
-                    kind: IssueKind::Unknown {
-                        name: name.to_vec(),
-                    },
-                    location: Location {
-                        file: FileRole::Main,
-                        span: p.name_span(),
-                    },
+        let mut settings = Vec::new();
+        for (entry, (name, setting)) in self.main.iter().enumerate() {
+            if setting.parameter.is_some() && !self.is_known(name) {
+                settings.push(WrittenRef {
+                    namespace: WrittenRef::MAIN,
+                    entry: index_u32(entry),
                 });
             }
         }
@@ -1140,61 +1157,102 @@ impl<'a> Config<'a> {
         for service in &self.services {
             let plain = service.valid_names.is_none();
             if plain && let Some(of) = first.get(&service.namespace) {
-                repeats.push((issues.len() - base, of.clone()));
+                repeats.push((settings.len(), of.clone()));
                 continue;
             }
-            let start = issues.len() - base;
-            for (name, setting) in &self.namespaces[service.namespace as usize].params {
+            let start = settings.len();
+            let params = &self.namespaces[service.namespace as usize].params;
+            for (entry, (name, _)) in params.iter().enumerate() {
                 if self.is_known(name) || service.is_valid_name(name) {
                     continue;
                 }
                 // Services sharing a name and type share their settings; Postfix reports
                 // each such setting once per entry, at the option that set it.
-                issues.push(Issue {
-                    kind: IssueKind::Unknown {
-                        name: name.to_vec(),
-                    },
-                    location: self.option_name_location(setting),
+                settings.push(WrittenRef {
+                    namespace: service.namespace,
+                    entry: index_u32(entry),
                 });
             }
             if plain {
-                first.insert(service.namespace, start..issues.len() - base);
+                first.insert(service.namespace, start..settings.len());
             }
         }
+        settings.shrink_to_fit();
         self.unused = Unused {
-            range: base..issues.len(),
-            repeats: repeats
-                .into_iter()
-                .map(|(at, of)| (base + at, base + of.start..base + of.end))
-                .collect(),
+            at: self.issues.len(),
+            settings,
+            repeats,
         };
-        self.issues = issues;
+    }
+
+    /// The "unused parameter" warning of a setting that [`Config::flag_unused`] found.
+    fn unused_issue(&self, at: WrittenRef) -> Option<Issue> {
+        let (name, _) = self.written_setting(at)?;
+        let location = if at.namespace == WrittenRef::MAIN {
+            let parameter = self.main.at(at.entry as usize)?.1.parameter?;
+            Location {
+                file: FileRole::Main,
+                span: parameter.name_span(),
+            }
+        } else {
+            let namespace = self.namespaces.get(at.namespace as usize)?;
+            self.option_name_location(namespace.params.at(at.entry as usize)?.1)
+        };
+        Some(Issue {
+            kind: IssueKind::Unknown {
+                name: name.to_vec(),
+            },
+            location,
+        })
+    }
+
+    /// How many issues there are, each "unused parameter" warning counted once.
+    pub fn issue_count(&self) -> usize {
+        self.issues.len() + self.unused.settings.len()
+    }
+
+    /// Takes every issue from the model; [`TakenIssues::in_order`] gives them.
+    pub fn take_issues(&mut self) -> TakenIssues {
+        let mut before = std::mem::take(&mut self.issues);
+        let unused = std::mem::take(&mut self.unused);
+        let after = before.split_off(unused.at.min(before.len()));
+        TakenIssues {
+            before,
+            unused: unused.settings,
+            after,
+        }
     }
 
     /// The issues in the order postconf warns about them: every repeated stretch in its
     /// place, and no warning twice in a row among the "unused parameter" ones.
-    pub fn warnings_in_order(&self) -> impl Iterator<Item = &Issue> {
-        let Unused { range, repeats } = &self.unused;
-        let before = self.issues[..range.start].iter();
-        let after = self.issues[range.end..].iter();
+    pub fn warnings_in_order(&self) -> impl Iterator<Item = Cow<'_, Issue>> {
+        let Unused {
+            at,
+            settings,
+            repeats,
+        } = &self.unused;
+        let at = (*at).min(self.issues.len());
+        let before = self.issues[..at].iter().map(Cow::Borrowed);
+        let after = self.issues[at..].iter().map(Cow::Borrowed);
         // The unused ones: the stretch listed, with each repeat spliced in where it was.
         let mut pieces: Vec<Range<usize>> = Vec::with_capacity(2 * repeats.len() + 1);
-        let mut at = range.start;
+        let mut from = 0;
         for (position, of) in repeats {
-            pieces.push(at..*position);
+            pieces.push(from..*position);
             pieces.push(of.clone());
-            at = *position;
+            from = *position;
         }
-        pieces.push(at..range.end);
-        let mut previous: Option<&Issue> = None;
+        pieces.push(from..settings.len());
+        let mut previous: Option<WrittenRef> = None;
         let unused = pieces
             .into_iter()
-            .flat_map(move |piece| self.issues[piece].iter())
-            .filter(move |issue| {
-                let repeated = previous == Some(*issue);
-                previous = Some(*issue);
+            .flat_map(move |piece| settings[piece].iter().copied())
+            .filter(move |setting| {
+                let repeated = previous == Some(*setting);
+                previous = Some(*setting);
                 !repeated
-            });
+            })
+            .filter_map(|setting| self.unused_issue(setting).map(Cow::Owned));
         before.chain(unused).chain(after)
     }
 
@@ -1475,12 +1533,23 @@ impl<'a> Config<'a> {
                 entry: index_u32(entry),
             })
         });
-        // Sorted with their locations beside them, which are dropped after.
-        let mut located: Vec<(Location, WrittenRef)> = main
-            .chain(overrides)
-            .filter_map(|at| Some((self.written_location(at)?, at)))
-            .collect();
-        located.sort_unstable_by_key(|(location, _)| *location);
+        // Sorted with where they start beside them (settings start at distinct places, so
+        // the file and the start order them as their locations do), dropped after.
+        let count = self.main.len()
+            + self
+                .namespaces
+                .iter()
+                .map(|n| n.params.len())
+                .sum::<usize>();
+        let mut located: Vec<(u64, WrittenRef)> = Vec::with_capacity(count);
+        located.extend(main.chain(overrides).filter_map(|at| {
+            let location = self.written_location(at)?;
+            Some((
+                (u64::from(location.file as u8) << 32) | u64::from(location.span.start),
+                at,
+            ))
+        }));
+        located.sort_unstable_by_key(|(start, _)| *start);
         located.into_iter().map(|(_, at)| at).collect()
     }
 

@@ -20,11 +20,11 @@ pub fn findings<'c>(
     version: Version,
     policy: &'c Policy,
 ) -> impl Iterator<Item = (FileRole, Finding)> + 'c {
-    let issues = std::mem::take(&mut config.issues);
+    let issues = config.take_issues();
     let config = &*config;
     // The index of known names is built only when a suggestion is wanted.
     let suggester = std::cell::OnceCell::new();
-    issues.into_iter().map(move |issue| {
+    issues.in_order(config).map(move |issue| {
         let mut suggest = |name: &[u8]| {
             policy
                 .reports(Code::PF601)
