@@ -343,7 +343,7 @@ fn last_entries<'t>(
 /// The level of the first service of a kind of subject, or of main.cf without one.
 fn subject_level(cx: &Context<'_>, kind: SubjectKind, side: TlsSide) -> Option<TlsLevel> {
     let scope = subjects(kind, cx.config, cx.roles)
-        .first()
+        .next()
         .map_or(Scope::Main, |s| s.scope);
     cx.config.tls_level(scope, side).ok().map(|t| t.level)
 }

@@ -136,7 +136,6 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
         .collect();
     let direct: std::collections::HashSet<usize> =
         subjects(SubjectKind::DirectDelivery, config, roles)
-            .iter()
             .filter_map(|s| match s.scope {
                 Scope::Service(i) => Some(i),
                 Scope::Main => None,

@@ -17,8 +17,9 @@ const HASHED_FROM: usize = 64;
 #[derive(Debug)]
 pub struct SortedMap<K, V> {
     entries: Vec<(K, V)>,
-    /// Positions in `entries` by key hash, when the map is large (five bytes an entry).
-    index: Option<HashTable<u32>>,
+    /// Positions in `entries` by key hash, when the map is large (five bytes an entry;
+    /// boxed, as most maps are small and a table's header is thirty-two bytes).
+    index: Option<Box<HashTable<u32>>>,
 }
 
 impl<K: Ord + Hash, V> SortedMap<K, V> {
@@ -53,7 +54,7 @@ impl<K: Ord + Hash, V> SortedMap<K, V> {
         map
     }
 
-    fn build_index(&self) -> Option<HashTable<u32>> {
+    fn build_index(&self) -> Option<Box<HashTable<u32>>> {
         if self.entries.len() < HASHED_FROM || u32::try_from(self.entries.len()).is_err() {
             return None;
         }
@@ -61,7 +62,7 @@ impl<K: Ord + Hash, V> SortedMap<K, V> {
         for (i, (k, _)) in self.entries.iter().enumerate() {
             index.insert_unique(hash(k), i as u32, |&j| hash(&self.entries[j as usize].0));
         }
-        Some(index)
+        Some(Box::new(index))
     }
 
     fn position<Q: Ord + Hash + ?Sized>(&self, key: &Q) -> Option<usize>

@@ -74,30 +74,38 @@ impl Subject {
     }
 }
 
-/// The subjects of `kind` in this configuration.
-pub fn subjects(kind: SubjectKind, config: &Config<'_>, roles: &Roles) -> Vec<Subject> {
-    let listeners = |wanted: Option<ListenerKind>, role: &'static str| -> Vec<Subject> {
-        roles
-            .listeners
-            .iter()
-            .filter(|l| wanted.is_none_or(|k| l.kind == k) && !l.loopback_only)
-            .flat_map(|l| {
-                let sessions = if l.sessions.is_empty() {
-                    vec![l.service]
-                } else {
-                    l.sessions.clone()
-                };
-                sessions.into_iter().map(move |session| Subject {
-                    scope: Scope::Service(session),
-                    service: Some(l.service),
-                    role: Some(role),
-                    relay: None,
-                })
-            })
-            .collect()
+/// The subjects of `kind` in this configuration, one at a time: a large master.cf has a
+/// hundred thousand services, and every rule walks them.
+pub fn subjects<'c>(
+    kind: SubjectKind,
+    config: &'c Config<'_>,
+    roles: &'c Roles,
+) -> Box<dyn Iterator<Item = Subject> + 'c> {
+    let listeners = |wanted: Option<ListenerKind>,
+                     role: &'static str|
+     -> Box<dyn Iterator<Item = Subject> + 'c> {
+        Box::new(
+            roles
+                .listeners
+                .iter()
+                .filter(move |l| wanted.is_none_or(|k| l.kind == k) && !l.loopback_only)
+                .flat_map(move |l| {
+                    let sessions: &[usize] = if l.sessions.is_empty() {
+                        std::slice::from_ref(&l.service)
+                    } else {
+                        &l.sessions
+                    };
+                    sessions.iter().map(move |&session| Subject {
+                        scope: Scope::Service(session),
+                        service: Some(l.service),
+                        role: Some(role),
+                        relay: None,
+                    })
+                }),
+        )
     };
     match kind {
-        SubjectKind::Main => vec![Subject::main()],
+        SubjectKind::Main => Box::new(std::iter::once(Subject::main())),
         SubjectKind::Mx => listeners(Some(ListenerKind::Mx), "public MX on port 25"),
         SubjectKind::Submission => {
             listeners(Some(ListenerKind::Submission), "submission on port 587")
@@ -107,21 +115,22 @@ pub fn subjects(kind: SubjectKind, config: &Config<'_>, roles: &Roles) -> Vec<Su
             "submission with implicit TLS on port 465",
         ),
         SubjectKind::PublicSmtpd => listeners(None, "reachable from the network"),
-        SubjectKind::Smtpd => config
-            .services()
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.daemon() == Daemon::Smtpd)
-            .map(|(i, _)| Subject {
-                scope: Scope::Service(i),
-                service: Some(i),
-                role: Some("SMTP server"),
-                relay: None,
-            })
-            .collect(),
+        SubjectKind::Smtpd => Box::new(
+            config
+                .services()
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.daemon() == Daemon::Smtpd)
+                .map(|(i, _)| Subject {
+                    scope: Scope::Service(i),
+                    service: Some(i),
+                    role: Some("SMTP server"),
+                    relay: None,
+                }),
+        ),
         SubjectKind::DirectDelivery => {
             if !roles.direct_delivery {
-                return Vec::new();
+                return Box::new(std::iter::empty());
             }
             let transport = config
                 .text(Scope::Main, "default_transport")
@@ -130,12 +139,12 @@ pub fn subjects(kind: SubjectKind, config: &Config<'_>, roles: &Roles) -> Vec<Su
                     t.split(':').next().unwrap_or_default().trim().to_owned()
                 })
                 .unwrap_or_default();
-            vec![client(
+            Box::new(std::iter::once(client(
                 config,
                 &transport,
                 "delivery to other domains' MX hosts",
                 None,
-            )]
+            )))
         }
         SubjectKind::RelayClient => {
             let mut subjects: Vec<Subject> = Vec::new();
@@ -153,10 +162,10 @@ pub fn subjects(kind: SubjectKind, config: &Config<'_>, roles: &Roles) -> Vec<Su
                     subjects.push(subject);
                 }
             }
-            subjects
+            Box::new(subjects.into_iter())
         }
         SubjectKind::SmtpClient => {
-            let mut subjects: Vec<Subject> = config
+            let clients = config
                 .services()
                 .iter()
                 .enumerate()
@@ -168,15 +177,15 @@ pub fn subjects(kind: SubjectKind, config: &Config<'_>, roles: &Roles) -> Vec<Su
                     service: Some(i),
                     role: Some("SMTP client"),
                     relay: None,
-                })
-                .collect();
-            if subjects.is_empty() {
-                subjects.push(Subject {
+                });
+            let mut clients = clients.peekable();
+            if clients.peek().is_none() {
+                return Box::new(std::iter::once(Subject {
                     role: Some("SMTP client"),
                     ..Subject::main()
-                });
+                }));
             }
-            subjects
+            Box::new(clients)
         }
     }
 }
