@@ -1,6 +1,7 @@
 //! Time and peak memory per megabyte of input, for every command and format, on
 //! generated configurations of 1, 10 and 100 MB: many parameters, many master.cf
-//! services, one long list value, and deeply nested `${name?{…}}` expressions.
+//! services, many public listeners that each give findings, one long list value, and
+//! deeply nested `${name?{…}}` expressions.
 //!
 //! `cargo bench --bench size` prints one row per (input, command) with the wall time and
 //! the peak resident memory of the `pflint` process (from `wait4`), each per MB of input,
@@ -19,7 +20,7 @@ use std::time::Instant;
 const MB: usize = 1 << 20;
 
 /// The kinds of input, each written as main.cf (and master.cf) of about `size` bytes.
-const KINDS: [&str; 4] = ["params", "services", "long-line", "nesting"];
+const KINDS: [&str; 5] = ["params", "services", "listeners", "long-line", "nesting"];
 
 /// The commands, each run on every input.
 const COMMANDS: [&[&str]; 10] = [
@@ -164,6 +165,10 @@ fn write_input(kind: &str, size: usize, dir: &Path) -> usize {
             write_text(&dir.join("main.cf"), "compatibility_level = 3.6\n"),
             write_lines(&dir.join("master.cf"), size, services),
         ),
+        "listeners" => (
+            write_text(&dir.join("main.cf"), "compatibility_level = 3.6\n"),
+            write_lines(&dir.join("master.cf"), size, listeners),
+        ),
         "long-line" => (
             write_long_line(&dir.join("main.cf"), size),
             write_text(&dir.join("master.cf"), &stock),
@@ -206,6 +211,17 @@ fn params(n: usize) -> String {
 fn services(n: usize) -> String {
     format!(
         "svc{n} unix - - n - - smtp\n  -o smtp_tls_security_level=may\n  -o syslog_name=postfix/svc{n}\n"
+    )
+}
+
+/// A port 25 listener on its own address that requires TLS: a finding or two for each
+/// (public MX hosts must not require it), which the rules merge across subjects.
+fn listeners(n: usize) -> String {
+    format!(
+        "10.{}.{}.{}:25 inet n - n - - smtpd\n  -o smtpd_tls_security_level=encrypt\n",
+        (n >> 16) & 255,
+        (n >> 8) & 255,
+        n & 255
     )
 }
 
