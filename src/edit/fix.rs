@@ -15,12 +15,16 @@
 
 use std::path::PathBuf;
 
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
+
 use super::{Replacement, apply, at_end, line_start, master};
 use crate::check::{self, Checked, Options};
 use crate::diagnostic::{Code, Edit, FileChange, Finding, Fix, Safety};
 use crate::input::config_dir::ConfigDir;
 use crate::source::SourceFile;
 use crate::syntax::document::Entry as _;
+use crate::syntax::main_cf::Parameter;
+use crate::syntax::master_cf::{Field, Service};
 use crate::syntax::{FileKind, MainCf, MasterCf, main_cf, master_cf};
 
 /// How many check → fix rounds a run makes at most: every fix the rules have settles in
@@ -58,33 +62,96 @@ pub struct Trees<'a> {
     pub master: Option<(&'a MasterCf, &'a [u8])>,
 }
 
+/// The entries that the edits of some fixes concern, found in one pass over each tree: a
+/// file of many findings would otherwise be walked once for each.
+pub struct Targets<'a> {
+    trees: Trees<'a>,
+    settings: HashMap<&'a [u8], Vec<&'a Parameter>>,
+    /// By the name and type as the edits write them (`smtp/inet`).
+    services: HashMap<String, Vec<&'a Service>>,
+}
+
+impl<'a> Targets<'a> {
+    /// The entries in `trees` that the edits of `fixes` name.
+    pub fn of<'f>(trees: Trees<'a>, fixes: impl IntoIterator<Item = &'f Fix>) -> Targets<'a> {
+        let mut names: HashSet<&[u8]> = HashSet::new();
+        let mut keys: HashMap<(&[u8], &[u8]), &str> = HashMap::new();
+        for edit in fixes.into_iter().flat_map(|f| &f.edits) {
+            match &edit.service {
+                None => {
+                    names.insert(edit.parameter.as_bytes());
+                }
+                Some(service) => {
+                    let (name, kind) = service.rsplit_once('/').unwrap_or((service, ""));
+                    keys.insert((name.as_bytes(), kind.as_bytes()), service);
+                }
+            }
+        }
+        let mut settings: HashMap<&'a [u8], Vec<&'a Parameter>> = HashMap::new();
+        if let Some((tree, src)) = trees.main.filter(|_| !names.is_empty()) {
+            for p in tree.entries() {
+                let name = p.name(src);
+                if names.contains(name) {
+                    settings.entry(name).or_default().push(p);
+                }
+            }
+        }
+        let mut services: HashMap<String, Vec<&'a Service>> = HashMap::new();
+        if let Some((tree, src)) = trees.master.filter(|_| !keys.is_empty()) {
+            for node in tree.entries() {
+                let field = |f: Field| node.field(f).map(|r| node.text(src, r));
+                let (Some(name), Some(kind)) = (field(Field::Service), field(Field::Type)) else {
+                    continue;
+                };
+                if let Some(&written) = keys.get(&(&name[..], &kind[..])) {
+                    services.entry(written.to_owned()).or_default().push(node);
+                }
+            }
+        }
+        Targets {
+            trees,
+            settings,
+            services,
+        }
+    }
+
+    /// The main.cf settings of `name`, in file order.
+    fn settings(&self, name: &str) -> &[&'a Parameter] {
+        self.settings
+            .get(name.as_bytes())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The master.cf entries written `name/type`, in file order.
+    fn services(&self, name_type: &str) -> &[&'a Service] {
+        self.services.get(name_type).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The replacements that make `fix` (of a finding of rule `code`); `None` when an edit
 /// cannot be made (a master.cf option without a master.cf, or without that service).
-pub fn plan(code: Code, fix: &Fix, trees: Trees<'_>) -> Option<Planned> {
+/// `targets` holds the entries of (at least) this fix's edits.
+pub fn plan(code: Code, fix: &Fix, targets: &Targets<'_>) -> Option<Planned> {
     let mut planned = Planned::default();
     for edit in &fix.edits {
         match &edit.service {
             None => {
-                let (tree, src) = trees.main?;
-                planned.main.extend(main_edit(code, edit, tree, src));
+                let (_, src) = targets.trees.main?;
+                let written = targets.settings(&edit.parameter);
+                planned.main.extend(main_edit(code, edit, written, src));
             }
             Some(service) => {
-                let (tree, src) = trees.master?;
-                planned
-                    .master
-                    .extend(option_edit(code, service, edit, tree, src)?);
+                let (_, src) = targets.trees.master?;
+                let nodes = targets.services(service);
+                planned.master.extend(option_edit(code, edit, nodes, src)?);
             }
         }
     }
     Some(planned)
 }
 
-/// A main.cf setting set or commented out.
-fn main_edit(code: Code, edit: &Edit, tree: &MainCf, src: &[u8]) -> Vec<Replacement> {
-    let written: Vec<_> = tree
-        .entries()
-        .filter(|p| *p.name(src) == *edit.parameter.as_bytes())
-        .collect();
+/// A main.cf setting set or commented out; `written` are its settings in the file.
+fn main_edit(code: Code, edit: &Edit, written: &[&Parameter], src: &[u8]) -> Vec<Replacement> {
     match (&edit.value, written.last()) {
         (Some(value), Some(p)) if *p.value(src) == *value.as_bytes() => Vec::new(),
         (Some(value), Some(p)) => {
@@ -120,18 +187,17 @@ fn main_edit(code: Code, edit: &Edit, tree: &MainCf, src: &[u8]) -> Vec<Replacem
     }
 }
 
-/// A master.cf `-o` option set or removed on every service written `name/type`.
+/// A master.cf `-o` option set or removed on every service written `name/type` (the
+/// `nodes`).
 fn option_edit(
     code: Code,
-    service: &str,
     edit: &Edit,
-    tree: &MasterCf,
+    nodes: &[&Service],
     src: &[u8],
 ) -> Option<Vec<Replacement>> {
     let mut out = Vec::new();
-    let mut found = false;
-    for node in master::services_named(tree, src, service) {
-        found = true;
+    let found = !nodes.is_empty();
+    for &node in nodes {
         match &edit.value {
             Some(value) => match master::set_option(node, src, &edit.parameter, value) {
                 master::OptionEdit::Same => {}
@@ -236,6 +302,11 @@ fn planned_changes(checked: &[Checked]) -> Vec<Option<Vec<FileChange>>> {
         main: main_tree.as_ref().zip(main.map(|f| f.bytes())),
         master: master_tree.as_ref().zip(master.map(|f| f.bytes())),
     };
+    let fixes = checked
+        .iter()
+        .flat_map(|c| &c.findings)
+        .filter_map(|f| f.fix.as_deref());
+    let targets = Targets::of(trees, fixes);
     let in_file = |kind: FileKind, file: Option<&SourceFile>, replacements: Vec<Replacement>| {
         let bytes = file.map_or(&[][..], |f| f.bytes());
         let replacements: Vec<Replacement> = replacements
@@ -255,7 +326,7 @@ fn planned_changes(checked: &[Checked]) -> Vec<Option<Vec<FileChange>>> {
         .iter()
         .flat_map(|c| &c.findings)
         .map(|finding| {
-            let planned = plan(finding.code, finding.fix.as_ref()?, trees)?;
+            let planned = plan(finding.code, finding.fix.as_ref()?, &targets)?;
             Some(
                 [
                     in_file(FileKind::Main, main, planned.main),
@@ -286,6 +357,12 @@ pub fn fix(mut files: Files, options: &Options, allowed: Allowed) -> Result<Fixe
                 .as_ref()
                 .zip(files.master.as_ref().map(|(_, b)| &b[..])),
         };
+        let fixes = checked
+            .iter()
+            .flat_map(|c| &c.findings)
+            .filter_map(|f| f.fix.as_deref())
+            .filter(|f| allowed.allows(f.safety));
+        let targets = Targets::of(trees, fixes);
         let mut taken = Planned::default();
         let mut round = Vec::new();
         for c in &checked {
@@ -293,7 +370,7 @@ pub fn fix(mut files: Files, options: &Options, allowed: Allowed) -> Result<Fixe
                 let Some(fix) = finding.fix.as_ref().filter(|f| allowed.allows(f.safety)) else {
                     continue;
                 };
-                let Some(planned) = plan(finding.code, fix, trees) else {
+                let Some(planned) = plan(finding.code, fix, &targets) else {
                     continue;
                 };
                 if planned.is_empty() || planned.overlaps(&taken) {
@@ -348,6 +425,50 @@ pub fn files_of(dir: &ConfigDir) -> Files {
 mod tests {
     use super::*;
 
+    #[test]
+    fn targets_are_the_entries_the_edits_name() {
+        let main = b"a = 1\nb = 2\na = 3\n";
+        let master =
+            b"smtp inet n - y - - smtpd\nsmtp unix - - y - - smtp\nsmtp inet n - y - - smtpd\n";
+        let (main_tree, master_tree) = (main_cf::parse(main).tree, master_cf::parse(master).tree);
+        let edit = |service: Option<&str>, parameter: &str| Edit {
+            file: if service.is_some() {
+                "master.cf"
+            } else {
+                "main.cf"
+            },
+            service: service.map(str::to_owned),
+            parameter: parameter.to_owned(),
+            value: None,
+        };
+        let fix = Fix {
+            safety: Safety::Safe,
+            edits: vec![
+                edit(None, "a"),
+                edit(Some("smtp/inet"), "x"),
+                edit(Some("smtp/fifo"), "x"),
+            ],
+            changes: None,
+        };
+        let targets = Targets::of(
+            Trees {
+                main: Some((&main_tree, main)),
+                master: Some((&master_tree, master)),
+            },
+            [&fix],
+        );
+        let starts = |ps: &[&Parameter]| ps.iter().map(|p| p.span().start).collect::<Vec<_>>();
+        assert_eq!(starts(targets.settings("a")), [0, 12]);
+        assert!(targets.settings("b").is_empty(), "no edit names b");
+        let lines = |ss: &[&Service]| ss.iter().map(|s| s.span().start).collect::<Vec<_>>();
+        assert_eq!(lines(targets.services("smtp/inet")), [0, 51]);
+        assert!(
+            targets.services("smtp/unix").is_empty(),
+            "no edit names smtp/unix"
+        );
+        assert!(targets.services("smtp/fifo").is_empty());
+    }
+
     fn fixed(src: &str, edits: Vec<Edit>) -> String {
         let tree = main_cf::parse(src.as_bytes()).tree;
         let fix = Fix {
@@ -359,7 +480,7 @@ mod tests {
             main: Some((&tree, src.as_bytes())),
             master: None,
         };
-        let planned = plan(Code::PF406, &fix, trees).unwrap();
+        let planned = plan(Code::PF406, &fix, &Targets::of(trees, [&fix])).unwrap();
         let out = apply(src.as_bytes(), planned.main).unwrap();
         String::from_utf8(out.unwrap_or_else(|| src.as_bytes().to_vec())).unwrap()
     }
@@ -420,6 +541,6 @@ mod tests {
             main: Some((&tree, b"")),
             master: None,
         };
-        assert_eq!(plan(Code::PF406, &fix, trees), None);
+        assert_eq!(plan(Code::PF406, &fix, &Targets::of(trees, [&fix])), None);
     }
 }

@@ -2,23 +2,7 @@
 
 use super::Replacement;
 use crate::source::Span;
-use crate::syntax::master_cf::{Arg, Field, MasterCf, Override, Service, leaves_brace_open};
-
-/// The services of `tree` written as `name/type` (all of them when the name is written
-/// twice: the edit then holds whichever one Postfix uses).
-pub fn services_named<'t>(
-    tree: &'t MasterCf,
-    src: &[u8],
-    name_type: &str,
-) -> impl Iterator<Item = &'t Service> {
-    let (name, kind) = name_type.rsplit_once('/').unwrap_or((name_type, ""));
-    let (name, kind) = (name.as_bytes().to_vec(), kind.as_bytes().to_vec());
-    tree.entries().filter(move |s| {
-        let field = |f: Field| s.field(f).map(|r| s.text(src, r).into_owned());
-        field(Field::Service).as_deref() == Some(name.as_slice())
-            && field(Field::Type).as_deref() == Some(kind.as_slice())
-    })
-}
+use crate::syntax::master_cf::{Arg, Field, Override, Service, leaves_brace_open};
 
 /// The service's own `-o` options that set `name`, in order.
 pub fn options_setting<'n>(node: &'n Service, src: &[u8], name: &str) -> Vec<&'n Override> {
@@ -206,13 +190,5 @@ mod tests {
             other => panic!("{other:?}"),
         });
         assert_eq!(out, "smtp inet n - y - - smtpd\n  -o { a = c, d }\n");
-    }
-
-    #[test]
-    fn services_are_found_by_name_and_type() {
-        let src = b"smtp inet n - y - - smtpd\nsmtp unix - - y - - smtp\n";
-        let tree = master_cf::parse(src).tree;
-        assert_eq!(services_named(&tree, src, "smtp/unix").count(), 1);
-        assert_eq!(services_named(&tree, src, "smtp/fifo").count(), 0);
     }
 }
