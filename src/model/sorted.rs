@@ -222,6 +222,27 @@ mod tests {
     }
 
     #[test]
+    fn a_large_map_finds_by_hash_what_a_search_finds() {
+        let keys: Vec<String> = (0..500).map(|i| format!("name_{}", i * 7 % 500)).collect();
+        let mut map = SortedMap::last_wins(keys.iter().map(|k| (k.clone(), k.len())).collect());
+        assert!(map.index.is_some(), "{} entries are hashed", map.len());
+        for key in &keys {
+            assert_eq!(map.get(key.as_str()), Some(&key.len()), "{key}");
+            assert_eq!(
+                map.at(map.index_of(key.as_str()).unwrap_or(usize::MAX))
+                    .map(|(k, _)| k),
+                Some(key)
+            );
+        }
+        assert!(!map.contains_key("name_500"));
+        // Removing moves the later entries: they are still found where they now are.
+        assert_eq!(map.remove("name_0"), Some(6));
+        assert!(!map.contains_key("name_0"));
+        assert_eq!(map.index_of("name_1"), Some(0));
+        assert_eq!(map.get("name_499"), Some(&8));
+    }
+
+    #[test]
     fn sorting_positions_gives_what_a_stable_sort_gives() {
         let mut seed = 0x2545_f491_u32;
         for len in [0usize, 1, 2, 3, 7, 64, 1000] {
