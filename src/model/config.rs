@@ -486,7 +486,7 @@ pub struct Config<'a> {
     networks_loop: std::cell::Cell<bool>,
     /// Expanded values already computed, once the model is complete (rules ask for the
     /// same values for every subject; an expansion can be costly).
-    expanded_memo: Option<std::cell::RefCell<HashMap<(Scope, String), ExpandedValue>>>,
+    expanded_memo: Option<std::cell::RefCell<HashMap<(Scope, String), Memo>>>,
     /// What postconf warns about, in the order found, each stretch that an entry of a
     /// shared namespace repeats listed once (see [`Config::warnings_in_order`]).
     pub issues: Vec<Issue>,
@@ -1311,11 +1311,7 @@ impl<'a> Config<'a> {
                 failed.insert(name.to_vec());
                 continue;
             }
-            let lookup = ScopeLookup {
-                config: self,
-                scope,
-                defaults_only: self.defaults_only,
-            };
+            let lookup = ScopeLookup::new(self, scope);
             let error = match expand::expand_named(name, &value, &lookup) {
                 Ok(_) | Err(ExpandError::Syntax { .. }) => continue,
                 Err(error) => error,
@@ -1595,25 +1591,52 @@ impl<'a> Config<'a> {
         let Some(memo) = &self.expanded_memo else {
             return Some(self.expand_value(scope, &raw));
         };
-        let key = (scope, name.to_owned());
-        if let Some(known) = memo.borrow().get(&key) {
-            return known.clone();
+        if let Some(known) = memo.borrow().get(&(scope, name.to_owned())) {
+            return Some(known.value.clone());
         }
-        let value = Some(self.expand_value(scope, &raw));
-        memo.borrow_mut().insert(key, value.clone());
-        value
+        // Most services read a value as main.cf does: when none of the names main.cf's
+        // expansion read is the service's own, the service's expansion is main.cf's, and
+        // is not kept again for each service (a large master.cf has many).
+        let service = match scope {
+            Scope::Service(i) => Some(i),
+            Scope::Main => None,
+        };
+        let shared = |i: usize| {
+            let own =
+                |n: &[u8]| self.overrides(i).contains_key(n) || self.read_only_in(i, n).is_some();
+            let memo = memo.borrow();
+            let main = memo.get(&(Scope::Main, name.to_owned()))?;
+            (!own(name.as_bytes()) && !main.reads.iter().any(|n| own(n)))
+                .then(|| main.value.clone())
+        };
+        if let Some(value) = service.and_then(shared) {
+            return Some(value);
+        }
+        let mut lookup = ScopeLookup {
+            reads: Some(std::cell::RefCell::default()),
+            ..ScopeLookup::new(self, scope)
+        };
+        let value = expand::expand(&raw, &lookup);
+        let own = lookup.own.get()
+            || service.is_some_and(|i| self.overrides(i).contains_key(name.as_bytes()));
+        // A service's expansion that read nothing of its own is main.cf's.
+        let kept_as = if own { scope } else { Scope::Main };
+        memo.borrow_mut()
+            .entry((kept_as, name.to_owned()))
+            .or_insert_with(|| Memo {
+                value: value.clone(),
+                reads: lookup
+                    .reads
+                    .take()
+                    .map(|r| r.into_inner().into_boxed_slice())
+                    .unwrap_or_default(),
+            });
+        Some(value)
     }
 
     /// Expands any value in `scope` (lookups: `-o` overrides, main.cf, defaults).
     pub fn expand_value(&self, scope: Scope, value: &Value<'_>) -> Result<Vec<u8>, ExpandError> {
-        expand::expand(
-            value,
-            &ScopeLookup {
-                config: self,
-                scope,
-                defaults_only: self.defaults_only,
-            },
-        )
+        expand::expand(value, &ScopeLookup::new(self, scope))
     }
 
     /// Expands a value with defaults only (`postconf -dx`).
@@ -1621,9 +1644,8 @@ impl<'a> Config<'a> {
         expand::expand(
             value,
             &ScopeLookup {
-                config: self,
-                scope: Scope::Main,
                 defaults_only: true,
+                ..ScopeLookup::new(self, Scope::Main)
             },
         )
     }
@@ -1874,16 +1896,44 @@ struct ScopeLookup<'c, 'a> {
     config: &'c Config<'a>,
     scope: Scope,
     defaults_only: bool,
+    /// The names looked up, when they are wanted (see [`Config::expanded`]).
+    reads: Option<std::cell::RefCell<Vec<Box<[u8]>>>>,
+    /// Whether a lookup found the service's own value.
+    own: std::cell::Cell<bool>,
+}
+
+impl<'c, 'a> ScopeLookup<'c, 'a> {
+    fn new(config: &'c Config<'a>, scope: Scope) -> ScopeLookup<'c, 'a> {
+        ScopeLookup {
+            config,
+            scope,
+            defaults_only: config.defaults_only,
+            reads: None,
+            own: std::cell::Cell::new(false),
+        }
+    }
+}
+
+/// An expanded value kept, with the names its expansion looked up.
+#[derive(Debug)]
+struct Memo {
+    value: Result<Vec<u8>, ExpandError>,
+    reads: Box<[Box<[u8]>]>,
 }
 
 impl Lookup for ScopeLookup<'_, '_> {
     fn lookup(&self, name: &[u8]) -> Option<Cow<'_, Value<'_>>> {
+        if let Some(reads) = &self.reads {
+            reads.borrow_mut().push(name.into());
+        }
         if !self.defaults_only {
             if let Scope::Service(i) = self.scope {
                 if let Some(ro) = self.config.read_only_in(i, name) {
+                    self.own.set(true);
                     return Some(Cow::Owned(Value::new(ro)));
                 }
                 if let Some(s) = self.config.overrides(i).get(name) {
+                    self.own.set(true);
                     return Some(Cow::Borrowed(&s.value));
                 }
             }
