@@ -349,6 +349,58 @@ struct Unused {
     repeats: Vec<(usize, Range<usize>)>,
 }
 
+/// The services that set each `-o` name, for the scan of main.cf's references: a name
+/// main.cf reads makes every service that sets it valid (a walk of all services for each
+/// reference would be quadratic).
+struct Setters<'a> {
+    /// Each name: whether its services were made valid, and the namespaces that set it.
+    names: HashMap<Bytes<'a>, (bool, Vec<u32>)>,
+    /// The services of namespace `n` are `services[starts[n]..starts[n + 1]]`.
+    starts: Vec<u32>,
+    services: Vec<u32>,
+}
+
+impl<'a> Setters<'a> {
+    fn of(services: &[ServiceEntry<'a>], namespaces: &[Namespace<'a>]) -> Setters<'a> {
+        let mut names: HashMap<Bytes<'a>, (bool, Vec<u32>)> = HashMap::new();
+        for (n, namespace) in namespaces.iter().enumerate() {
+            for (name, _) in &namespace.params {
+                names.entry(name.clone()).or_default().1.push(index_u32(n));
+            }
+        }
+        let mut starts = vec![0u32; namespaces.len() + 1];
+        for service in services {
+            if let Some(count) = starts.get_mut(service.namespace as usize + 1) {
+                *count += 1;
+            }
+        }
+        for n in 1..starts.len() {
+            starts[n] += starts[n - 1];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; services.len()];
+        for (i, service) in services.iter().enumerate() {
+            if let Some(at) = next.get_mut(service.namespace as usize) {
+                order[*at as usize] = index_u32(i);
+                *at += 1;
+            }
+        }
+        Setters {
+            names,
+            starts,
+            services: order,
+        }
+    }
+
+    fn members(&self, namespace: u32) -> &[u32] {
+        let n = namespace as usize;
+        match (self.starts.get(n), self.starts.get(n + 1)) {
+            (Some(&from), Some(&to)) => &self.services[from as usize..to as usize],
+            _ => &[],
+        }
+    }
+}
+
 /// The issues taken from a model, the "unused parameter" ones still as references to
 /// its settings.
 #[derive(Debug)]
@@ -490,9 +542,11 @@ pub struct Config<'a> {
     /// What postconf warns about, in the order found, each stretch that an entry of a
     /// shared namespace repeats listed once (see [`Config::warnings_in_order`]).
     pub issues: Vec<Issue>,
-    /// The "unused parameter" warnings: their range in `issues`, and where an entry
+    /// The "unused parameter" warnings: their place in `issues`, and where an entry
     /// repeats the warnings of an earlier entry of its name and type.
     unused: Unused,
+    /// Which services set each `-o` name, while main.cf's references are scanned.
+    setters: Option<Setters<'a>>,
     /// Why postconf would exit with an error, if it would.
     pub fatal: Option<Fatal>,
 }
@@ -521,6 +575,7 @@ impl<'a> Config<'a> {
             expanded_memo: None,
             issues: Vec::new(),
             unused: Unused::default(),
+            setters: None,
             fatal: None,
         };
         if let Some(master) = input.master {
@@ -781,6 +836,7 @@ impl<'a> Config<'a> {
         // postconf scans default values here too; every name they mention is a known
         // parameter (a test checks this for every version), so the scan changes nothing.
         self.scan_scope(Scope::Main, &mut restriction_classes);
+        self.setters = None;
     }
 
     /// The setting at `index` (in name order) of one scope: (name, value, where the value
@@ -926,15 +982,26 @@ impl<'a> Config<'a> {
             }
         }
         if scope == Scope::Main {
-            for service in &mut self.services {
-                if self.namespaces[service.namespace as usize]
-                    .params
-                    .contains_key(name)
-                {
-                    supplied = true;
-                    service.make_valid(name);
+            let mut setters = self
+                .setters
+                .take()
+                .unwrap_or_else(|| Setters::of(&self.services, &self.namespaces));
+            if let Some((done, namespaces)) = setters.names.get_mut(name) {
+                supplied = true;
+                // Once per name: the services it makes valid stay so.
+                let namespaces = if *done {
+                    Vec::new()
+                } else {
+                    *done = true;
+                    std::mem::take(namespaces)
+                };
+                for namespace in namespaces {
+                    for &service in setters.members(namespace) {
+                        self.services[service as usize].make_valid(name);
+                    }
                 }
             }
+            self.setters = Some(setters);
         }
         if !supplied
             && !dbms
