@@ -586,21 +586,30 @@ fn level_of(name: &str, value: &[u8]) -> Option<TlsLevel> {
 
 /// The text of the comment lines right above an entry (the block a suppression must be in).
 fn comments_above<E: Entry>(tree: &Document<E>, entry: Span, src: &[u8]) -> Vec<String> {
-    let mut block = Vec::new();
-    for item in &tree.items {
-        match item {
-            Item::Comment(span) => block.push(
+    // The items are in file order: the entry is found by its start, not by a walk from
+    // the top (an edit of every service of a large master.cf asks for each).
+    let at = tree
+        .items
+        .partition_point(|item| item.span().start < entry.start);
+    if tree.items.get(at).is_none_or(|item| item.span() != entry) {
+        return Vec::new();
+    }
+    let mut block: Vec<String> = tree.items[..at]
+        .iter()
+        .rev()
+        .map_while(|item| match item {
+            Item::Comment(span) => Some(
                 String::from_utf8_lossy(&src[span.start as usize..span.end as usize])
                     .trim()
                     .trim_start_matches('#')
                     .trim()
                     .to_owned(),
             ),
-            _ if item.span() == entry => return block,
-            _ => block.clear(),
-        }
-    }
-    Vec::new()
+            _ => None,
+        })
+        .collect();
+    block.reverse();
+    block
 }
 
 /// The comment lines to insert right above a main.cf entry: `notes`, and the setting's
