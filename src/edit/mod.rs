@@ -85,6 +85,9 @@ pub fn at_end(src: &[u8], text: &str) -> Replacement {
     Replacement::insert(src.len() as u32, format!("{newline}{text}"))
 }
 
+/// How long a diff may search for the fewest changes before it settles for a larger one.
+const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A unified diff of one file, with `a/` and `b/` headers for `git apply` and
 /// `patch -p1` run in the configuration directory.
 pub fn diff(name: &str, old: Option<&[u8]>, new: &[u8]) -> Result<String, String> {
@@ -100,7 +103,13 @@ pub fn diff(name: &str, old: Option<&[u8]>, new: &[u8]) -> Result<String, String
     } else {
         "/dev/null".to_owned()
     };
-    Ok(similar::TextDiff::from_lines(&old_text, &new_text)
+    // Myers' diff takes time in the product of the lines and the changes, and an edit of
+    // a large master.cf changes a line of every service: past the deadline the rest is
+    // shown as removed and added, which is still a patch that applies. Real files finish
+    // in milliseconds, far inside it.
+    Ok(similar::TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(&old_text, &new_text)
         .unified_diff()
         .context_radius(3)
         .header(&old_header, &format!("b/{name}"))
