@@ -30,6 +30,7 @@ use crate::diagnostic::Code;
 use crate::edit::master::{self as option, OptionEdit};
 use crate::edit::{Replacement, apply, comment_lines, line_start};
 use crate::input::config_dir::{ConfigDir, Loaded};
+use crate::model::config::Daemon;
 use crate::model::subject::{SubjectKind, subjects};
 use crate::model::tls::{CipherGrade, Protocols};
 use crate::model::{Config, HostFacts, ListenerKind, Roles, Scope, TlsLevel, TlsSide, Version};
@@ -290,9 +291,9 @@ fn pin_for(w: &Weakening, config: &Config<'_>) -> Option<Pin> {
         ) == w.service
     })?;
     let service = &config.services()[index];
-    let prefix = match service.process_name() {
-        b"smtpd" => "smtpd",
-        b"lmtp" => "lmtp",
+    let prefix = match service.daemon() {
+        Daemon::Smtpd => "smtpd",
+        Daemon::Lmtp => "lmtp",
         _ => "smtp",
     };
     let (name, value) = match w.property {
