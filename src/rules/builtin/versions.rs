@@ -461,7 +461,6 @@ fn newest_syntax(expr: &Expr, found: &mut Vec<(Version, &'static str)>) {
 pub fn newer_syntax(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let version = cx.config.version;
     let mut hits = Vec::new();
-    // Every newer form has a `{`, except a braced `-o`, which any override may be.
     // Only the written text matters here, so the values are not expanded.
     for w in cx.places() {
         let Some(raw) = cx.config.written_raw(w.at) else {
