@@ -1692,10 +1692,16 @@ impl<'a> Config<'a> {
             .entry((kept_as, name.to_owned()))
             .or_insert_with(|| Memo {
                 value: value.clone(),
+                // Each name once: a value may read one name many times.
                 reads: lookup
                     .reads
                     .take()
-                    .map(|r| r.into_inner().into_boxed_slice())
+                    .map(|r| {
+                        let mut reads = r.into_inner();
+                        reads.sort_unstable();
+                        reads.dedup();
+                        reads.into_boxed_slice()
+                    })
                     .unwrap_or_default(),
             });
         Some(value)
