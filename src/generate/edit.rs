@@ -190,9 +190,16 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
             }
             return Ok(Edited { notes, ..edited });
         }
+        // The last service of each name/type (the one Postfix uses), found once.
+        let by_name: std::collections::HashMap<String, usize> = config
+            .services()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name_type(), i))
+            .collect();
         let new_pins: Vec<Pin> = weaker
             .iter()
-            .filter_map(|w| pin_for(w, &config))
+            .filter_map(|w| pin_for(w, &config, by_name.get(&w.service).copied()?))
             .filter(|p| !pins.contains(p))
             .collect();
         if new_pins.is_empty() || pins.len() > 64 {
@@ -280,16 +287,9 @@ fn drop_unused_suppressions(result: &ConfigDir, version: Version, decided: &mut 
     dropped
 }
 
-/// The `-o` that keeps a service's old value, for a weakening that comes from a main.cf
-/// value the service inherited.
-fn pin_for(w: &Weakening, config: &Config<'_>) -> Option<Pin> {
-    let index = config.services().iter().rposition(|s| {
-        format!(
-            "{}/{}",
-            String::from_utf8_lossy(s.name()),
-            String::from_utf8_lossy(s.kind())
-        ) == w.service
-    })?;
+/// The `-o` that keeps the old value of the service at `index`, for a weakening that
+/// comes from a main.cf value the service inherited.
+fn pin_for(w: &Weakening, config: &Config<'_>, index: usize) -> Option<Pin> {
     let service = &config.services()[index];
     let prefix = match service.daemon() {
         Daemon::Smtpd => "smtpd",

@@ -145,11 +145,7 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
     let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (index, service) in config.services().iter().enumerate() {
         let scope = Scope::Service(index);
-        let name = format!(
-            "{}/{}",
-            String::from_utf8_lossy(service.name()),
-            String::from_utf8_lossy(service.kind())
-        );
+        let name = service.name_type();
         let properties = match (service.kind(), service.process_name()) {
             (_, b"smtpd") => Properties::Server(server(config, scope)),
             (b"unix", b"smtp") => Properties::Client(client(config, scope, TlsSide::SmtpClient)),

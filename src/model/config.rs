@@ -277,6 +277,15 @@ impl<'a> ServiceEntry<'a> {
         self.daemon
     }
 
+    /// The service as findings and edits name it: `name/type` (`submission/inet`).
+    pub fn name_type(&self) -> String {
+        format!(
+            "{}/{}",
+            String::from_utf8_lossy(self.name()),
+            String::from_utf8_lossy(self.kind())
+        )
+    }
+
     fn field(&self, field: Field) -> &[u8] {
         let i = field as usize;
         match &self.fields {

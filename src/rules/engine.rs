@@ -303,12 +303,7 @@ fn override_service(config: &Config<'_>, scope: Scope, param: &str) -> Option<St
 
 /// A service as `name/type`.
 fn service_name(config: &Config<'_>, index: usize) -> String {
-    let entry = &config.services()[index];
-    format!(
-        "{}/{}",
-        String::from_utf8_lossy(entry.name()),
-        String::from_utf8_lossy(entry.kind())
-    )
+    config.services()[index].name_type()
 }
 
 /// The service-name field of a master.cf row.

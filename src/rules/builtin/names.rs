@@ -55,11 +55,7 @@ pub fn duplicate_service(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
         .filter_map(|(i, s)| {
             let winner = last[&(s.name(), s.kind())];
             (winner != i).then(|| {
-                let name = format!(
-                    "{}/{}",
-                    String::from_utf8_lossy(s.name()),
-                    String::from_utf8_lossy(s.kind())
-                );
+                let name = s.name_type();
                 let line = cx
                     .config
                     .master_file()
