@@ -62,11 +62,12 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         && let Some(meant) = as_meant(&dir)
     {
         let (meant_findings, _) = judge(&meant, options);
+        let mut known: foldhash::HashSet<_> =
+            main_findings.iter().map(|f| (f.code, f.span)).collect();
         for mut finding in meant_findings {
-            let known = main_findings
-                .iter()
-                .any(|f| f.code == finding.code && f.span == finding.span);
-            if !known && finding.code != crate::diagnostic::Code::PF017 {
+            if finding.code != crate::diagnostic::Code::PF017
+                && known.insert((finding.code, finding.span))
+            {
                 finding.message = format!(
                     "{} (if the text after `#` is removed from the value)",
                     finding.message
@@ -162,21 +163,28 @@ fn judge(dir: &ConfigDir, options: &Options) -> (Vec<Finding>, Vec<Finding>) {
             None => crate::material::Where::Nowhere,
         };
         let facts = crate::material::gather(judged, &place, &options.reading);
-        for placed in rules::engine::run(judged, &roles, &facts) {
-            match placed.file {
-                FileRole::Main => main_findings.push(placed.finding),
-                FileRole::Master if stock.is_some() => {
-                    let mut finding = placed.finding;
-                    finding.span = Span::default();
-                    finding.message =
-                        format!("{} (Postfix's stock master.cf assumed)", finding.message);
-                    main_findings.push(finding);
-                }
-                FileRole::Master => master_findings.push(placed.finding),
+        let mut found = rules::engine::run(judged, &roles, &facts);
+        if stock.is_some() {
+            for finding in &mut found.master {
+                finding.span = Span::default();
+                finding.message =
+                    format!("{} (Postfix's stock master.cf assumed)", finding.message);
             }
+            absorb(&mut found.main, std::mem::take(&mut found.master));
         }
+        absorb(&mut main_findings, found.main);
+        absorb(&mut master_findings, found.master);
         (main_findings, master_findings)
     }
+}
+
+/// Adds `more` to `findings`, the shorter moved into the longer (the engine's findings
+/// of a large file are most of them; their order is made later).
+fn absorb(findings: &mut Vec<Finding>, mut more: Vec<Finding>) {
+    if more.len() > findings.len() {
+        std::mem::swap(findings, &mut more);
+    }
+    findings.append(&mut more);
 }
 
 /// The configuration with the text after each `#` that ends a main.cf value blanked out

@@ -111,10 +111,10 @@ pub struct Edit {
     pub file: &'static str,
     /// The master.cf service (`name/type`) for a `-o` edit.
     pub service: Option<String>,
-    /// The parameter.
-    pub parameter: String,
+    /// The parameter (most are the rule's own text, not copied for each finding).
+    pub parameter: Cow<'static, str>,
     /// The new value; `None` removes the setting.
-    pub value: Option<String>,
+    pub value: Option<Cow<'static, str>>,
 }
 
 impl fmt::Display for Fix {
@@ -160,12 +160,19 @@ impl Finding {
         message: impl Into<String>,
         label: impl Into<Cow<'static, str>>,
     ) -> Finding {
+        // A formatted text has room to grow, which a large report of findings would keep.
+        let mut message = message.into();
+        message.shrink_to_fit();
+        let mut label = label.into();
+        if let Cow::Owned(label) = &mut label {
+            label.shrink_to_fit();
+        }
         Finding {
             code,
             severity: code.severity(),
             span,
-            message: message.into(),
-            label: label.into(),
+            message,
+            label,
             context: None,
             fix: None,
         }

@@ -163,7 +163,7 @@ fn main_edit(code: Code, edit: &Edit, written: &[&Parameter], src: &[u8]) -> Vec
                 text: if blank {
                     format!(" {value}")
                 } else {
-                    value.clone()
+                    value.to_string()
                 },
             }]
         }
@@ -205,7 +205,7 @@ fn option_edit(
                 master::OptionEdit::Add => out.push(master::add_options(
                     node,
                     src,
-                    &[(edit.parameter.clone(), value.clone())],
+                    &[(edit.parameter.to_string(), value.to_string())],
                 )),
             },
             None => {
@@ -438,7 +438,7 @@ mod tests {
                 "main.cf"
             },
             service: service.map(str::to_owned),
-            parameter: parameter.to_owned(),
+            parameter: parameter.to_owned().into(),
             value: None,
         };
         let fix = Fix {
@@ -489,8 +489,8 @@ mod tests {
         Edit {
             file: "main.cf",
             service: None,
-            parameter: name.to_owned(),
-            value: value.map(str::to_owned),
+            parameter: name.to_owned().into(),
+            value: value.map(|v| v.to_owned().into()),
         }
     }
 
@@ -533,7 +533,7 @@ mod tests {
             edits: vec![Edit {
                 file: "master.cf",
                 service: Some("smtp/inet".to_owned()),
-                parameter: "a".to_owned(),
+                parameter: "a".into(),
                 value: None,
             }],
         };

@@ -214,6 +214,8 @@ pub struct ServiceEntry<'a> {
     namespace: u32,
     /// What its command runs, told apart once: the rules ask for every service.
     daemon: Daemon,
+    /// Whether its type is `unix` (the SMTP client rules ask it of every service).
+    unix: bool,
     /// The user-defined names this service's settings make valid (most have none).
     valid_names: Option<Box<HashSet<Vec<u8>>>>,
 }
@@ -260,8 +262,10 @@ impl<'a> ServiceEntry<'a> {
             fields,
             namespace,
             daemon: Daemon::Other,
+            unix: false,
             valid_names: None,
         };
+        entry.unix = entry.kind() == b"unix";
         entry.daemon = match entry.process_name() {
             b"smtpd" => Daemon::Smtpd,
             b"smtp" => Daemon::Smtp,
@@ -275,6 +279,17 @@ impl<'a> ServiceEntry<'a> {
     /// What its command runs.
     pub fn daemon(&self) -> Daemon {
         self.daemon
+    }
+
+    /// Whether its type is `unix`.
+    pub fn is_unix(&self) -> bool {
+        self.unix
+    }
+
+    /// Its namespace: one number for every service of its `name/type`, below
+    /// [`Config::namespace_count`].
+    pub fn namespace(&self) -> usize {
+        self.namespace as usize
     }
 
     /// The service as findings and edits name it: `name/type` (`submission/inet`).
@@ -628,7 +643,7 @@ impl<'a> Config<'a> {
 
     fn read_master(&mut self, master: Parsed<'a, MasterCf>) {
         let src = master.file.bytes();
-        let mut namespace_of: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut namespace_of: HashMap<(Bytes<'a>, Bytes<'a>), usize> = HashMap::new();
         self.services.reserve_exact(master.tree.entries().count());
         // Each namespace's settings in the order written, the last of a name winning.
         let mut settings: Vec<Vec<(Bytes<'a>, OverrideSetting<'a>)>> = Vec::new();
@@ -638,12 +653,11 @@ impl<'a> Config<'a> {
                 continue;
             }
             let words = service.words();
-            let key = [
-                &service.text(src, words[0].clone())[..],
-                b"/",
-                &service.text(src, words[1].clone())[..],
-            ]
-            .concat();
+            // By name and type, which is `name/type` (no type has a `/`).
+            let key = (
+                service.text(src, words[0].clone()),
+                service.text(src, words[1].clone()),
+            );
             let namespace = *namespace_of.entry(key).or_insert_with(|| {
                 settings.push(Vec::new());
                 settings.len() - 1
@@ -803,6 +817,19 @@ impl<'a> Config<'a> {
                 Some((suffix, p.default_at(self.version)))
             })
             .collect();
+        // The service names that have a built-in per-service parameter: a few, where a
+        // large master.cf has a hundred thousand delivery services to try.
+        let with_builtins: HashSet<&[u8]> = self
+            .table
+            .all()
+            .iter()
+            .flat_map(|p| {
+                self.templates
+                    .iter()
+                    .filter_map(|(suffix, _)| p.name.strip_suffix(suffix))
+            })
+            .map(str::as_bytes)
+            .collect();
         let mut builtins = Vec::new();
         for service in &self.services {
             let takes = match service.command() {
@@ -812,6 +839,9 @@ impl<'a> Config<'a> {
                 _ => continue,
             };
             self.service_params.insert(service.name().to_vec(), takes);
+            if !with_builtins.contains(service.name()) {
+                continue;
+            }
             for (suffix, _) in self.templates.iter().filter(|(s, _)| takes.takes(s)) {
                 let name = [service.name(), suffix.as_bytes()].concat();
                 // A built-in with its own default, such as local_destination_concurrency_limit.
@@ -1422,6 +1452,11 @@ impl<'a> Config<'a> {
     /// The accepted master.cf services, in file order.
     pub fn services(&self) -> &[ServiceEntry<'a>] {
         &self.services
+    }
+
+    /// How many distinct `name/type` the services have (see [`ServiceEntry::namespace`]).
+    pub fn namespace_count(&self) -> usize {
+        self.namespaces.len()
     }
 
     /// The main.cf setting of `name`, if main.cf sets it.

@@ -170,7 +170,7 @@ pub fn subjects<'c>(
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| {
-                    matches!(s.daemon(), Daemon::Smtp | Daemon::Lmtp) && s.kind() == b"unix"
+                    matches!(s.daemon(), Daemon::Smtp | Daemon::Lmtp) && s.is_unix()
                 })
                 .map(|(i, _)| Subject {
                     scope: Scope::Service(i),
@@ -201,7 +201,7 @@ fn client(
     let found = config
         .services()
         .iter()
-        .position(|s| s.name() == transport.as_bytes() && s.kind() == b"unix");
+        .position(|s| s.is_unix() && s.name() == transport.as_bytes());
     Subject {
         scope: found.map_or(Scope::Main, Scope::Service),
         service: found,

@@ -1,6 +1,7 @@
 //! Runs the condition and built-in rules over the model: each rule against each subject it
 //! applies to, each finding placed at the line that causes it.
 
+use std::borrow::Cow;
 use std::hash::BuildHasher as _;
 
 use foldhash::{HashMap, HashMapExt as _};
@@ -25,9 +26,22 @@ pub struct Placed {
     pub finding: Finding,
 }
 
+/// The findings of the rules, main.cf's and master.cf's.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// main.cf's findings.
+    pub main: Vec<Finding>,
+    /// master.cf's findings.
+    pub master: Vec<Finding>,
+}
+
 /// Runs every condition and built-in rule.
-pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -> Vec<Placed> {
-    let mut merged: Vec<(Placed, Vec<String>)> = Vec::new();
+pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -> Found {
+    // Per file: the findings, and beside each the contexts (services and roles) of the
+    // subjects merged into it, joined as they come. Kept side by side rather than in
+    // one vector of pairs, so that the result is these vectors themselves: a master.cf
+    // of many listeners has hundreds of thousands of findings.
+    let mut merged: [(Vec<Finding>, Vec<String>); 2] = Default::default();
     // The first finding of each hash, so that merging stays linear: a master.cf of many
     // listeners has as many findings of one rule.
     let mut first_of: HashMap<u64, usize> = HashMap::new();
@@ -60,45 +74,53 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
             };
             for hit in hits(rule, &cx, &subject) {
                 let (placed, context) = place(rule, &cx, &subject, hit);
+                let (findings, contexts) = &mut merged[placed.file as usize];
                 let hash = merge_hash(&placed);
                 let kept = match first_of.get(&hash) {
-                    Some(&i) if same_but_fix(&merged[i].0, &placed) => Some(i),
+                    Some(&i) if findings.get(i).is_some_and(|f| same_but_fix(f, &placed.finding)) => {
+                        Some(i)
+                    }
                     // Another finding of the same hash, which is all but never.
-                    Some(_) => merged.iter().position(|(p, _)| same_but_fix(p, &placed)),
+                    Some(_) => findings.iter().position(|f| same_but_fix(f, &placed.finding)),
                     None => None,
                 };
-                match kept.map(|i| &mut merged[i]) {
-                    Some((kept, contexts)) => {
-                        contexts.extend(context);
-                        gather_edits(&mut kept.finding.fix, placed.finding.fix);
+                match kept {
+                    Some(i) => {
+                        if let Some(context) = context {
+                            let joined = &mut contexts[i];
+                            if !joined.is_empty() {
+                                joined.push_str("; ");
+                            }
+                            joined.push_str(&context);
+                        }
+                        gather_edits(&mut findings[i].fix, placed.finding.fix);
                     }
                     None => {
-                        first_of.entry(hash).or_insert(merged.len());
-                        merged.push((placed, context.into_iter().collect()));
+                        first_of.entry(hash).or_insert(findings.len());
+                        findings.push(placed.finding);
+                        contexts.push(context.unwrap_or_default());
                     }
                 }
             }
         }
     }
-    merged
-        .into_iter()
-        .map(|(mut placed, contexts)| {
-            if !contexts.is_empty() {
-                let joined = contexts.join("; ");
-                placed.finding.message = format!("{} ({joined})", placed.finding.message);
-                placed.finding.context = Some(joined);
+    let [(mut main, main_contexts), (mut master, master_contexts)] = merged;
+    for (findings, contexts) in [(&mut main, main_contexts), (&mut master, master_contexts)] {
+        for (finding, joined) in findings.iter_mut().zip(contexts) {
+            if !joined.is_empty() {
+                finding.message = format!("{} ({joined})", finding.message);
+                finding.message.shrink_to_fit();
+                finding.context = Some(joined);
             }
-            placed
-        })
-        .collect()
+        }
+    }
+    Found { main, master }
 }
 
-/// Whether two findings are one at the same place, for subjects whose fixes may go to
-/// different places (one service's `-o` each).
-fn same_but_fix(a: &Placed, b: &Placed) -> bool {
-    let (a, b, files) = (&a.finding, &b.finding, a.file == b.file);
-    files
-        && a.code == b.code
+/// Whether two findings in one file are one at the same place, for subjects whose fixes
+/// may go to different places (one service's `-o` each).
+fn same_but_fix(a: &Finding, b: &Finding) -> bool {
+    a.code == b.code
         && a.span == b.span
         && a.severity == b.severity
         && a.message == b.message
@@ -107,7 +129,7 @@ fn same_but_fix(a: &Placed, b: &Placed) -> bool {
 }
 
 /// A hash of what [`same_but_fix`] compares (but the code and severity, which the span
-/// and message all but decide).
+/// and message all but decide), and the file.
 fn merge_hash(placed: &Placed) -> u64 {
     let f = &placed.finding;
     foldhash::fast::FixedState::default().hash_one((
@@ -243,7 +265,7 @@ fn place(
                 _ => cause_target.clone(),
             },
         };
-        let edit = |parameter: &String, value: Option<&String>| {
+        let edit = |parameter: &'static String, value: Option<&'static String>| {
             let service = target(parameter);
             Edit {
                 file: if service.is_some() {
@@ -252,8 +274,8 @@ fn place(
                     "main.cf"
                 },
                 service,
-                parameter: parameter.clone(),
-                value: value.cloned(),
+                parameter: Cow::Borrowed(parameter.as_str()),
+                value: value.map(|v| Cow::Borrowed(v.as_str())),
             }
         };
         let written = |p: &str| {

@@ -1,7 +1,6 @@
 //! Checks of where things are written: `-o` options a daemon does not read, services
 //! defined twice, comments that are part of a value.
 
-use std::collections::HashMap;
 
 use super::{Hit, Place, at, written, written_where};
 use crate::model::config::Scope;
@@ -45,15 +44,16 @@ pub fn other_daemon(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 /// PF608: a master.cf service defined twice; the master daemon uses the last one.
 pub fn duplicate_service(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let services = cx.config.services();
-    let mut last: HashMap<(&[u8], &[u8]), usize> = HashMap::new();
+    // The last service of each name/type is the one the master daemon runs.
+    let mut last = vec![0; cx.config.namespace_count()];
     for (i, s) in services.iter().enumerate() {
-        last.insert((s.name(), s.kind()), i);
+        last[s.namespace()] = i;
     }
     services
         .iter()
         .enumerate()
         .filter_map(|(i, s)| {
-            let winner = last[&(s.name(), s.kind())];
+            let winner = last[s.namespace()];
             (winner != i).then(|| {
                 let name = s.name_type();
                 let line = cx
