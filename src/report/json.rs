@@ -14,7 +14,7 @@ const VERSION: u32 = 1;
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
-    findings: Vec<Finding<'a>>,
+    findings: Findings<'a>,
     summary: Summary,
 }
 
@@ -23,7 +23,7 @@ struct Finding<'a> {
     code: &'a str,
     name: &'a str,
     severity: Severity,
-    file: String,
+    file: &'a str,
     line: u32,
     column: u32,
     end_line: u32,
@@ -36,10 +36,17 @@ struct Finding<'a> {
     fix: Option<&'a Fix>,
 }
 
-pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
-    let findings = files
-        .iter()
-        .flat_map(|checked| {
+/// The findings, each made while it is written: a report of many findings holds none
+/// of them twice.
+struct Findings<'a> {
+    files: &'a [Checked],
+    /// Each file's name as the report writes it.
+    names: Vec<String>,
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let findings = self.files.iter().zip(&self.names).flat_map(|(checked, file)| {
             checked.findings.iter().map(move |finding| {
                 let start = checked.file.position(finding.span.start);
                 let end = checked.file.position(finding.span.end);
@@ -47,7 +54,7 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                     code: finding.code.as_str(),
                     name: finding.name(),
                     severity: finding.severity,
-                    file: checked.file.name().display().to_string(),
+                    file,
                     line: start.line,
                     column: start.column,
                     end_line: end.line,
@@ -58,11 +65,21 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                     fix: finding.fix.as_deref(),
                 }
             })
-        })
-        .collect();
+        });
+        serializer.collect_seq(findings)
+    }
+}
+
+pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
     let document = Document {
         version: VERSION,
-        findings,
+        findings: Findings {
+            files,
+            names: files
+                .iter()
+                .map(|c| c.file.name().display().to_string())
+                .collect(),
+        },
         summary: Summary::of(files),
     };
     serde_json::to_writer_pretty(&mut *out, &document).map_err(super::io_error)?;

@@ -31,47 +31,128 @@ fn descriptor(code: Code) -> Value {
     })
 }
 
-fn region(file: &SourceFile, span: Span) -> Value {
+/// A result's parts as SARIF names them, each struct's fields in the order serde_json
+/// writes a map's keys (sorted), which is what the `json!` values of the driver get.
+#[derive(Serialize)]
+struct Region {
+    #[serde(rename = "endColumn")]
+    end_column: u32,
+    #[serde(rename = "endLine")]
+    end_line: u32,
+    #[serde(rename = "startColumn")]
+    start_column: u32,
+    #[serde(rename = "startLine")]
+    start_line: u32,
+}
+
+fn region(file: &SourceFile, span: Span) -> Region {
     let start = file.position(span.start);
     let end = file.position(span.end);
-    json!({
-        "startLine": start.line,
-        "startColumn": start.column,
-        "endLine": end.line,
-        "endColumn": end.column,
-    })
+    Region {
+        end_column: end.column,
+        end_line: end.line,
+        start_column: start.column,
+        start_line: start.line,
+    }
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation<'a> {
+    uri: &'a str,
+}
+
+#[derive(Serialize)]
+struct SarifResult<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixes: Option<[SarifFix<'a>; 1]>,
+    level: &'static str,
+    locations: [Location<'a>; 1],
+    message: Text<'a>,
+    #[serde(rename = "ruleId")]
+    rule_id: Code,
+    #[serde(rename = "ruleIndex", skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Location<'a> {
+    #[serde(rename = "physicalLocation")]
+    physical_location: PhysicalLocation<'a>,
+}
+
+#[derive(Serialize)]
+struct PhysicalLocation<'a> {
+    #[serde(rename = "artifactLocation")]
+    artifact_location: ArtifactLocation<'a>,
+    region: Region,
+}
+
+#[derive(Serialize)]
+struct SarifFix<'a> {
+    #[serde(rename = "artifactChanges")]
+    artifact_changes: Vec<ArtifactChange<'a>>,
+    description: Description,
+}
+
+#[derive(Serialize)]
+struct Description {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ArtifactChange<'a> {
+    #[serde(rename = "artifactLocation")]
+    artifact_location: ArtifactLocation<'a>,
+    replacements: Vec<SarifReplacement<'a>>,
+}
+
+#[derive(Serialize)]
+struct SarifReplacement<'a> {
+    #[serde(rename = "deletedRegion")]
+    deleted_region: Region,
+    #[serde(rename = "insertedContent")]
+    inserted_content: Text<'a>,
 }
 
 /// The SARIF `fixes` of a finding: only safe fixes, only when every edit was planned
 /// (the edit path plans them, [`crate::edit::fix::plan_changes`]).
-fn fixes(finding: &Finding, files: &[Checked]) -> Option<Value> {
+fn fixes<'a>(
+    finding: &'a Finding,
+    files: &'a [Checked],
+    names: &'a [String],
+) -> Option<[SarifFix<'a>; 1]> {
     let fix = finding.fix.as_ref().filter(|f| f.safety == Safety::Safe)?;
     let changes = fix.changes.as_ref().filter(|c| !c.is_empty())?;
-    let file = |kind: FileKind| files.iter().find(|c| c.kind == kind).map(|c| &c.file);
-    let changes: Vec<Value> = changes
+    let file = |kind: FileKind| files.iter().position(|c| c.kind == kind);
+    let artifact_changes = changes
         .iter()
         .map(|change| {
-            let file = file(change.file)?;
-            let replacements: Vec<Value> = change
-                .replacements
-                .iter()
-                .map(|r| {
-                    json!({
-                        "deletedRegion": region(file, r.span),
-                        "insertedContent": { "text": r.text },
+            let at = file(change.file)?;
+            let source = &files[at].file;
+            Some(ArtifactChange {
+                artifact_location: ArtifactLocation { uri: &names[at] },
+                replacements: change
+                    .replacements
+                    .iter()
+                    .map(|r| SarifReplacement {
+                        deleted_region: region(source, r.span),
+                        inserted_content: Text { text: &r.text },
                     })
-                })
-                .collect();
-            Some(json!({
-                "artifactLocation": { "uri": uri(file) },
-                "replacements": replacements,
-            }))
+                    .collect(),
+            })
         })
         .collect::<Option<_>>()?;
-    Some(json!([{
-        "description": { "text": fix.to_string() },
-        "artifactChanges": changes,
-    }]))
+    Some([SarifFix {
+        artifact_changes,
+        description: Description {
+            text: fix.to_string(),
+        },
+    }])
 }
 
 fn uri(file: &SourceFile) -> String {
@@ -82,33 +163,35 @@ fn uri(file: &SourceFile) -> String {
 /// never holds more than one result in memory.
 struct Results<'a> {
     files: &'a [Checked],
+    /// Each file's URI.
+    names: Vec<String>,
 }
 
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let files = self.files;
-        serializer.collect_seq(files.iter().flat_map(|checked| {
-            checked.findings.iter().map(move |finding| {
-                let mut result = json!({
-                    "ruleId": finding.code,
-                    "level": level(finding.severity),
-                    "message": { "text": finding.message },
-                    "locations": [{
-                        "physicalLocation": {
-                            "artifactLocation": { "uri": uri(&checked.file) },
-                            "region": region(&checked.file, finding.span),
-                        }
+        use serde::ser::SerializeSeq as _;
+        let (files, names) = (self.files, &self.names[..]);
+        let mut seq = serializer.serialize_seq(None)?;
+        for (checked, uri) in files.iter().zip(names) {
+            for finding in &checked.findings {
+                seq.serialize_element(&SarifResult {
+                    fixes: fixes(finding, files, names),
+                    level: level(finding.severity),
+                    locations: [Location {
+                        physical_location: PhysicalLocation {
+                            artifact_location: ArtifactLocation { uri },
+                            region: region(&checked.file, finding.span),
+                        },
                     }],
-                });
-                if let Some(index) = Code::ALL.iter().position(|c| *c == finding.code) {
-                    result["ruleIndex"] = json!(index);
-                }
-                if let Some(fixes) = fixes(finding, files) {
-                    result["fixes"] = fixes;
-                }
-                result
-            })
-        }))
+                    message: Text {
+                        text: &finding.message,
+                    },
+                    rule_id: finding.code,
+                    rule_index: Code::ALL.iter().position(|c| *c == finding.code),
+                })?;
+            }
+        }
+        seq.end()
     }
 }
 
@@ -142,7 +225,10 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
         schema: "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
         runs: [Run {
             column_kind: "unicodeCodePoints",
-            results: Results { files },
+            results: Results {
+                files,
+                names: files.iter().map(|c| uri(&c.file)).collect(),
+            },
             tool,
         }],
         version: "2.1.0",
