@@ -234,7 +234,7 @@ fn every_fix_over_the_corpus_settles_and_changes_only_what_it_says() {
             .filter_map(|(_, f)| f.fix.as_ref())
             .flat_map(|fix| &fix.edits)
             .filter(|e| e.service.is_none())
-            .map(|e| e.parameter.as_str())
+            .map(|e| e.parameter.as_ref())
             .collect();
         let (old, new) = (show_n(before_dir.path()), show_n(after_dir.path()));
         for line in old

@@ -159,13 +159,10 @@ fn against(
         version,
     );
     if !introduced.is_empty() {
-        eprintln!(
-            "pflint: not writing {}: the result would have these errors:",
-            dir.display()
+        eprint!(
+            "{}",
+            crate::cli::refusal("writing", &dir.display().to_string(), &introduced)
         );
-        for line in introduced {
-            eprintln!("  {line}");
-        }
         return Ok(ExitCode::from(1));
     }
     let main_path = dir.join("main.cf");

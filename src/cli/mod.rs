@@ -414,6 +414,20 @@ fn config_dir(given: Option<&std::path::Path>) -> (PathBuf, Option<Vec<u8>>) {
 }
 
 /// Writes generated text to stdout; a closed pipe is the reader's choice.
+/// Why an edit of `what` is refused, for stderr: the errors its result would have (the
+/// first few: a large file's result may have one for each of its settings).
+fn refusal(verb: &str, what: &str, introduced: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = format!("pflint: not {verb} {what}: the result would have these errors:\n");
+    for line in introduced.iter().take(SHOWN) {
+        text.push_str(&format!("  {line}\n"));
+    }
+    if introduced.len() > SHOWN {
+        text.push_str(&format!("  … and {} more\n", introduced.len() - SHOWN));
+    }
+    text
+}
+
 fn emit(bytes: &[u8]) -> ExitCode {
     use std::io::Write as _;
     match std::io::stdout().lock().write_all(bytes) {
@@ -473,4 +487,27 @@ fn target(
         source: VersionSource::NewestKnown,
         note: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_refusal_names_the_first_errors_and_counts_the_rest() {
+        let errors: Vec<String> = (1..=25).map(|n| format!("main.cf: error {n}")).collect();
+        let text = super::refusal("writing", "/etc/postfix", &errors);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 22);
+        assert_eq!(
+            lines[0],
+            "pflint: not writing /etc/postfix: the result would have these errors:"
+        );
+        assert_eq!(lines[20], "  main.cf: error 20");
+        assert_eq!(lines[21], "  … and 5 more");
+        assert_eq!(
+            super::refusal("fixing", "main.cf", &errors[..2])
+                .lines()
+                .count(),
+            3
+        );
+    }
 }

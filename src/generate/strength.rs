@@ -17,6 +17,7 @@
 use std::fmt;
 
 use crate::diagnostic::Code;
+use crate::model::config::Daemon;
 use crate::model::subject::{SubjectKind, subjects};
 use crate::model::tls::{CipherGrade, Protocols};
 use crate::model::{Config, ListenerKind, Roles, Scope, TlsLevel, TlsSide};
@@ -145,13 +146,13 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
     let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (index, service) in config.services().iter().enumerate() {
         let scope = Scope::Service(index);
-        let name = service.name_type();
-        let properties = match (service.kind(), service.process_name()) {
-            (_, b"smtpd") => Properties::Server(server(config, scope)),
-            (b"unix", b"smtp") => Properties::Client(client(config, scope, TlsSide::SmtpClient)),
-            (b"unix", b"lmtp") => Properties::Client(client(config, scope, TlsSide::LmtpClient)),
+        let properties = match (service.is_unix(), service.daemon()) {
+            (_, Daemon::Smtpd) => Properties::Server(server(config, scope)),
+            (true, Daemon::Smtp) => Properties::Client(client(config, scope, TlsSide::SmtpClient)),
+            (true, Daemon::Lmtp) => Properties::Client(client(config, scope, TlsSide::LmtpClient)),
             _ => continue,
         };
+        let name = service.name_type();
         let duty = if public_mx.contains(&index) {
             Duty::PublicMx
         } else if direct.contains(&index) {

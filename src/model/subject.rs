@@ -169,9 +169,7 @@ pub fn subjects<'c>(
                 .services()
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| {
-                    matches!(s.daemon(), Daemon::Smtp | Daemon::Lmtp) && s.is_unix()
-                })
+                .filter(|(_, s)| matches!(s.daemon(), Daemon::Smtp | Daemon::Lmtp) && s.is_unix())
                 .map(|(i, _)| Subject {
                     scope: Scope::Service(i),
                     service: Some(i),

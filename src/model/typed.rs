@@ -3,6 +3,7 @@
 //! server or client ends up with once the deprecated switches are taken into account.
 
 use std::fmt;
+use std::ops::ControlFlow;
 
 use super::config::{Config, Scope};
 use super::expand::ExpandError;
@@ -108,51 +109,65 @@ impl Config<'_> {
     /// each lower-cased, with the restriction classes it names read in place (to a
     /// bounded depth: classes may name each other).
     pub fn restrictions(&self, scope: Scope, list: &str) -> Vec<String> {
-        fn walk(
-            config: &Config<'_>,
-            scope: Scope,
-            name: &str,
-            classes: &[Vec<u8>],
-            depth: usize,
-            out: &mut Vec<String>,
-        ) {
-            for item in config.list(scope, name).unwrap_or_default() {
-                // smtpd finds a class by its exact name, a restriction in any case.
-                if depth < 10 && classes.contains(&item) {
-                    walk(
-                        config,
-                        scope,
-                        &String::from_utf8_lossy(&item),
-                        classes,
-                        depth + 1,
-                        out,
-                    );
-                } else {
-                    out.push(String::from_utf8_lossy(&item).to_ascii_lowercase());
-                }
-            }
-        }
-        let classes = self
-            .list(scope, "smtpd_restriction_classes")
-            .unwrap_or_default();
+        let classes = self.restriction_classes(scope);
         let mut out = Vec::new();
-        walk(self, scope, list, &classes, 0, &mut out);
+        self.each_restriction(scope, list, &classes, 0, &mut |item| {
+            out.push(String::from_utf8_lossy(item).to_ascii_lowercase());
+            ControlFlow::<()>::Continue(())
+        });
         out
     }
 
     /// Each restriction list of `scope` that uses a restriction needing SASL
     /// ([`NEEDS_SASL`]), with the first such restriction.
     pub fn sasl_restrictions(&self, scope: Scope) -> Vec<(&'static str, String)> {
+        // Every SMTP server asks this of eight lists: read without a copy of each item.
+        let classes = self.restriction_classes(scope);
         SMTPD_RESTRICTION_LISTS
             .into_iter()
             .filter_map(|list| {
-                let item = self
-                    .restrictions(scope, list)
-                    .into_iter()
-                    .find(|i| NEEDS_SASL.contains(&i.as_str()))?;
-                Some((list, item))
+                let item =
+                    self.each_restriction(scope, list, &classes, 0, &mut |item| match NEEDS_SASL
+                        .iter()
+                        .find(|n| item.eq_ignore_ascii_case(n.as_bytes()))
+                    {
+                        Some(needs) => ControlFlow::Break(*needs),
+                        None => ControlFlow::Continue(()),
+                    })?;
+                Some((list, item.to_owned()))
             })
             .collect()
+    }
+
+    fn restriction_classes(&self, scope: Scope) -> Vec<Vec<u8>> {
+        self.list(scope, "smtpd_restriction_classes")
+            .unwrap_or_default()
+    }
+
+    /// Hands `visit` each restriction of `list` in `scope` as written, with the classes
+    /// it names read in place, until `visit` breaks.
+    fn each_restriction<B>(
+        &self,
+        scope: Scope,
+        list: &str,
+        classes: &[Vec<u8>],
+        depth: usize,
+        visit: &mut impl FnMut(&[u8]) -> ControlFlow<B>,
+    ) -> Option<B> {
+        let text = self.text(scope, list).unwrap_or_default();
+        for item in value::elements(&text) {
+            // smtpd finds a class by its exact name, a restriction in any case.
+            if depth < 10 && classes.iter().any(|c| c == item) {
+                let class = String::from_utf8_lossy(item);
+                if let Some(found) = self.each_restriction(scope, &class, classes, depth + 1, visit)
+                {
+                    return Some(found);
+                }
+            } else if let ControlFlow::Break(found) = visit(item) {
+                return Some(found);
+            }
+        }
+        None
     }
 
     /// The expanded value of `name` in `scope`.

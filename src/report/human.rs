@@ -1,13 +1,14 @@
 //! Rendered diagnostics: a source snippet with the span labelled, and the fix as help.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::{self, Write};
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use super::{Style, Summary, plural};
-use crate::diagnostic::Checked;
-use crate::diagnostic::Report;
+use crate::diagnostic::{Checked, Finding, Report};
+use crate::source::SourceFile;
 
 /// The width the report is laid out for.
 const WIDTH: usize = 100;
@@ -24,21 +25,34 @@ pub(super) fn write(style: Style, files: &[Checked], out: &mut dyn Write) -> io:
     let handler = GraphicalReportHandler::new_themed(theme.clone())
         .with_width(WIDTH)
         .with_word_separator(WORDS);
-    let mut footers = Footers::new(&theme);
+    // Rendering a snippet is most of a large report's time, and each finding's is its
+    // own: a batch is shared among the cores and written in order.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut footers: Vec<Footers> = (0..workers).map(|_| Footers::new(&theme)).collect();
     for checked in files {
-        for finding in &checked.findings {
-            let report = Report {
-                finding,
-                file: &checked.file,
+        for batch in checked.findings.chunks(BATCH) {
+            let share = batch.len().div_ceil(workers).max(1);
+            let render = |findings: &[Finding], footers: &mut Footers| {
+                render_all(&handler, footers, &checked.file, findings)
             };
-            let mut rendered = String::new();
-            handler
-                .render_report(&mut rendered, &report)
-                .map_err(io::Error::other)?;
-            if let Some(help) = report.help() {
-                rendered.push_str(footers.get(help));
+            let rendered: Vec<Result<String, fmt::Error>> = if batch.len() < PARALLEL_FROM {
+                vec![render(batch, &mut footers[0])]
+            } else {
+                std::thread::scope(|scope| {
+                    let running: Vec<_> = batch
+                        .chunks(share)
+                        .zip(footers.iter_mut())
+                        .map(|(part, footers)| scope.spawn(move || render(part, footers)))
+                        .collect();
+                    running
+                        .into_iter()
+                        .map(|r| r.join().unwrap_or(Err(fmt::Error)))
+                        .collect()
+                })
+            };
+            for text in rendered {
+                out.write_all(text.map_err(io::Error::other)?.as_bytes())?;
             }
-            writeln!(out, "{rendered}")?;
         }
     }
     let summary = Summary::of(files);
@@ -73,6 +87,31 @@ pub(super) fn write(style: Style, files: &[Checked], out: &mut dyn Write) -> io:
             plural(summary.infos, "info")
         )
     }
+}
+
+/// How many findings are rendered before their text is written.
+const BATCH: usize = 4096;
+
+/// Below this many findings in a batch, one thread renders them.
+const PARALLEL_FROM: usize = 256;
+
+/// The text of `findings`, each finding followed by a blank line.
+fn render_all(
+    handler: &GraphicalReportHandler,
+    footers: &mut Footers,
+    file: &SourceFile,
+    findings: &[Finding],
+) -> Result<String, fmt::Error> {
+    let mut rendered = String::new();
+    for finding in findings {
+        let report = Report { finding, file };
+        handler.render_report(&mut rendered, &report)?;
+        if let Some(help) = report.help() {
+            rendered.push_str(footers.get(help));
+        }
+        rendered.push('\n');
+    }
+    Ok(rendered)
 }
 
 /// The help footers, laid out as miette lays out a diagnostic's help, each wrapped once:

@@ -46,26 +46,30 @@ struct Findings<'a> {
 
 impl Serialize for Findings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let findings = self.files.iter().zip(&self.names).flat_map(|(checked, file)| {
-            checked.findings.iter().map(move |finding| {
-                let start = checked.file.position(finding.span.start);
-                let end = checked.file.position(finding.span.end);
-                Finding {
-                    code: finding.code.as_str(),
-                    name: finding.name(),
-                    severity: finding.severity,
-                    file,
-                    line: start.line,
-                    column: start.column,
-                    end_line: end.line,
-                    end_column: end.column,
-                    message: &finding.message,
-                    help: finding.help(),
-                    context: finding.context.as_deref(),
-                    fix: finding.fix.as_deref(),
-                }
-            })
-        });
+        let findings = self
+            .files
+            .iter()
+            .zip(&self.names)
+            .flat_map(|(checked, file)| {
+                checked.findings.iter().map(move |finding| {
+                    let start = checked.file.position(finding.span.start);
+                    let end = checked.file.position(finding.span.end);
+                    Finding {
+                        code: finding.code.as_str(),
+                        name: finding.name(),
+                        severity: finding.severity,
+                        file,
+                        line: start.line,
+                        column: start.column,
+                        end_line: end.line,
+                        end_column: end.column,
+                        message: &finding.message,
+                        help: finding.help(),
+                        context: finding.context.as_deref(),
+                        fix: finding.fix.as_deref(),
+                    }
+                })
+            });
         serializer.collect_seq(findings)
     }
 }

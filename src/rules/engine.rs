@@ -77,11 +77,17 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
                 let (findings, contexts) = &mut merged[placed.file as usize];
                 let hash = merge_hash(&placed);
                 let kept = match first_of.get(&hash) {
-                    Some(&i) if findings.get(i).is_some_and(|f| same_but_fix(f, &placed.finding)) => {
+                    Some(&i)
+                        if findings
+                            .get(i)
+                            .is_some_and(|f| same_but_fix(f, &placed.finding)) =>
+                    {
                         Some(i)
                     }
                     // Another finding of the same hash, which is all but never.
-                    Some(_) => findings.iter().position(|f| same_but_fix(f, &placed.finding)),
+                    Some(_) => findings
+                        .iter()
+                        .position(|f| same_but_fix(f, &placed.finding)),
                     None => None,
                 };
                 match kept {

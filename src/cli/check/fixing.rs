@@ -114,13 +114,10 @@ pub(super) fn run(args: &CheckArgs, paths: &[PathBuf], live: bool) -> ExitCode {
             options.target.version,
         );
         if !introduced.is_empty() {
-            eprintln!(
-                "pflint: not fixing {}: the result would have these errors:",
-                names(&changes)
+            eprint!(
+                "{}",
+                crate::cli::refusal("fixing", &names(&changes), &introduced)
             );
-            for line in introduced {
-                eprintln!("  {line}");
-            }
             trouble = true;
             continue;
         }

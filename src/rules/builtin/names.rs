@@ -1,7 +1,6 @@
 //! Checks of where things are written: `-o` options a daemon does not read, services
 //! defined twice, comments that are part of a value.
 
-
 use super::{Hit, Place, at, written, written_where};
 use crate::model::config::Scope;
 use crate::model::subject::Subject;
