@@ -250,16 +250,46 @@ impl miette::Diagnostic for Report<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let label = LabeledSpan::new_primary_with_span(
             Some(self.finding.label.to_string()).filter(|l| !l.is_empty()),
-            self.finding.span,
+            shown_span(self.file, self.finding.span),
         );
         Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// A snippet shows at most this many bytes of a span: its start (a finding on a value of
+/// a megabyte would otherwise print the megabyte).
+const SHOWN_SPAN: usize = 1024;
+
+/// A snippet whose lines are longer than this together shows only the span's own line,
+/// cut to [`EXCERPT_CONTEXT`] around the span: a one-line list of 100 000 elements with a
+/// finding for each would otherwise print the line 100 000 times.
+const WHOLE_LINES: usize = 2048;
+
+/// The bytes shown on each side of a span cut out of a long line.
+const EXCERPT_CONTEXT: usize = 60;
+
+/// `span` as the snippet shows it: at most [`SHOWN_SPAN`] bytes, ending between two
+/// characters.
+fn shown_span(file: &SourceFile, span: Span) -> Span {
+    if span.len() <= SHOWN_SPAN {
+        return span;
+    }
+    let text = file.display_text();
+    let mut end = span.start as usize + SHOWN_SPAN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Span {
+        start: span.start,
+        end: u32::try_from(end).unwrap_or(span.end),
     }
 }
 
 impl SourceCode for SourceFile {
     /// miette's own reading scans the text from its start for every snippet, which makes
     /// a report quadratic; this hands it only the lines around the span, found in the
-    /// file's line index, and shifts what it reads back to file offsets and lines.
+    /// file's line index, and shifts what it reads back to file offsets and lines. Long
+    /// lines are cut to the part around the span (see [`WHOLE_LINES`]).
     fn read_span<'a>(
         &'a self,
         span: &miette::SourceSpan,
@@ -273,6 +303,13 @@ impl SourceCode for SourceFile {
             context_lines_before,
             context_lines_after,
         );
+        if to - from.offset > WHOLE_LINES {
+            return Ok(Box::new(self.excerpt(
+                span,
+                context_lines_before,
+                context_lines_after,
+            )));
+        }
         let window = &text[from.offset..to];
         let local = miette::SourceSpan::new((span.offset() - from.offset).into(), span.len());
         let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
@@ -288,5 +325,65 @@ impl SourceCode for SourceFile {
             inner.column(),
             inner.line_count() + from.line,
         )))
+    }
+}
+
+impl SourceFile {
+    /// The part of the span's lines around it, without the lines before and after: what
+    /// miette reads for a span on a long line. Its line and column are as miette's own
+    /// reading gives them: the column, in bytes, only when no line before is asked for.
+    fn excerpt(
+        &self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> MietteSpanContents<'_> {
+        let text = self.display_text();
+        let (start, end) = (span.offset(), span.offset() + span.len());
+        let (line_start, _) = self.line_bounds(start);
+        let (_, line_end) = self.line_bounds(end.saturating_sub(1).max(start));
+        let mut from = if context_lines_before == 0 {
+            start
+        } else {
+            start.saturating_sub(EXCERPT_CONTEXT).max(line_start)
+        };
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let mut to = if context_lines_after == 0 {
+            end.max(from)
+        } else {
+            (end + EXCERPT_CONTEXT).min(line_end)
+        };
+        while !text.is_char_boundary(to) {
+            to -= 1;
+        }
+        let to = to.max(from);
+        // Cut between words where the line allows.
+        let bytes = text.as_bytes();
+        if from > line_start
+            && let Some(space) = memchr::memchr(b' ', &bytes[from..start.max(from)])
+        {
+            from += space + 1;
+        }
+        let to = match memchr::memrchr(b' ', &bytes[end.min(to)..to]) {
+            Some(space) if to < line_end => end.min(to) + space,
+            _ => to,
+        };
+        let line = self.position(u32::try_from(from).unwrap_or(u32::MAX)).line as usize - 1;
+        let data = &text.as_bytes()[from..to];
+        let newlines = data.iter().filter(|&&b| b == b'\n').count();
+        MietteSpanContents::new_named(
+            self.name().display().to_string(),
+            data,
+            miette::SourceSpan::new(from.into(), to - from),
+            line,
+            if context_lines_before == 0 {
+                from - line_start
+            } else {
+                0
+            },
+            line + newlines,
+        )
     }
 }

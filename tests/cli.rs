@@ -694,3 +694,58 @@ fn an_unsearchable_directory_is_permission_denied() {
         format!("pflint: cannot read {target}: permission denied\n")
     );
 }
+
+#[test]
+fn findings_on_a_long_line_show_the_part_around_each_and_their_exact_column() {
+    // One list of 3 000 `$name` that nothing defines: a finding for each, on one line of
+    // some 30 kB, which the snippets would otherwise print whole each time.
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..3000).map(|i| format!("$undefined_{i}")).collect();
+    let line = format!("mydestination = {}\n", names.join(", "));
+    std::fs::write(dir.path().join("main.cf"), &line).unwrap();
+    let path = dir.path().to_str().unwrap();
+    // The span is the name after the `$`.
+    let column = line.find("undefined_1500,").unwrap() + 1;
+
+    let short = run(&[
+        "check",
+        "--format",
+        "short",
+        "--postfix-version",
+        "3.7",
+        path,
+    ]);
+    let short = stdout(&short);
+    let expected =
+        format!("main.cf:1:{column}: warning[PF602] `$undefined_1500` is not defined anywhere");
+    assert!(short.lines().any(|l| l.ends_with(&expected)), "{expected}");
+
+    let human = run(&[
+        "check",
+        "--format",
+        "human",
+        "--postfix-version",
+        "3.7",
+        path,
+    ]);
+    let text = stdout(&human);
+    assert!(text.len() < 3000 * 1000, "{} bytes", text.len());
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.ends_with("`$undefined_1500` is not defined anywhere"))
+        .unwrap();
+    assert!(
+        lines[at + 1].ends_with(&format!("main.cf:1:{column}]")),
+        "{}",
+        lines[at + 1]
+    );
+    let (shown, underline) = (lines[at + 2], lines[at + 3]);
+    assert!(shown.len() < 300, "{shown}");
+    assert!(shown.starts_with(" 1 │ $undefined_"), "{shown}");
+    let name_at = shown
+        .find("undefined_1500,")
+        .map(|at| shown[..at].chars().count());
+    let underline_at = underline.chars().position(|c| c == '─');
+    assert_eq!(name_at, underline_at, "{shown}\n{underline}");
+}
