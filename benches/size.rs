@@ -20,7 +20,14 @@ use std::time::Instant;
 const MB: usize = 1 << 20;
 
 /// The kinds of input, each written as main.cf (and master.cf) of about `size` bytes.
-const KINDS: [&str; 5] = ["params", "services", "listeners", "long-line", "nesting"];
+const KINDS: [&str; 6] = [
+    "params",
+    "services",
+    "listeners",
+    "long-line",
+    "long-list",
+    "nesting",
+];
 
 /// The commands, each run on every input.
 const COMMANDS: [&[&str]; 10] = [
@@ -173,6 +180,10 @@ fn write_input(kind: &str, size: usize, dir: &Path) -> usize {
             write_long_line(&dir.join("main.cf"), size),
             write_text(&dir.join("master.cf"), &stock),
         ),
+        "long-list" => (
+            write_long_list(&dir.join("main.cf"), size),
+            write_text(&dir.join("master.cf"), &stock),
+        ),
         "nesting" => (
             write_lines(&dir.join("main.cf"), size, nesting),
             write_text(&dir.join("master.cf"), &stock),
@@ -245,6 +256,25 @@ fn write_long_line(path: &Path, size: usize) -> usize {
     let mut n = 0usize;
     while written < size {
         let item = format!(", 10.{}.{}.{}/32", (n >> 16) & 255, (n >> 8) & 255, n & 255);
+        out.write_all(item.as_bytes()).expect("written");
+        written += item.len();
+        n += 1;
+    }
+    out.write_all(b"\n").expect("written");
+    out.flush().expect("written");
+    written + 1
+}
+
+/// One list of `$name` references of `size` bytes, none of them defined: a finding for
+/// each element of one line.
+fn write_long_list(path: &Path, size: usize) -> usize {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("created"));
+    let head = "mydestination = $undefined_0";
+    out.write_all(head.as_bytes()).expect("written");
+    let mut written = head.len();
+    let mut n = 1usize;
+    while written < size {
+        let item = format!(", $undefined_{n}");
         out.write_all(item.as_bytes()).expect("written");
         written += item.len();
         n += 1;
