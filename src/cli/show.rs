@@ -52,9 +52,16 @@ pub(super) fn run(args: ShowArgs) -> ExitCode {
     let host = crate::host::local();
     let config = loaded.model(version, &host, config_directory, options.defaults);
     let output = show::show(&config, &options);
+    // Buffered: a large file may have a warning for each of its names, and stderr is not.
+    // (A stderr that cannot be written loses the warnings, not the output.)
+    let mut stderr = io::BufWriter::new(io::stderr().lock());
     for warning in &output.warnings {
-        eprintln!("pflint: warning: {warning}");
+        if writeln!(stderr, "pflint: warning: {warning}").is_err() {
+            break;
+        }
     }
+    let _ = stderr.flush();
+    drop(stderr);
     let mut stdout = io::stdout().lock();
     if let Err(e) = stdout
         .write_all(&output.stdout)

@@ -1,26 +1,59 @@
 //! GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message`,
 //! one per finding, which the runner turns into annotations on the pull request.
 
+use std::fmt;
 use std::io::{self, Write};
 
 use crate::diagnostic::Checked;
 use crate::diagnostic::Severity;
 
-/// Escapes a command's message as the runner expects.
-fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+/// Text written as the runner expects a command's message (`property: false`) or a
+/// property value (`true`: `:` and `,` separate properties, so they are escaped too).
+struct Escaped<'a> {
+    text: &'a str,
+    property: bool,
 }
 
-/// Escapes a property value: also `:` and `,`, which separate properties.
-fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.text;
+        while let Some(at) = rest.find(|c| match c {
+            '%' | '\r' | '\n' => true,
+            ':' | ',' => self.property,
+            _ => false,
+        }) {
+            f.write_str(&rest[..at])?;
+            f.write_str(match rest.as_bytes()[at] {
+                b'%' => "%25",
+                b'\r' => "%0D",
+                b'\n' => "%0A",
+                b':' => "%3A",
+                _ => "%2C",
+            })?;
+            rest = &rest[at + 1..];
+        }
+        f.write_str(rest)
+    }
+}
+
+fn data(text: &str) -> Escaped<'_> {
+    Escaped {
+        text,
+        property: false,
+    }
+}
+
+fn property(text: &str) -> Escaped<'_> {
+    Escaped {
+        text,
+        property: true,
+    }
 }
 
 pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
     for checked in files {
-        let file = escape_property(&checked.file.name().display().to_string());
+        let name = checked.file.name().display().to_string();
+        let file = property(&name);
         for finding in &checked.findings {
             let start = checked.file.position(finding.span.start);
             let end = checked.file.position(finding.span.end);
@@ -29,17 +62,32 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                 Severity::Warning => "warning",
                 Severity::Info => "notice",
             };
-            let title = escape_property(&format!("{} ({})", finding.code, finding.name()));
             writeln!(
                 out,
-                "::{command} file={file},line={},col={},endLine={},endColumn={},title={title}::{}",
+                "::{command} file={file},line={},col={},endLine={},endColumn={},title={} ({})::{}",
                 start.line,
                 start.column,
                 end.line,
                 end.column,
-                escape_data(&finding.message)
+                property(finding.code.as_str()),
+                property(finding.name()),
+                data(&finding.message)
             )?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{data, property};
+
+    #[test]
+    fn messages_escape_percent_and_line_breaks_and_properties_also_their_separators() {
+        let text = "50% of a:b,c\r\nnext";
+        assert_eq!(data(text).to_string(), "50%25 of a:b,c%0D%0Anext");
+        assert_eq!(property(text).to_string(), "50%25 of a%3Ab%2Cc%0D%0Anext");
+        assert_eq!(property("plain").to_string(), "plain");
+        assert_eq!(data("").to_string(), "");
+    }
 }
