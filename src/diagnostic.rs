@@ -258,12 +258,12 @@ impl miette::Diagnostic for Report<'_> {
 
 /// A snippet shows at most this many bytes of a span: its start (a finding on a value of
 /// a megabyte would otherwise print the megabyte).
-const SHOWN_SPAN: usize = 1024;
+const SHOWN_SPAN: usize = 8192;
 
-/// A snippet whose lines are longer than this together shows only the span's own line,
-/// cut to [`EXCERPT_CONTEXT`] around the span: a one-line list of 100 000 elements with a
-/// finding for each would otherwise print the line 100 000 times.
-const WHOLE_LINES: usize = 2048;
+/// A snippet with a line longer than this shows only the span's own lines, each long one
+/// cut to [`EXCERPT_CONTEXT`] around the span: a one-line list of 100 000 elements with
+/// a finding for each would otherwise print the line 100 000 times.
+const LONG_LINE: usize = 1024;
 
 /// The bytes shown on each side of a span cut out of a long line.
 const EXCERPT_CONTEXT: usize = 60;
@@ -289,7 +289,7 @@ impl SourceCode for SourceFile {
     /// miette's own reading scans the text from its start for every snippet, which makes
     /// a report quadratic; this hands it only the lines around the span, found in the
     /// file's line index, and shifts what it reads back to file offsets and lines. Long
-    /// lines are cut to the part around the span (see [`WHOLE_LINES`]).
+    /// lines are cut to the part around the span (see [`LONG_LINE`]).
     fn read_span<'a>(
         &'a self,
         span: &miette::SourceSpan,
@@ -303,7 +303,7 @@ impl SourceCode for SourceFile {
             context_lines_before,
             context_lines_after,
         );
-        if to - from.offset > WHOLE_LINES {
+        if self.longest_line(from.offset, to) > LONG_LINE {
             return Ok(Box::new(self.excerpt(
                 span,
                 context_lines_before,

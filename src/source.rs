@@ -250,6 +250,25 @@ impl SourceFile {
         (start, end.max(start))
     }
 
+    /// The length of the longest line (newline excluded) that has a byte in `from..to`.
+    pub fn longest_line(&self, from: usize, to: usize) -> usize {
+        let starts = self.line_starts();
+        let first = starts
+            .partition_point(|&s| s as usize <= from)
+            .saturating_sub(1);
+        let last = starts.partition_point(|&s| (s as usize) < to.max(from + 1));
+        (first..last.max(first + 1))
+            .map(|i| {
+                let start = starts[i] as usize;
+                let end = starts
+                    .get(i + 1)
+                    .map_or(self.text.len(), |&n| n as usize - 1);
+                end.saturating_sub(start)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The column marks of every line longer than [`COLUMN_STEP`], in file order.
     fn column_marks(&self) -> &[ColumnMark] {
         self.columns.get_or_init(|| {
