@@ -248,35 +248,29 @@ fn nesting(n: usize) -> String {
 
 /// One `mynetworks` list of `size` bytes.
 fn write_long_line(path: &Path, size: usize) -> usize {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("created"));
-    let mut written = 0;
-    let head = "mynetworks = 127.0.0.0/8";
-    out.write_all(head.as_bytes()).expect("written");
-    written += head.len();
-    let mut n = 0usize;
-    while written < size {
-        let item = format!(", 10.{}.{}.{}/32", (n >> 16) & 255, (n >> 8) & 255, n & 255);
-        out.write_all(item.as_bytes()).expect("written");
-        written += item.len();
-        n += 1;
-    }
-    out.write_all(b"\n").expect("written");
-    out.flush().expect("written");
-    written + 1
+    write_one_line(path, size, "mynetworks = 127.0.0.0/8", |n| {
+        format!(", 10.{}.{}.{}/32", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+    })
 }
 
 /// One list of `$name` references of `size` bytes, none of them defined: a finding for
 /// each element of one line.
 fn write_long_list(path: &Path, size: usize) -> usize {
+    write_one_line(path, size, "mydestination = $undefined_0", |n| {
+        format!(", $undefined_{}", n + 1)
+    })
+}
+
+/// One line of `size` bytes: `head`, then `item(0)`, `item(1)`, … and a newline.
+fn write_one_line(path: &Path, size: usize, head: &str, item: fn(usize) -> String) -> usize {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("created"));
-    let head = "mydestination = $undefined_0";
     out.write_all(head.as_bytes()).expect("written");
     let mut written = head.len();
-    let mut n = 1usize;
+    let mut n = 0;
     while written < size {
-        let item = format!(", $undefined_{n}");
-        out.write_all(item.as_bytes()).expect("written");
-        written += item.len();
+        let text = item(n);
+        out.write_all(text.as_bytes()).expect("written");
+        written += text.len();
         n += 1;
     }
     out.write_all(b"\n").expect("written");
