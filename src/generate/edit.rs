@@ -157,6 +157,7 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
     let mut notes = Vec::new();
     let mut decided = resolve(&cx, &mut notes);
     let mut pins: Vec<Pin> = Vec::new();
+    let mut by_name: Option<std::collections::HashMap<String, usize>> = None;
     let mut unused_checked = false;
     loop {
         let edited = render(&cx, &decided, &pins)?;
@@ -190,13 +191,16 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
             }
             return Ok(Edited { notes, ..edited });
         }
-        // The last service of each name/type (the one Postfix uses), found once.
-        let by_name: std::collections::HashMap<String, usize> = config
-            .services()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name_type(), i))
-            .collect();
+        // The last service of each name/type (the one Postfix uses), indexed the first
+        // time a weakening needs it and kept for the next rounds.
+        let by_name = by_name.get_or_insert_with(|| {
+            config
+                .services()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name_type(), i))
+                .collect()
+        });
         let new_pins: Vec<Pin> = weaker
             .iter()
             .filter_map(|w| pin_for(w, &config, by_name.get(&w.service).copied()?))
