@@ -68,10 +68,7 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
             if finding.code != crate::diagnostic::Code::PF017
                 && known.insert((finding.code, finding.span))
             {
-                finding.message = format!(
-                    "{} (if the text after `#` is removed from the value)",
-                    finding.message
-                );
+                finding.notes.without_comment = true;
                 main_findings.push(finding);
             }
         }
@@ -96,8 +93,13 @@ pub fn check_config(dir: ConfigDir, options: &Options) -> Vec<Checked> {
         for finding in &mut findings {
             // Names and values from the files may hold control bytes: never let them
             // reach a terminal or a CI log raw.
-            if has_control(&finding.message) {
-                finding.message = printable(&finding.message);
+            if has_control(&finding.headline) {
+                finding.headline = printable(&finding.headline).into();
+            }
+            if let Some(context) = &mut finding.context
+                && has_control(context)
+            {
+                *context = printable(context).into();
             }
             if has_control(&finding.label) {
                 finding.label = printable(&finding.label).into();
@@ -167,8 +169,7 @@ fn judge(dir: &ConfigDir, options: &Options) -> (Vec<Finding>, Vec<Finding>) {
         if stock.is_some() {
             for finding in &mut found.master {
                 finding.span = Span::default();
-                finding.message =
-                    format!("{} (Postfix's stock master.cf assumed)", finding.message);
+                finding.notes.stock_master = true;
             }
             absorb(&mut found.main, std::mem::take(&mut found.master));
         }

@@ -21,13 +21,18 @@ pub struct Finding {
     pub severity: Severity,
     /// Where it is.
     pub span: Span,
-    /// What is wrong here, in one line.
-    pub message: String,
+    /// What is wrong here, in one line: the message without its context and note (see
+    /// [`Finding::message`]).
+    pub headline: Box<str>,
     /// A short note shown at the span (most are the same few words for every finding
     /// of a rule, so they are not copied).
     pub label: Cow<'static, str>,
-    /// The service and role the finding concerns, when a rule judged one service.
-    pub context: Option<String>,
+    /// The service and role the finding concerns, when a rule judged one service. The
+    /// message ends with it, but it is kept once: a large report's findings are mostly
+    /// their texts.
+    pub context: Option<Box<str>>,
+    /// What it was found under, when not the files as they are.
+    pub notes: Notes,
     /// Parameter edits that fix it, when the rule knows them.
     pub fix: Option<Box<Fix>>,
 }
@@ -141,6 +146,55 @@ impl fmt::Display for Fix {
     }
 }
 
+/// The assumptions a finding was made under, said at the end of its message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// Found in Postfix's stock master.cf, used because the directory has none.
+    pub stock_master: bool,
+    /// Found in a value read without the text after a `#` that Postfix keeps in it.
+    pub without_comment: bool,
+}
+
+impl Notes {
+    /// Each note as the message ends with it, in order.
+    fn texts(self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.stock_master, "Postfix's stock master.cf assumed"),
+            (
+                self.without_comment,
+                "if the text after `#` is removed from the value",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(on, text)| on.then_some(text))
+    }
+}
+
+/// A finding's whole message: its headline, its context and its note, each in
+/// parentheses.
+#[derive(Clone, Copy, Debug)]
+pub struct Message<'a>(&'a Finding);
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let finding = self.0;
+        f.write_str(&finding.headline)?;
+        if let Some(context) = &finding.context {
+            write!(f, " ({context})")?;
+        }
+        for note in finding.notes.texts() {
+            write!(f, " ({note})")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Message<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl From<Problem> for Finding {
     fn from(problem: Problem) -> Finding {
         Finding::new(
@@ -160,9 +214,9 @@ impl Finding {
         message: impl Into<String>,
         label: impl Into<Cow<'static, str>>,
     ) -> Finding {
-        // A formatted text has room to grow, which a large report of findings would keep.
-        let mut message = message.into();
-        message.shrink_to_fit();
+        // A formatted text has room to grow, which a large report of findings would keep
+        // (a boxed text has none).
+        let headline = message.into().into_boxed_str();
         let mut label = label.into();
         if let Cow::Owned(label) = &mut label {
             label.shrink_to_fit();
@@ -171,11 +225,18 @@ impl Finding {
             code,
             severity: code.severity(),
             span,
-            message,
+            headline,
             label,
             context: None,
+            notes: Notes::default(),
             fix: None,
         }
+    }
+
+    /// What is wrong here, in one line, with the service it concerns and the
+    /// assumption it was found under.
+    pub fn message(&self) -> Message<'_> {
+        Message(self)
     }
 
     /// The rule's stable name.
@@ -220,7 +281,7 @@ impl fmt::Debug for Report<'_> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        fmt::Display::fmt(&self.finding.message(), f)
     }
 }
 

@@ -32,7 +32,11 @@ fn findings(dir: &std::path::Path, version: &str) -> (Vec<String>, Vec<(&'static
             let at = checked.file.position(finding.span.start);
             lines.push(format!(
                 "{file}:{}:{}: {}[{}] {}",
-                at.line, at.column, finding.severity, finding.code, finding.message
+                at.line,
+                at.column,
+                finding.severity,
+                finding.code,
+                finding.message()
             ));
         }
     }

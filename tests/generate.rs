@@ -157,7 +157,7 @@ fn generated_configurations_pass_pflints_own_check() {
                                 c.file.name().display(),
                                 c.file.position(f.span.start).line,
                                 f.code,
-                                f.message
+                                f.message()
                             )
                         })
                         .collect::<Vec<_>>()

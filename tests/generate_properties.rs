@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use pflint::check;
-use pflint::diagnostic::Severity;
+use pflint::diagnostic::{Finding, Severity};
 use pflint::generate::strength;
 use pflint::generate::{self, Request, Role, edit, profile};
 use pflint::input::config_dir::ConfigDir;
@@ -72,20 +72,15 @@ fn copy(file: &SourceFile) -> SourceFile {
 /// position is left out, as edits move lines.
 type Fact = (&'static str, Severity, String, String);
 
-/// Splits a finding's message into its text and the services of its context, `(service
-/// `smtp/inet`, public MX on port 25; …)`; the note about an assumed stock master.cf goes.
-fn facts(code: &'static str, severity: Severity, message: &str) -> Vec<Fact> {
-    let message = message.trim_end_matches(" (Postfix's stock master.cf assumed)");
-    let (text, context) = match message.rfind(" (") {
-        Some(i)
-            if message.ends_with(')') && message[i..].contains("service `")
-                || message.ends_with("MX hosts)")
-                || message.ends_with("relay host)") =>
-        {
-            (&message[..i], &message[i + 2..message.len() - 1])
-        }
-        _ => (message, ""),
-    };
+/// A finding's facts: its headline and each service of its context (`service
+/// `smtp/inet`, public MX on port 25; …`); the note about an assumed stock master.cf goes.
+fn facts(finding: &Finding) -> Vec<Fact> {
+    let (code, severity) = (finding.code.as_str(), finding.severity);
+    let mut text = finding.headline.to_string();
+    if finding.notes.without_comment {
+        text.push_str(" (if the text after `#` is removed from the value)");
+    }
+    let context = finding.context.as_deref().unwrap_or("");
     let services: Vec<String> = if context.is_empty() {
         vec![String::new()]
     } else {
@@ -93,7 +88,7 @@ fn facts(code: &'static str, severity: Severity, message: &str) -> Vec<Fact> {
     };
     services
         .into_iter()
-        .map(|service| (code, severity, without_line_numbers(text), service))
+        .map(|service| (code, severity, without_line_numbers(&text), service))
         .collect()
 }
 
@@ -124,7 +119,7 @@ fn findings(dir: &ConfigDir, version: Version) -> Vec<Fact> {
     let mut all: Vec<Fact> = check::check_config(copy, &options)
         .into_iter()
         .flat_map(|c| c.findings)
-        .flat_map(|f| facts(f.code.as_str(), f.severity, &f.message))
+        .flat_map(|f| facts(&f))
         .collect();
     all.sort();
     all

@@ -156,7 +156,7 @@ fn findings(main_cf: &str) -> Vec<(String, String)> {
     check::check_files(Some(file), None, &check::Options::default())
         .into_iter()
         .flat_map(|c| c.findings)
-        .map(|f| (f.code.to_string(), format!("{} ({})", f.message, f.label)))
+        .map(|f| (f.code.to_string(), format!("{} ({})", f.message(), f.label)))
         .collect()
 }
 

@@ -213,7 +213,7 @@ fn an_override_finding_points_at_its_o_line_and_names_the_service() {
                     (
                         c.file.name().display().to_string(),
                         at.line,
-                        f.context.clone(),
+                        f.context.as_deref().map(str::to_owned),
                     )
                 })
                 .collect::<Vec<_>>()

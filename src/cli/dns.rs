@@ -220,7 +220,7 @@ fn outbound_dane(
                 format!(
                     "outbound: {}:{line}: {} [{}]",
                     checked.file.name().display(),
-                    f.message,
+                    f.message(),
                     f.code
                 )
             })

@@ -111,7 +111,7 @@ fn against(
                     file.name().display(),
                     at.line,
                     at.column,
-                    f.message
+                    f.message()
                 )
             })
             .collect::<Vec<_>>()

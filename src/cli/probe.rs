@@ -163,7 +163,7 @@ fn probe_all(args: &ProbeArgs) -> Result<Vec<Checked>, String> {
         if let (Some(config), Some(service)) = (&config, target.service) {
             let name = String::from_utf8_lossy(config.services()[service].name()).into_owned();
             for f in &mut findings {
-                f.context = Some(format!("service `{name}`"));
+                f.context = Some(format!("service `{name}`").into());
             }
         }
         let file = SourceFile::new(

@@ -145,7 +145,7 @@ pub fn new_errors(
                         c.file.name().display(),
                         f.severity,
                         f.code,
-                        f.message
+                        f.message()
                     )
                 })
                 .collect::<Vec<_>>()

@@ -9,21 +9,40 @@ use crate::diagnostic::Severity;
 
 /// Text written as the runner expects a command's message (`property: false`) or a
 /// property value (`true`: `:` and `,` separate properties, so they are escaped too).
-struct Escaped<'a> {
-    text: &'a str,
+struct Escaped<T> {
+    text: T,
     property: bool,
 }
 
-impl fmt::Display for Escaped<'_> {
+impl<T: fmt::Display> fmt::Display for Escaped<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.text;
+        use fmt::Write as _;
+        write!(
+            Escaping {
+                out: f,
+                property: self.property,
+            },
+            "{}",
+            self.text
+        )
+    }
+}
+
+/// Escapes what is written through it (a finding's message is made as it is written).
+struct Escaping<'a, 'b> {
+    out: &'a mut fmt::Formatter<'b>,
+    property: bool,
+}
+
+impl fmt::Write for Escaping<'_, '_> {
+    fn write_str(&mut self, mut rest: &str) -> fmt::Result {
         while let Some(at) = rest.find(|c| match c {
             '%' | '\r' | '\n' => true,
             ':' | ',' => self.property,
             _ => false,
         }) {
-            f.write_str(&rest[..at])?;
-            f.write_str(match rest.as_bytes()[at] {
+            self.out.write_str(&rest[..at])?;
+            self.out.write_str(match rest.as_bytes()[at] {
                 b'%' => "%25",
                 b'\r' => "%0D",
                 b'\n' => "%0A",
@@ -32,18 +51,18 @@ impl fmt::Display for Escaped<'_> {
             })?;
             rest = &rest[at + 1..];
         }
-        f.write_str(rest)
+        self.out.write_str(rest)
     }
 }
 
-fn data(text: &str) -> Escaped<'_> {
+fn data<T: fmt::Display>(text: T) -> Escaped<T> {
     Escaped {
         text,
         property: false,
     }
 }
 
-fn property(text: &str) -> Escaped<'_> {
+fn property<T: fmt::Display>(text: T) -> Escaped<T> {
     Escaped {
         text,
         property: true,
@@ -53,7 +72,7 @@ fn property(text: &str) -> Escaped<'_> {
 pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
     for checked in files {
         let name = checked.file.name().display().to_string();
-        let file = property(&name);
+        let file = property(name.as_str());
         for finding in &checked.findings {
             let start = checked.file.position(finding.span.start);
             let end = checked.file.position(finding.span.end);
@@ -71,7 +90,7 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                 end.column,
                 property(finding.code.as_str()),
                 property(finding.name()),
-                data(&finding.message)
+                data(finding.message())
             )?;
         }
     }

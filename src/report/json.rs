@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Summary;
 use crate::diagnostic::Checked;
-use crate::diagnostic::{Fix, Severity};
+use crate::diagnostic::{Fix, Message, Severity};
 
 /// The schema version; raised only on an incompatible change.
 const VERSION: u32 = 1;
@@ -28,7 +28,7 @@ struct Finding<'a> {
     column: u32,
     end_line: u32,
     end_column: u32,
-    message: &'a str,
+    message: Message<'a>,
     help: &'a str,
     /// The service and role the finding concerns, for rules that judge one service.
     context: Option<&'a str>,
@@ -63,7 +63,7 @@ impl Serialize for Findings<'_> {
                         column: start.column,
                         end_line: end.line,
                         end_column: end.column,
-                        message: &finding.message,
+                        message: finding.message(),
                         help: finding.help(),
                         context: finding.context.as_deref(),
                         fix: finding.fix.as_deref(),

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::diagnostic::{Checked, Code, Finding, Safety, Severity};
+use crate::diagnostic::{Checked, Code, Finding, Message, Safety, Severity};
 use crate::source::{SourceFile, Span};
 use crate::syntax::FileKind;
 
@@ -57,8 +57,8 @@ fn region(file: &SourceFile, span: Span) -> Region {
 }
 
 #[derive(Serialize)]
-struct Text<'a> {
-    text: &'a str,
+struct Text<T> {
+    text: T,
 }
 
 #[derive(Serialize)]
@@ -72,7 +72,7 @@ struct SarifResult<'a> {
     fixes: Option<[SarifFix<'a>; 1]>,
     level: &'static str,
     locations: [Location<'a>; 1],
-    message: Text<'a>,
+    message: Text<Message<'a>>,
     #[serde(rename = "ruleId")]
     rule_id: Code,
     #[serde(rename = "ruleIndex", skip_serializing_if = "Option::is_none")]
@@ -116,7 +116,7 @@ struct SarifReplacement<'a> {
     #[serde(rename = "deletedRegion")]
     deleted_region: Region,
     #[serde(rename = "insertedContent")]
-    inserted_content: Text<'a>,
+    inserted_content: Text<&'a str>,
 }
 
 /// The SARIF `fixes` of a finding: only safe fixes, only when every edit was planned
@@ -184,7 +184,7 @@ impl Serialize for Results<'_> {
                         },
                     }],
                     message: Text {
-                        text: &finding.message,
+                        text: finding.message(),
                     },
                     rule_id: finding.code,
                     rule_index: Code::ALL.iter().position(|c| *c == finding.code),

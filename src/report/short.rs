@@ -16,7 +16,7 @@ pub(super) fn write(files: &[Checked], out: &mut dyn Write) -> io::Result<()> {
                 at.column,
                 finding.severity,
                 finding.code,
-                finding.message
+                finding.message()
             )?;
         }
     }

@@ -104,7 +104,9 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
                     None => {
                         first_of.entry(hash).or_insert(findings.len());
                         findings.push(placed.finding);
-                        contexts.push(context.unwrap_or_default());
+                        let mut context = context.unwrap_or_default();
+                        context.shrink_to_fit();
+                        contexts.push(context);
                     }
                 }
             }
@@ -114,9 +116,7 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
     for (findings, contexts) in [(&mut main, main_contexts), (&mut master, master_contexts)] {
         for (finding, joined) in findings.iter_mut().zip(contexts) {
             if !joined.is_empty() {
-                finding.message = format!("{} ({joined})", finding.message);
-                finding.message.shrink_to_fit();
-                finding.context = Some(joined);
+                finding.context = Some(joined.into_boxed_str());
             }
         }
     }
@@ -129,7 +129,7 @@ fn same_but_fix(a: &Finding, b: &Finding) -> bool {
     a.code == b.code
         && a.span == b.span
         && a.severity == b.severity
-        && a.message == b.message
+        && a.headline == b.headline
         && a.label == b.label
         && a.context == b.context
 }
@@ -141,7 +141,7 @@ fn merge_hash(placed: &Placed) -> u64 {
     foldhash::fast::FixedState::default().hash_one((
         placed.file as u8,
         f.span,
-        &f.message,
+        &f.headline,
         &f.label,
         &f.context,
     ))
@@ -291,15 +291,18 @@ fn place(
         };
         let at_default = spec.default.iter().filter(|(p, _)| !written(p));
         let removed = spec.remove.iter().filter(|p| written(p));
+        let mut edits: Vec<Edit> = spec
+            .set
+            .iter()
+            .chain(at_default)
+            .map(|(p, v)| edit(p, Some(v)))
+            .chain(removed.map(|p| edit(p, None)))
+            .collect();
+        // A collected vector has room for four; most fixes have one edit.
+        edits.shrink_to_fit();
         Box::new(Fix {
             safety: spec.safety,
-            edits: spec
-                .set
-                .iter()
-                .chain(at_default)
-                .map(|(p, v)| edit(p, Some(v)))
-                .chain(removed.map(|p| edit(p, None)))
-                .collect(),
+            edits,
             changes: None,
         })
     });
