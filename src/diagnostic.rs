@@ -11,6 +11,7 @@ use crate::source::{FileKind, SourceFile, Span};
 
 pub use crate::code::{Code, Severity};
 use crate::syntax::Problem;
+use crate::text::Text;
 
 /// One problem found in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,10 +24,10 @@ pub struct Finding {
     pub span: Span,
     /// What is wrong here, in one line: the message without its context and note (see
     /// [`Finding::message`]).
-    pub headline: Box<str>,
+    pub headline: Text,
     /// A short note shown at the span (most are the same few words for every finding
     /// of a rule, so they are not copied).
-    pub label: Cow<'static, str>,
+    pub label: Text,
     /// The service and role the finding concerns, when a rule judged one service. The
     /// message ends with it, but it is kept once: a large report's findings are mostly
     /// their texts.
@@ -115,7 +116,7 @@ pub struct Edit {
     /// `main.cf`, or `master.cf` for a `-o` of a service.
     pub file: &'static str,
     /// The master.cf service (`name/type`) for a `-o` edit.
-    pub service: Option<String>,
+    pub service: Option<Text>,
     /// The parameter (most are the rule's own text, not copied for each finding).
     pub parameter: Cow<'static, str>,
     /// The new value; `None` removes the setting.
@@ -211,22 +212,15 @@ impl Finding {
     pub fn new(
         code: Code,
         span: Span,
-        message: impl Into<String>,
-        label: impl Into<Cow<'static, str>>,
+        message: impl Into<Text>,
+        label: impl Into<Text>,
     ) -> Finding {
-        // A formatted text has room to grow, which a large report of findings would keep
-        // (a boxed text has none).
-        let headline = message.into().into_boxed_str();
-        let mut label = label.into();
-        if let Cow::Owned(label) = &mut label {
-            label.shrink_to_fit();
-        }
         Finding {
             code,
             severity: code.severity(),
             span,
-            headline,
-            label,
+            headline: message.into(),
+            label: label.into(),
             context: None,
             notes: Notes::default(),
             fix: None,

@@ -38,4 +38,5 @@ pub mod rules;
 pub mod show;
 pub mod source;
 pub mod syntax;
+pub mod text;
 pub mod tlsa;

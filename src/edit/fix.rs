@@ -437,7 +437,7 @@ mod tests {
             } else {
                 "main.cf"
             },
-            service: service.map(str::to_owned),
+            service: service.map(|s| s.to_owned().into()),
             parameter: parameter.to_owned().into(),
             value: None,
         };
@@ -532,7 +532,7 @@ mod tests {
             changes: None,
             edits: vec![Edit {
                 file: "master.cf",
-                service: Some("smtp/inet".to_owned()),
+                service: Some("smtp/inet".into()),
                 parameter: "a".into(),
                 value: None,
             }],

@@ -11,6 +11,7 @@ use crate::model::Roles;
 use crate::model::config::{Config, FileRole, Location, Origin, Scope};
 use crate::source::Span;
 use crate::syntax::document::Entry as _;
+use crate::text::Interner;
 
 use super::builtin::{self, Hit};
 use super::condition::{Causes, Context, VersionTest};
@@ -46,6 +47,7 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
     // listeners has as many findings of one rule.
     let mut first_of: HashMap<u64, usize> = HashMap::new();
     let places = builtin::places(config);
+    let mut texts = Interner::default();
     for rule in catalog().rules() {
         if !matches!(rule.check, Check::Condition | Check::Builtin(_)) {
             continue;
@@ -73,7 +75,7 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
                 facts,
             };
             for hit in hits(rule, &cx, &subject) {
-                let (placed, context) = place(rule, &cx, &subject, hit);
+                let (placed, context) = place(rule, &cx, &subject, hit, &mut texts);
                 let (findings, contexts) = &mut merged[placed.file as usize];
                 let hash = merge_hash(&placed);
                 let kept = match first_of.get(&hash) {
@@ -234,12 +236,15 @@ pub fn shown_value(cx: &Context<'_, '_>, param: &str) -> String {
     }
 }
 
-/// Turns a hit into a finding at its place, with the subject's context.
+/// Turns a hit into a finding at its place, with the subject's context. Its message and
+/// label are shared with every finding that says the same (one rule says the same on
+/// every listener of a large master.cf; each context and service name is its own).
 fn place(
     rule: &'static Rule,
     cx: &Context<'_, '_>,
     subject: &Subject,
     hit: Hit,
+    texts: &mut Interner,
 ) -> (Placed, Option<String>) {
     let location = hit
         .location
@@ -250,7 +255,12 @@ fn place(
         })
         .or_else(|| subject.service.map(|i| service_row(cx.config, i)))
         .unwrap_or_else(|| file_start(cx.config));
-    let mut finding = Finding::new(rule.code, location.span, hit.message, hit.label);
+    let mut finding = Finding::new(
+        rule.code,
+        location.span,
+        texts.text(hit.message),
+        texts.text(hit.label),
+    );
     let offered =
         |spec: &&super::FixSpec| spec.unless.as_ref().is_none_or(|c| c.eval(cx).is_none());
     finding.fix = rule.fix.as_ref().filter(offered).map(|spec| -> Box<Fix> {
@@ -262,27 +272,12 @@ fn place(
             .as_deref()
             .and_then(|c| override_service(cx.config, scope, c));
         let target = |parameter: &str| match (spec.on, scope) {
-            (FixTarget::Service, Scope::Service(index)) => Some(service_name(cx.config, index)),
+            (FixTarget::Service, Scope::Service(index)) => Some(index),
             _ => match cx.config.raw(scope, parameter) {
-                Some((_, Origin::Override { service, .. })) => {
-                    Some(service_name(cx.config, service))
-                }
+                Some((_, Origin::Override { service, .. })) => Some(service),
                 Some((_, Origin::Main(_))) => None,
-                _ => cause_target.clone(),
+                _ => cause_target,
             },
-        };
-        let edit = |parameter: &'static String, value: Option<&'static String>| {
-            let service = target(parameter);
-            Edit {
-                file: if service.is_some() {
-                    "master.cf"
-                } else {
-                    "main.cf"
-                },
-                service,
-                parameter: Cow::Borrowed(parameter.as_str()),
-                value: value.map(|v| Cow::Borrowed(v.as_str())),
-            }
         };
         let written = |p: &str| {
             cx.config
@@ -291,15 +286,29 @@ fn place(
         };
         let at_default = spec.default.iter().filter(|(p, _)| !written(p));
         let removed = spec.remove.iter().filter(|p| written(p));
-        let mut edits: Vec<Edit> = spec
+        let wanted: Vec<(&'static String, Option<&'static String>)> = spec
             .set
             .iter()
             .chain(at_default)
-            .map(|(p, v)| edit(p, Some(v)))
-            .chain(removed.map(|p| edit(p, None)))
+            .map(|(p, v)| (p, Some(v)))
+            .chain(removed.map(|p| (p, None)))
             .collect();
-        // A collected vector has room for four; most fixes have one edit.
-        edits.shrink_to_fit();
+        let edits = wanted
+            .into_iter()
+            .map(|(parameter, value)| {
+                let service = target(parameter).map(|i| service_name(cx.config, i).into());
+                Edit {
+                    file: if service.is_some() {
+                        "master.cf"
+                    } else {
+                        "main.cf"
+                    },
+                    service,
+                    parameter: Cow::Borrowed(parameter.as_str()),
+                    value: value.map(|v| Cow::Borrowed(v.as_str())),
+                }
+            })
+            .collect();
         Box::new(Fix {
             safety: spec.safety,
             edits,
@@ -323,16 +332,15 @@ fn place(
     )
 }
 
-/// The `name/type` of the service whose `-o` sets `param` for `scope`, if one does.
-fn override_service(config: &Config<'_>, scope: Scope, param: &str) -> Option<String> {
+/// The service whose `-o` sets `param` for `scope`, if one does.
+fn override_service(config: &Config<'_>, scope: Scope, param: &str) -> Option<usize> {
     let (_, origin) = config.raw(scope, param)?;
     let Origin::Override { service, .. } = origin else {
         return None;
     };
-    Some(service_name(config, service))
+    Some(service)
 }
 
-/// A service as `name/type`.
 fn service_name(config: &Config<'_>, index: usize) -> String {
     config.services()[index].name_type()
 }
