@@ -152,6 +152,11 @@ impl SourceFile {
         })
     }
 
+    /// The bytes, given back (a generated file is read as a result, then written).
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.text
+    }
+
     /// The path as given by the user (not canonicalised), used in every report.
     pub fn name(&self) -> &Path {
         &self.name

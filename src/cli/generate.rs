@@ -10,6 +10,7 @@ use crate::diagnostic::{Finding, Severity};
 use crate::generate::{self, Certificate, Request, edit, profile};
 use crate::input::config_dir::ConfigDir;
 use crate::model::Version;
+use crate::source::SourceFile;
 
 pub(super) fn run(args: GenerateArgs) -> ExitCode {
     let result = plan(&args).and_then(|(plan, version)| match &args.config_dir {
@@ -29,7 +30,15 @@ pub(super) fn run(args: GenerateArgs) -> ExitCode {
 }
 
 fn print(text: &str) {
-    if let Err(e) = io::stdout().lock().write_all(text.as_bytes())
+    print_all([text]);
+}
+
+/// Writes `texts` in order to standard output, as [`print`] does one.
+fn print_all<'a>(texts: impl IntoIterator<Item = &'a str>) {
+    let mut out = io::stdout().lock();
+    if let Err(e) = texts
+        .into_iter()
+        .try_for_each(|text| out.write_all(text.as_bytes()))
         && e.kind() != io::ErrorKind::BrokenPipe
     {
         eprintln!("pflint: cannot write: {e}");
@@ -86,12 +95,9 @@ fn against(
         eprintln!("pflint: {line}");
     }
     let config = ConfigDir::read(dir).map_err(|e| e.to_string())?;
-    let old_main = config
-        .main
-        .as_ref()
-        .map(|m| m.file.bytes().to_vec())
-        .ok_or_else(|| format!("{} has no main.cf", dir.display()))?;
-    let old_master = config.master.as_ref().map(|m| m.file.bytes().to_vec());
+    if config.main.is_none() {
+        return Err(format!("{} has no main.cf", dir.display()));
+    }
     let broken: Vec<String> = [
         config.main.as_ref().map(|m| (&m.file, &m.problems)),
         config.master.as_ref().map(|m| (&m.file, &m.problems)),
@@ -128,6 +134,11 @@ fn against(
         return Ok(ExitCode::from(1));
     }
     let edited = edit::edit(&config, plan, version)?;
+    // Only the files' bytes are needed from here on, not their trees.
+    let ConfigDir { main, master } = config;
+    let (main, master) = (main.map(|m| m.file), master.map(|m| m.file));
+    let old_main = main.as_ref().map_or(&[][..], SourceFile::bytes);
+    let old_master = master.as_ref().map(SourceFile::bytes);
     for note in &edited.notes {
         eprintln!("pflint: note: {note}");
     }
@@ -138,26 +149,33 @@ fn against(
         ));
         return Ok(ExitCode::SUCCESS);
     }
-    let new_main = edited.main.clone().unwrap_or_else(|| old_main.clone());
-    let new_master = edited.master.clone().or_else(|| old_master.clone());
     if !write {
-        let mut text = String::new();
-        if let Some(new) = &edited.main {
-            text.push_str(&crate::edit::diff("main.cf", Some(&old_main), new).map_err(use_write)?);
-        }
-        if let Some(new) = &edited.master {
-            text.push_str(
-                &crate::edit::diff("master.cf", old_master.as_deref(), new).map_err(use_write)?,
-            );
-        }
-        print(&text);
+        // Both diffs are made before either is printed: a file that cannot be shown
+        // stops the command without printing half of it.
+        let main_diff = edited
+            .main
+            .as_deref()
+            .map(|new| crate::edit::diff("main.cf", Some(old_main), new))
+            .transpose()
+            .map_err(use_write)?;
+        let master_diff = edited
+            .master
+            .as_deref()
+            .map(|new| crate::edit::diff("master.cf", old_master, new))
+            .transpose()
+            .map_err(use_write)?;
+        print_all(
+            [&main_diff, &master_diff]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    let introduced = crate::edit::new_errors(
-        (&old_main, old_master.as_deref()),
-        (&new_main, new_master.as_deref()),
-        version,
-    );
+    let new_main = edited.main.as_deref().unwrap_or(old_main);
+    let new_master = edited.master.as_deref().or(old_master);
+    let introduced =
+        crate::edit::new_errors((old_main, old_master), (new_main, new_master), version);
     if !introduced.is_empty() {
         eprint!(
             "{}",
@@ -168,8 +186,8 @@ fn against(
     let main_path = dir.join("main.cf");
     let master_path = dir.join("master.cf");
     let changes: Vec<atomic::Change> = [
-        (&main_path, Some(old_main.as_slice()), &edited.main),
-        (&master_path, old_master.as_deref(), &edited.master),
+        (&main_path, Some(old_main), &edited.main),
+        (&master_path, old_master, &edited.master),
     ]
     .into_iter()
     .filter_map(|(path, old, new)| new.as_ref().map(|new| atomic::Change { path, old, new }))

@@ -26,7 +26,10 @@ pub fn apply(src: &[u8], mut edits: Vec<Replacement>) -> Result<Option<Vec<u8>>,
     }
     edits.sort_by_key(|e| (e.span.start, e.span.end));
     edits.dedup();
-    let mut out = Vec::with_capacity(src.len() + 256);
+    // The result's exact size: a large file's result is most of what an edit holds.
+    let replaced: usize = edits.iter().map(|e| e.span.len()).sum();
+    let inserted: usize = edits.iter().map(|e| e.text.len()).sum();
+    let mut out = Vec::with_capacity((src.len() + inserted).saturating_sub(replaced));
     let mut at = 0usize;
     for e in &edits {
         let (start, end) = (e.span.start as usize, e.span.end as usize);
@@ -91,9 +94,8 @@ const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
 /// A unified diff of one file, with `a/` and `b/` headers for `git apply` and
 /// `patch -p1` run in the configuration directory.
 pub fn diff(name: &str, old: Option<&[u8]>, new: &[u8]) -> Result<String, String> {
-    let text = |bytes: &[u8]| {
+    let text = |bytes| {
         std::str::from_utf8(bytes)
-            .map(str::to_owned)
             .map_err(|_| format!("{name} is not UTF-8, so no diff can show it"))
     };
     let old_text = old.map(text).transpose()?.unwrap_or_default();
@@ -109,7 +111,7 @@ pub fn diff(name: &str, old: Option<&[u8]>, new: &[u8]) -> Result<String, String
     // in milliseconds, far inside it.
     Ok(similar::TextDiff::configure()
         .timeout(DIFF_DEADLINE)
-        .diff_lines(&old_text, &new_text)
+        .diff_lines(old_text, new_text)
         .unified_diff()
         .context_radius(3)
         .header(&old_header, &format!("b/{name}"))

@@ -161,7 +161,8 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
     let mut unused_checked = false;
     loop {
         let edited = render(&cx, &decided, &pins)?;
-        let result = reread(dir, &edited)?;
+        let (changes_main, changes_master) = (edited.main.is_some(), edited.master.is_some());
+        let result = reread(dir, edited.main, edited.master)?;
         // The result's model is dropped before the next one is built: a large
         // configuration's models are most of what generate holds.
         let weaker: Vec<Weakening> = {
@@ -177,6 +178,8 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
                 false,
             );
             let after = strength::postures(&after_config, &after_config.roles());
+            // Postures hold no part of the model: the model goes before they are compared.
+            drop(after_config);
             strength::weakenings(&before, &after)
                 .into_iter()
                 .filter(|w| w.correction.is_none())
@@ -189,7 +192,15 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
                 unused_checked = true;
                 continue;
             }
-            return Ok(Edited { notes, ..edited });
+            // The new bytes are the result's own, given back rather than copied.
+            let ConfigDir { main, master } = result;
+            return Ok(Edited {
+                main: main.filter(|_| changes_main).map(|m| m.file.into_bytes()),
+                master: master
+                    .filter(|_| changes_master)
+                    .map(|m| m.file.into_bytes()),
+                notes,
+            });
         }
         // The last service of each name/type (the one Postfix uses), indexed the first
         // time a weakening needs it and kept for the next rounds.
@@ -217,19 +228,24 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
     }
 }
 
-/// The directory as it would be after `edited`.
-fn reread(dir: &ConfigDir, edited: &Edited) -> Result<ConfigDir, String> {
-    let file = |name: &str, bytes: &[u8]| {
-        SourceFile::new(name, bytes.to_vec()).map_err(|e| format!("{name}: {e}"))
+/// The directory as it would be with the new bytes of main.cf and master.cf, where they
+/// change.
+fn reread(
+    dir: &ConfigDir,
+    main: Option<Vec<u8>>,
+    master: Option<Vec<u8>>,
+) -> Result<ConfigDir, String> {
+    let file = |name: &str, bytes: Vec<u8>| {
+        SourceFile::new(name, bytes).map_err(|e| format!("{name}: {e}"))
     };
-    let main = match (&edited.main, &dir.main) {
+    let main = match (main, &dir.main) {
         (Some(bytes), _) => Some(file("main.cf", bytes)?),
-        (None, Some(m)) => Some(file("main.cf", m.file.bytes())?),
+        (None, Some(m)) => Some(file("main.cf", m.file.bytes().to_vec())?),
         (None, None) => None,
     };
-    let master = match (&edited.master, &dir.master) {
+    let master = match (master, &dir.master) {
         (Some(bytes), _) => Some(file("master.cf", bytes)?),
-        (None, Some(m)) => Some(file("master.cf", m.file.bytes())?),
+        (None, Some(m)) => Some(file("master.cf", m.file.bytes().to_vec())?),
         (None, None) => None,
     };
     Ok(ConfigDir::from_files(main, master))

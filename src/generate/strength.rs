@@ -143,7 +143,9 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
             })
             .collect();
     let mut found: Vec<Posture> = Vec::new();
-    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // By namespace (name and type): the posture found for each, without a copy of its
+    // name.
+    let mut at: Vec<Option<usize>> = vec![None; config.namespace_count()];
     for (index, service) in config.services().iter().enumerate() {
         let scope = Scope::Service(index);
         let properties = match (service.is_unix(), service.daemon()) {
@@ -166,12 +168,13 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
             duty,
             properties,
         };
-        match at.get(&posture.service) {
-            Some(&i) => found[i] = posture,
-            None => {
-                at.insert(posture.service.clone(), found.len());
+        match at.get_mut(service.namespace()) {
+            Some(Some(i)) => found[*i] = posture,
+            Some(slot) => {
+                *slot = Some(found.len());
                 found.push(posture);
             }
+            None => found.push(posture),
         }
     }
     found
