@@ -1,7 +1,8 @@
 //! Time and peak memory per megabyte of input, for every command and format, on
 //! generated configurations of 1, 10 and 100 MB: many parameters, many master.cf
-//! services, many public listeners that each give findings, one long list value, and
-//! deeply nested `${name?{…}}` expressions.
+//! services, many public listeners that each give findings, as many postscreen listeners
+//! each handing clients to its own `pass` service, one long list value, and deeply nested
+//! `${name?{…}}` expressions.
 //!
 //! `cargo bench --bench size` prints one row per (input, command) with the wall time and
 //! the peak resident memory of the `pflint` process (from `wait4`), each per MB of input,
@@ -20,10 +21,11 @@ use std::time::Instant;
 const MB: usize = 1 << 20;
 
 /// The kinds of input, each written as main.cf (and master.cf) of about `size` bytes.
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 7] = [
     "params",
     "services",
     "listeners",
+    "postscreen",
     "long-line",
     "long-list",
     "nesting",
@@ -176,6 +178,10 @@ fn write_input(kind: &str, size: usize, dir: &Path) -> usize {
             write_text(&dir.join("main.cf"), "compatibility_level = 3.6\n"),
             write_lines(&dir.join("master.cf"), size, listeners),
         ),
+        "postscreen" => (
+            write_text(&dir.join("main.cf"), "compatibility_level = 3.6\n"),
+            write_lines(&dir.join("master.cf"), size, postscreen),
+        ),
         "long-line" => (
             write_long_line(&dir.join("main.cf"), size),
             write_text(&dir.join("master.cf"), &stock),
@@ -230,6 +236,17 @@ fn services(n: usize) -> String {
 fn listeners(n: usize) -> String {
     format!(
         "10.{}.{}.{}:25 inet n - n - - smtpd\n  -o smtpd_tls_security_level=encrypt\n",
+        (n >> 16) & 255,
+        (n >> 8) & 255,
+        n & 255
+    )
+}
+
+/// A postscreen listener on its own address that hands clients to its own `pass`
+/// service (the handoff was once found by a search of every service for each listener).
+fn postscreen(n: usize) -> String {
+    format!(
+        "10.{}.{}.{}:25 inet n - n - 1 postscreen\n  -o smtpd_service_name=smtpd{n}\nsmtpd{n} pass - - n - - smtpd\n",
         (n >> 16) & 255,
         (n >> 8) & 255,
         n & 255

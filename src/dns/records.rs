@@ -230,7 +230,7 @@ fn services_on(roles: &Roles, port: u16) -> Vec<usize> {
         .listeners
         .iter()
         .filter(|l| l.port == Some(port))
-        .flat_map(|l| l.sessions.iter().copied())
+        .flat_map(|l| l.sessions().iter().copied())
         .collect();
     out.sort_unstable();
     out.dedup();

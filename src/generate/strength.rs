@@ -128,10 +128,10 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
         .iter()
         .filter(|l| l.kind == ListenerKind::Mx && !l.loopback_only)
         .flat_map(|l| {
-            if l.sessions.is_empty() {
+            if l.sessions().is_empty() {
                 vec![l.service]
             } else {
-                l.sessions.clone()
+                l.sessions().to_vec()
             }
         })
         .collect();

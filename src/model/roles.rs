@@ -7,6 +7,9 @@
 //! sender-dependent maps. Lookup tables (`transport_maps`, …) are not read, so a route
 //! they add is not seen.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::config::{Config, Daemon, Scope, ServiceEntry};
 use super::value;
 
@@ -20,14 +23,27 @@ pub struct Listener {
     /// The TCP port, when the service name gives one pflint knows.
     pub port: Option<u16>,
     /// The address from the service name (`127.0.0.1:smtp`), if it has one.
-    pub address: Option<String>,
+    pub address: Option<Box<str>>,
     /// Whether it listens on loopback addresses only.
     pub loopback_only: bool,
     /// What the port is for.
     pub kind: ListenerKind,
+    /// For `postscreen`, the `smtpd` `pass` services it hands clients to (see
+    /// [`Listener::sessions`]), shared by every postscreen that hands to them; none for
+    /// `smtpd`, which holds its own sessions.
+    handoff: Option<Arc<[usize]>>,
+}
+
+impl Listener {
     /// The services whose `smtpd` holds the SMTP sessions: the listener itself, or for
-    /// `postscreen` the `smtpd` `pass` services it hands clients to.
-    pub sessions: Vec<usize>,
+    /// `postscreen` the `smtpd` `pass` services it hands clients to (none when it has
+    /// none).
+    pub fn sessions(&self) -> &[usize] {
+        match self.program {
+            Program::Smtpd => std::slice::from_ref(&self.service),
+            Program::Postscreen => self.handoff.as_deref().unwrap_or_default(),
+        }
+    }
 }
 
 /// The program behind a [`Listener`].
@@ -123,11 +139,23 @@ impl Roles {
 impl Config<'_> {
     /// The jobs this configuration gives the host.
     pub fn roles(&self) -> Roles {
+        // The `pass` services by name, for postscreen's handoff: found once, not by a
+        // search of every service for each postscreen.
+        let mut found: HashMap<&[u8], Vec<usize>> = HashMap::new();
+        for (index, service) in self.services().iter().enumerate() {
+            if service.kind() == b"pass" {
+                found.entry(service.name()).or_default().push(index);
+            }
+        }
+        let passes: HashMap<&[u8], Arc<[usize]>> = found
+            .into_iter()
+            .map(|(name, services)| (name, services.into()))
+            .collect();
         let listeners = self
             .services()
             .iter()
             .enumerate()
-            .filter_map(|(index, service)| self.listener(index, service))
+            .filter_map(|(index, service)| self.listener(index, service, &passes))
             .collect();
         let relays = self.relays();
         let direct_delivery = !relays.iter().any(|r| {
@@ -150,7 +178,12 @@ impl Config<'_> {
         }
     }
 
-    fn listener(&self, index: usize, service: &ServiceEntry<'_>) -> Option<Listener> {
+    fn listener(
+        &self,
+        index: usize,
+        service: &ServiceEntry<'_>,
+        passes: &HashMap<&[u8], Arc<[usize]>>,
+    ) -> Option<Listener> {
         let program = match service.daemon() {
             Daemon::Smtpd => Program::Smtpd,
             Daemon::Postscreen => Program::Postscreen,
@@ -162,11 +195,9 @@ impl Config<'_> {
         let name = String::from_utf8_lossy(service.name()).into_owned();
         let (address, port_name) = match name.rsplit_once(':') {
             Some((host, port)) => (
-                Some(
-                    host.trim_start_matches('[')
-                        .trim_end_matches(']')
-                        .to_owned(),
-                ),
+                Some(Box::<str>::from(
+                    host.trim_start_matches('[').trim_end_matches(']'),
+                )),
                 port,
             ),
             None => (None, name.as_str()),
@@ -182,9 +213,9 @@ impl Config<'_> {
             Some(465) => ListenerKind::Submissions,
             _ => ListenerKind::Other,
         };
-        let sessions = match program {
-            Program::Smtpd => vec![index],
-            Program::Postscreen => self.postscreen_handoff(index),
+        let handoff = match program {
+            Program::Smtpd => None,
+            Program::Postscreen => Some(self.postscreen_handoff(index, passes)),
         };
         Some(Listener {
             service: index,
@@ -193,7 +224,7 @@ impl Config<'_> {
             address,
             loopback_only,
             kind,
-            sessions,
+            handoff,
         })
     }
 
@@ -213,16 +244,18 @@ impl Config<'_> {
 
     /// The `smtpd` `pass` services a postscreen service hands clients to
     /// (`smtpd_service_name`, `smtpd` by default).
-    fn postscreen_handoff(&self, postscreen: usize) -> Vec<usize> {
+    fn postscreen_handoff(
+        &self,
+        postscreen: usize,
+        passes: &HashMap<&[u8], Arc<[usize]>>,
+    ) -> Arc<[usize]> {
         let target = self
             .text(Scope::Service(postscreen), "smtpd_service_name")
             .unwrap_or_else(|_| b"smtpd".to_vec());
-        self.services()
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.kind() == b"pass" && s.name() == target.as_slice())
-            .map(|(i, _)| i)
-            .collect()
+        passes
+            .get(target.as_slice())
+            .cloned()
+            .unwrap_or_else(|| Arc::new([]))
     }
 
     fn relays(&self) -> Vec<Relay> {

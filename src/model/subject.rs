@@ -90,10 +90,10 @@ pub fn subjects<'c>(
                 .iter()
                 .filter(move |l| wanted.is_none_or(|k| l.kind == k) && !l.loopback_only)
                 .flat_map(move |l| {
-                    let sessions: &[usize] = if l.sessions.is_empty() {
+                    let sessions: &[usize] = if l.sessions().is_empty() {
                         std::slice::from_ref(&l.service)
                     } else {
-                        &l.sessions
+                        l.sessions()
                     };
                     sessions.iter().map(move |&session| Subject {
                         scope: Scope::Service(session),

@@ -23,7 +23,7 @@ pub fn from_config(config: &Config<'_>) -> Vec<Target> {
             let port = listener.port?;
             // The smtpd that holds the sessions decides TLS (postscreen hands over).
             let service = listener
-                .sessions
+                .sessions()
                 .first()
                 .copied()
                 .unwrap_or(listener.service);
