@@ -141,26 +141,41 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
         .then(crate::input::config_dir::stock_master);
     let master = dir.master.as_ref().or(stock.as_ref());
     let host = HostFacts::assumed();
-    let config = dir.model_with_master(master, version, &host, None, false);
-    let roles = config.roles();
-    let cx = Context {
-        main_src: main.file.bytes(),
-        main_tree: &main.tree,
-        master,
-        assumed_master: dir.master.is_none(),
-        config: &config,
-        roles: &roles,
-        plan,
-        version,
+    // The configuration's model is dropped before the result's is built, and built again
+    // in the rare round that needs it: a large configuration's two models would be most
+    // of what generate holds.
+    let model = || dir.model_with_master(master, version, &host, None, false);
+    let with_context = |config: &Config<'_>, f: &mut dyn FnMut(&Context<'_>)| {
+        let roles = config.roles();
+        f(&Context {
+            main_src: main.file.bytes(),
+            main_tree: &main.tree,
+            master,
+            assumed_master: dir.master.is_none(),
+            config,
+            roles: &roles,
+            plan,
+            version,
+        });
     };
-    let before = strength::postures(&config, &roles);
     let mut notes = Vec::new();
-    let mut decided = resolve(&cx, &mut notes);
+    let mut config = Some(model());
+    let (mut before, mut decided) = (Vec::new(), Vec::new());
+    if let Some(config) = &config {
+        with_context(config, &mut |cx| {
+            before = strength::postures(cx.config, cx.roles);
+            decided = resolve(cx, &mut notes);
+        });
+    }
     let mut pins: Vec<Pin> = Vec::new();
     let mut by_name: Option<std::collections::HashMap<String, usize>> = None;
     let mut unused_checked = false;
     loop {
-        let edited = render(&cx, &decided, &pins)?;
+        let mut rendered = Err(String::new());
+        with_context(&config.take().unwrap_or_else(model), &mut |cx| {
+            rendered = render(cx, &decided, &pins);
+        });
+        let edited = rendered?;
         let (changes_main, changes_master) = (edited.main.is_some(), edited.master.is_some());
         let result = reread(dir, edited.main, edited.master)?;
         // The result's model is dropped before the next one is built: a large
@@ -202,6 +217,7 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
                 notes,
             });
         }
+        let config = config.insert(model());
         // The last service of each name/type (the one Postfix uses), indexed the first
         // time a weakening needs it and kept for the next rounds.
         let by_name = by_name.get_or_insert_with(|| {
@@ -214,7 +230,7 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
         });
         let new_pins: Vec<Pin> = weaker
             .iter()
-            .filter_map(|w| pin_for(w, &config, by_name.get(&w.service).copied()?))
+            .filter_map(|w| pin_for(w, config, by_name.get(&w.service).copied()?))
             .filter(|p| !pins.contains(p))
             .collect();
         if new_pins.is_empty() || pins.len() > 64 {
