@@ -129,6 +129,33 @@ struct Context<'a> {
     version: Version,
 }
 
+/// What every run of the edit shares: the files and the plan. A [`Context`] adds a model
+/// of the files, built for the run.
+struct Files<'a> {
+    main: &'a Loaded<crate::syntax::MainCf>,
+    master: Option<&'a Loaded<MasterCf>>,
+    assumed_master: bool,
+    plan: &'a Plan,
+    version: Version,
+}
+
+impl Files<'_> {
+    /// Runs `f` on the context of `config`, a model of these files.
+    fn with<R>(&self, config: &Config<'_>, f: impl FnOnce(&Context<'_>) -> R) -> R {
+        let roles = config.roles();
+        f(&Context {
+            main_src: self.main.file.bytes(),
+            main_tree: &self.main.tree,
+            master: self.master,
+            assumed_master: self.assumed_master,
+            config,
+            roles: &roles,
+            plan: self.plan,
+            version: self.version,
+        })
+    }
+}
+
 /// The edits that bring `dir` to `plan`, for the target `version`.
 pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, String> {
     let main = dir
@@ -145,37 +172,29 @@ pub fn edit(dir: &ConfigDir, plan: &Plan, version: Version) -> Result<Edited, St
     // in the rare round that needs it: a large configuration's two models would be most
     // of what generate holds.
     let model = || dir.model_with_master(master, version, &host, None, false);
-    let with_context = |config: &Config<'_>, f: &mut dyn FnMut(&Context<'_>)| {
-        let roles = config.roles();
-        f(&Context {
-            main_src: main.file.bytes(),
-            main_tree: &main.tree,
-            master,
-            assumed_master: dir.master.is_none(),
-            config,
-            roles: &roles,
-            plan,
-            version,
-        });
+    let files = Files {
+        main,
+        master,
+        assumed_master: dir.master.is_none(),
+        plan,
+        version,
     };
     let mut notes = Vec::new();
-    let mut config = Some(model());
-    let (mut before, mut decided) = (Vec::new(), Vec::new());
-    if let Some(config) = &config {
-        with_context(config, &mut |cx| {
-            before = strength::postures(cx.config, cx.roles);
-            decided = resolve(cx, &mut notes);
-        });
-    }
+    let first = model();
+    let (before, mut decided) = files.with(&first, |cx| {
+        (
+            strength::postures(cx.config, cx.roles),
+            resolve(cx, &mut notes),
+        )
+    });
+    let mut config = Some(first);
     let mut pins: Vec<Pin> = Vec::new();
     let mut by_name: Option<std::collections::HashMap<String, usize>> = None;
     let mut unused_checked = false;
     loop {
-        let mut rendered = Err(String::new());
-        with_context(&config.take().unwrap_or_else(model), &mut |cx| {
-            rendered = render(cx, &decided, &pins);
-        });
-        let edited = rendered?;
+        let edited = files.with(&config.take().unwrap_or_else(model), |cx| {
+            render(cx, &decided, &pins)
+        })?;
         let (changes_main, changes_master) = (edited.main.is_some(), edited.master.is_some());
         let result = reread(dir, edited.main, edited.master)?;
         // The result's model is dropped before the next one is built: a large

@@ -286,29 +286,28 @@ fn place(
         };
         let at_default = spec.default.iter().filter(|(p, _)| !written(p));
         let removed = spec.remove.iter().filter(|p| written(p));
-        let wanted: Vec<(&'static String, Option<&'static String>)> = spec
+        let edit = |parameter: &'static String, value: Option<&'static String>| {
+            let service = target(parameter).map(|i| service_name(cx.config, i).into());
+            Edit {
+                file: if service.is_some() {
+                    "master.cf"
+                } else {
+                    "main.cf"
+                },
+                service,
+                parameter: Cow::Borrowed(parameter.as_str()),
+                value: value.map(|v| Cow::Borrowed(v.as_str())),
+            }
+        };
+        let mut edits: Vec<Edit> = spec
             .set
             .iter()
             .chain(at_default)
-            .map(|(p, v)| (p, Some(v)))
-            .chain(removed.map(|p| (p, None)))
+            .map(|(p, v)| edit(p, Some(v)))
+            .chain(removed.map(|p| edit(p, None)))
             .collect();
-        let edits = wanted
-            .into_iter()
-            .map(|(parameter, value)| {
-                let service = target(parameter).map(|i| service_name(cx.config, i).into());
-                Edit {
-                    file: if service.is_some() {
-                        "master.cf"
-                    } else {
-                        "main.cf"
-                    },
-                    service,
-                    parameter: Cow::Borrowed(parameter.as_str()),
-                    value: value.map(|v| Cow::Borrowed(v.as_str())),
-                }
-            })
-            .collect();
+        // A collected vector has room for four; most fixes have one edit.
+        edits.shrink_to_fit();
         Box::new(Fix {
             safety: spec.safety,
             edits,
@@ -341,6 +340,7 @@ fn override_service(config: &Config<'_>, scope: Scope, param: &str) -> Option<us
     Some(service)
 }
 
+/// A service as `name/type`.
 fn service_name(config: &Config<'_>, index: usize) -> String {
     config.services()[index].name_type()
 }
