@@ -286,28 +286,32 @@ fn place(
         };
         let at_default = spec.default.iter().filter(|(p, _)| !written(p));
         let removed = spec.remove.iter().filter(|p| written(p));
-        let edit = |parameter: &'static String, value: Option<&'static String>| {
-            let service = target(parameter).map(|i| service_name(cx.config, i).into());
-            Edit {
-                file: if service.is_some() {
-                    "master.cf"
-                } else {
-                    "main.cf"
-                },
-                service,
-                parameter: Cow::Borrowed(parameter.as_str()),
-                value: value.map(|v| Cow::Borrowed(v.as_str())),
-            }
-        };
-        let mut edits: Vec<Edit> = spec
+        // The parameters first, so that the edits are collected from an iterator of
+        // known length, into a vector of their number: a shrunk vector of room for four
+        // leaves a hole behind in the allocator for each of a large file's fixes.
+        let wanted: Vec<(&'static String, Option<&'static String>)> = spec
             .set
             .iter()
             .chain(at_default)
-            .map(|(p, v)| edit(p, Some(v)))
-            .chain(removed.map(|p| edit(p, None)))
+            .map(|(p, v)| (p, Some(v)))
+            .chain(removed.map(|p| (p, None)))
             .collect();
-        // A collected vector has room for four; most fixes have one edit.
-        edits.shrink_to_fit();
+        let edits = wanted
+            .into_iter()
+            .map(|(parameter, value)| {
+                let service = target(parameter).map(|i| service_name(cx.config, i).into());
+                Edit {
+                    file: if service.is_some() {
+                        "master.cf"
+                    } else {
+                        "main.cf"
+                    },
+                    service,
+                    parameter: Cow::Borrowed(parameter.as_str()),
+                    value: value.map(|v| Cow::Borrowed(v.as_str())),
+                }
+            })
+            .collect();
         Box::new(Fix {
             safety: spec.safety,
             edits,
