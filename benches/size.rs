@@ -235,10 +235,8 @@ fn services(n: usize) -> String {
 /// (public MX hosts must not require it), which the rules merge across subjects.
 fn listeners(n: usize) -> String {
     format!(
-        "10.{}.{}.{}:25 inet n - n - - smtpd\n  -o smtpd_tls_security_level=encrypt\n",
-        (n >> 16) & 255,
-        (n >> 8) & 255,
-        n & 255
+        "{}:25 inet n - n - - smtpd\n  -o smtpd_tls_security_level=encrypt\n",
+        address(n)
     )
 }
 
@@ -246,11 +244,14 @@ fn listeners(n: usize) -> String {
 /// service (the handoff was once found by a search of every service for each listener).
 fn postscreen(n: usize) -> String {
     format!(
-        "10.{}.{}.{}:25 inet n - n - 1 postscreen\n  -o smtpd_service_name=smtpd{n}\nsmtpd{n} pass - - n - - smtpd\n",
-        (n >> 16) & 255,
-        (n >> 8) & 255,
-        n & 255
+        "{}:25 inet n - n - 1 postscreen\n  -o smtpd_service_name=smtpd{n}\nsmtpd{n} pass - - n - - smtpd\n",
+        address(n)
     )
+}
+
+/// The `n`th address of 10/8, one per listener.
+fn address(n: usize) -> String {
+    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
 }
 
 /// 50 nested conditionals in one value, used by a known parameter.
