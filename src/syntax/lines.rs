@@ -189,9 +189,19 @@ pub(crate) struct Layout {
     /// Newlines between the physical lines and the comment or blank lines inside, in
     /// order. None for a logical line on one physical line, as most are: a pointer
     /// then, where a large file has hundreds of thousands of lines.
-    breaks: Option<Box<[Token]>>,
+    breaks: Option<Box<[Break]>>,
     /// Whether the last physical line ends in `\n` (the file's last line may not).
     final_newline: bool,
+}
+
+/// A stretch of the file inside a logical line that is not logical text, and how much
+/// logical text comes before it. The offsets let a position be found by binary search:
+/// one service can have a hundred thousand `-o` lines, and walking them from the start
+/// for every token made reading it quadratic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Break {
+    token: Token,
+    logical: u32,
 }
 
 impl Layout {
@@ -199,6 +209,14 @@ impl Layout {
     pub fn new(lines: &[PhysicalLine]) -> Layout {
         let (first, last) = (lines[0], lines[lines.len() - 1]);
         let mut breaks = Vec::new();
+        let mut skipped = 0u32;
+        let mut push = |kind, span: Span| {
+            breaks.push(Break {
+                token: Token { kind, span },
+                logical: span.start - first.start - skipped,
+            });
+            skipped += span.end - span.start;
+        };
         for line in lines {
             if line.is_trivia() && line.content_end > line.start {
                 let kind = if line.kind == LineKind::Comment {
@@ -206,19 +224,14 @@ impl Layout {
                 } else {
                     TokenKind::Blank
                 };
-                breaks.push(Token {
-                    kind,
-                    span: line.content(),
-                });
+                push(kind, line.content());
             }
             if line.start != last.start && line.end > line.content_end {
-                breaks.push(Token {
-                    kind: TokenKind::Newline,
-                    span: Span {
-                        start: line.content_end,
-                        end: line.end,
-                    },
-                });
+                let newline = Span {
+                    start: line.content_end,
+                    end: line.end,
+                };
+                push(TokenKind::Newline, newline);
             }
         }
         Layout {
@@ -231,7 +244,7 @@ impl Layout {
         }
     }
 
-    fn breaks(&self) -> &[Token] {
+    fn breaks(&self) -> &[Break] {
         self.breaks.as_deref().unwrap_or_default()
     }
 
@@ -240,39 +253,44 @@ impl Layout {
         self.span
     }
 
+    fn text_end(&self) -> u32 {
+        self.span.end - u32::from(self.final_newline)
+    }
+
+    /// Segment `k` (of one more than there are breaks; some may be empty): its place
+    /// in the file and the logical offset it starts at.
+    fn segment(&self, k: usize) -> (Span, u32) {
+        let breaks = self.breaks();
+        let (start, logical) = match k.checked_sub(1).and_then(|k| breaks.get(k)) {
+            Some(before) => (before.token.span.end, before.logical),
+            None => (self.span.start, 0),
+        };
+        let end = breaks
+            .get(k)
+            .map_or(self.text_end(), |b| b.token.span.start);
+        (Span { start, end }, logical)
+    }
+
+    /// The first non-empty segment that holds logical offset `at` (with `bias` saying
+    /// which one when `at` falls between two), or the last one when `at` is past the end.
+    fn segment_at(&self, at: u32, bias: Bias) -> usize {
+        self.breaks().partition_point(|b| match bias {
+            Bias::Start => b.logical <= at,
+            Bias::End => b.logical < at,
+        })
+    }
+
     /// The pieces of the file whose concatenation is the logical text.
     pub fn segments(&self) -> impl Iterator<Item = Span> + '_ {
-        let text_end = self.span.end - u32::from(self.final_newline);
-        let mut at = self.span.start;
-        let mut breaks = self.breaks().iter();
-        std::iter::from_fn(move || {
-            loop {
-                let next_break = breaks.clone().next().map(|b| b.span);
-                let end = next_break.map_or(text_end, |b| b.start);
-                let segment = Span { start: at, end };
-                match next_break {
-                    Some(b) => {
-                        breaks.next();
-                        at = b.end;
-                        if !segment.is_empty() {
-                            return Some(segment);
-                        }
-                    }
-                    None if at < text_end => {
-                        at = text_end;
-                        return Some(segment);
-                    }
-                    None => return None,
-                }
-            }
-        })
+        (0..=self.breaks().len())
+            .map(|k| self.segment(k).0)
+            .filter(|segment| !segment.is_empty())
     }
 
     /// The logical text: borrowed when the logical line is one physical line.
     pub fn text<'a>(&self, src: &'a [u8]) -> Cow<'a, [u8]> {
         if self.breaks().is_empty() {
-            let end = self.span.end - u32::from(self.final_newline);
-            return Cow::Borrowed(&src[self.span.start as usize..end as usize]);
+            return Cow::Borrowed(&src[self.span.start as usize..self.text_end() as usize]);
         }
         Cow::Owned(
             self.segments()
@@ -284,19 +302,19 @@ impl Layout {
 
     /// The bytes of a range of the logical text.
     pub fn slice<'a>(&self, src: &'a [u8], range: Range<u32>) -> Cow<'a, [u8]> {
-        let mut logical = 0u32;
         let mut pieces: Vec<&'a [u8]> = Vec::new();
-        for segment in self.segments() {
+        let first = self.segment_at(range.start, Bias::Start);
+        for k in first..=self.breaks().len() {
+            let (segment, logical) = self.segment(k);
+            if logical >= range.end {
+                break;
+            }
             let len = segment.end - segment.start;
             let from = range.start.max(logical);
             let to = range.end.min(logical + len);
             if from < to {
                 let start = segment.start + (from - logical);
                 pieces.push(&src[start as usize..(start + (to - from)) as usize]);
-            }
-            logical += len;
-            if logical >= range.end {
-                break;
             }
         }
         match pieces.as_slice() {
@@ -319,21 +337,8 @@ impl Layout {
     }
 
     fn source_offset(&self, at: u32, bias: Bias) -> u32 {
-        let mut logical = 0u32;
-        let mut last_end = self.span.start;
-        for segment in self.segments() {
-            let len = segment.end - segment.start;
-            let inside = match bias {
-                Bias::Start => at < logical + len,
-                Bias::End => at <= logical + len,
-            };
-            if inside {
-                return segment.start + (at - logical);
-            }
-            logical += len;
-            last_end = segment.end;
-        }
-        last_end
+        let (segment, logical) = self.segment(self.segment_at(at, bias));
+        segment.start + at.saturating_sub(logical).min(segment.end - segment.start)
     }
 
     /// Tokens that tile the span: `logical` (which must tile the logical text) cut at
@@ -341,11 +346,11 @@ impl Layout {
     pub fn tokens(&self, logical: &[LogicalToken]) -> Vec<Token> {
         let mut tokens = Vec::with_capacity(logical.len() + self.breaks().len() + 1);
         let mut next_logical = logical.iter().peekable();
-        let mut breaks = self.breaks().iter().peekable();
+        let mut breaks = self.breaks().iter().map(|b| b.token).peekable();
         let mut segment_logical_start = 0u32;
         for segment in self.segments() {
             while let Some(b) = breaks.next_if(|b| b.span.start < segment.start) {
-                tokens.push(*b);
+                tokens.push(b);
             }
             let segment_logical_end = segment_logical_start + (segment.end - segment.start);
             while let Some((kind, range)) = next_logical.peek() {
@@ -367,7 +372,7 @@ impl Layout {
             }
             segment_logical_start = segment_logical_end;
         }
-        tokens.extend(breaks.copied());
+        tokens.extend(breaks);
         if self.final_newline {
             tokens.push(Token {
                 kind: TokenKind::Newline,
@@ -446,5 +451,36 @@ mod tests {
         let layout = Layout::new(&lines);
         assert_eq!(&*layout.text(src), b"a = 1,\r  2");
         assert_eq!(layout.source_span(4..10), Span::new(4, 15));
+    }
+
+    /// The file offset of every logical byte, found by walking the segments.
+    fn walked_offsets(layout: &Layout) -> Vec<u32> {
+        layout.segments().flat_map(|s| s.start..s.end).collect()
+    }
+
+    #[test]
+    fn positions_found_by_search_equal_those_found_by_walking() {
+        let src = b"a = 1,\r\n# c\n\n  2\n  \n  # d\n\t3,\n  4";
+        let Some(Group::Logical(lines)) = groups(src).next() else {
+            panic!("expected a logical line")
+        };
+        let layout = Layout::new(&lines);
+        let offsets = walked_offsets(&layout);
+        let text = layout.text(src);
+        assert_eq!(text.len(), offsets.len());
+        for from in 0..=offsets.len() as u32 {
+            for to in from..=offsets.len() as u32 + 1 {
+                let span = layout.source_span(from..to);
+                let expected_start = offsets.get(from as usize).map_or(src.len() as u32, |&o| o);
+                assert_eq!(span.start, expected_start, "start of {from}..{to}");
+                if to > from {
+                    let last = offsets[(to as usize).min(offsets.len()) - 1];
+                    assert_eq!(span.end, last + 1, "end of {from}..{to}");
+                }
+                let end = (to as usize).min(text.len());
+                let start = (from as usize).min(end);
+                assert_eq!(&*layout.slice(src, from..to), &text[start..end]);
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! `-o { name = value }`, `-v`, …).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -450,13 +451,19 @@ fn parse_values(
             ));
         }
     }
-    for o in postconf.iter_mut() {
-        let same = args.iter().find_map(|a| match a {
-            Arg::Override(d) if d.name == o.name && d.value == o.value => {
-                Some((d.parse.clone(), d.names.clone()))
+    // Found by place, not searched for: one service can carry a hundred thousand `-o`s.
+    let mut daemon_reading = HashMap::new();
+    if !postconf.is_empty() {
+        for a in args.iter() {
+            if let Arg::Override(d) = a {
+                daemon_reading.entry((&d.name, &d.value)).or_insert(d);
             }
-            _ => None,
-        });
+        }
+    }
+    for o in postconf.iter_mut() {
+        let same = daemon_reading
+            .get(&(&o.name, &o.value))
+            .map(|d| (d.parse.clone(), d.names.clone()));
         match same {
             Some((parse, names)) => {
                 o.parse = parse;
