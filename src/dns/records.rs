@@ -224,13 +224,13 @@ pub struct Records {
 }
 
 /// The smtpd services that accept connections on `port`: the listener itself, or the
-/// smtpd services postscreen hands clients to.
+/// smtpd service postscreen hands clients to.
 fn services_on(roles: &Roles, port: u16) -> Vec<usize> {
     let mut out: Vec<usize> = roles
         .listeners
         .iter()
         .filter(|l| l.port == Some(port))
-        .flat_map(|l| l.sessions().iter().copied())
+        .filter_map(|l| l.session())
         .collect();
     out.sort_unstable();
     out.dedup();

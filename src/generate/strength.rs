@@ -127,13 +127,7 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
         .listeners
         .iter()
         .filter(|l| l.kind == ListenerKind::Mx && !l.loopback_only)
-        .flat_map(|l| {
-            if l.sessions().is_empty() {
-                vec![l.service]
-            } else {
-                l.sessions().to_vec()
-            }
-        })
+        .map(|l| l.session().unwrap_or(l.service))
         .collect();
     let direct: std::collections::HashSet<usize> =
         subjects(SubjectKind::DirectDelivery, config, roles)

@@ -8,7 +8,6 @@
 //! they add is not seen.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::config::{Config, Daemon, Scope, ServiceEntry};
 use super::value;
@@ -28,20 +27,19 @@ pub struct Listener {
     pub loopback_only: bool,
     /// What the port is for.
     pub kind: ListenerKind,
-    /// For `postscreen`, the `smtpd` `pass` services it hands clients to (see
-    /// [`Listener::sessions`]), shared by every postscreen that hands to them; none for
-    /// `smtpd`, which holds its own sessions.
-    handoff: Option<Arc<[usize]>>,
+    /// For `postscreen`, the `smtpd` `pass` service it hands clients to (see
+    /// [`Listener::session`]); none for `smtpd`, which holds its own sessions.
+    handoff: Option<usize>,
 }
 
 impl Listener {
-    /// The services whose `smtpd` holds the SMTP sessions: the listener itself, or for
-    /// `postscreen` the `smtpd` `pass` services it hands clients to (none when it has
+    /// The service whose `smtpd` holds the SMTP sessions: the listener itself, or for
+    /// `postscreen` the `smtpd` `pass` service it hands clients to (none when it has
     /// none).
-    pub fn sessions(&self) -> &[usize] {
+    pub fn session(&self) -> Option<usize> {
         match self.program {
-            Program::Smtpd => std::slice::from_ref(&self.service),
-            Program::Postscreen => self.handoff.as_deref().unwrap_or_default(),
+            Program::Smtpd => Some(self.service),
+            Program::Postscreen => self.handoff,
         }
     }
 }
@@ -140,17 +138,14 @@ impl Config<'_> {
     /// The jobs this configuration gives the host.
     pub fn roles(&self) -> Roles {
         // The `pass` services by name, for postscreen's handoff: found once, not by a
-        // search of every service for each postscreen.
-        let mut found: HashMap<&[u8], Vec<usize>> = HashMap::new();
+        // search of every service for each postscreen. Of entries with the same name
+        // and type, the master daemon runs only the last (master_conf.c).
+        let mut passes: HashMap<&[u8], usize> = HashMap::new();
         for (index, service) in self.services().iter().enumerate() {
             if service.kind() == b"pass" {
-                found.entry(service.name()).or_default().push(index);
+                passes.insert(service.name(), index);
             }
         }
-        let passes: HashMap<&[u8], Arc<[usize]>> = found
-            .into_iter()
-            .map(|(name, services)| (name, services.into()))
-            .collect();
         let listeners = self
             .services()
             .iter()
@@ -182,7 +177,7 @@ impl Config<'_> {
         &self,
         index: usize,
         service: &ServiceEntry<'_>,
-        passes: &HashMap<&[u8], Arc<[usize]>>,
+        passes: &HashMap<&[u8], usize>,
     ) -> Option<Listener> {
         let program = match service.daemon() {
             Daemon::Smtpd => Program::Smtpd,
@@ -215,7 +210,7 @@ impl Config<'_> {
         };
         let handoff = match program {
             Program::Smtpd => None,
-            Program::Postscreen => Some(self.postscreen_handoff(index, passes)),
+            Program::Postscreen => self.postscreen_handoff(index, passes),
         };
         Some(Listener {
             service: index,
@@ -242,20 +237,17 @@ impl Config<'_> {
             })
     }
 
-    /// The `smtpd` `pass` services a postscreen service hands clients to
+    /// The `smtpd` `pass` service a postscreen service hands clients to
     /// (`smtpd_service_name`, `smtpd` by default).
     fn postscreen_handoff(
         &self,
         postscreen: usize,
-        passes: &HashMap<&[u8], Arc<[usize]>>,
-    ) -> Arc<[usize]> {
+        passes: &HashMap<&[u8], usize>,
+    ) -> Option<usize> {
         let target = self
             .text(Scope::Service(postscreen), "smtpd_service_name")
             .unwrap_or_else(|_| b"smtpd".to_vec());
-        passes
-            .get(target.as_slice())
-            .cloned()
-            .unwrap_or_else(|| Arc::new([]))
+        passes.get(target.as_slice()).copied()
     }
 
     fn relays(&self) -> Vec<Relay> {

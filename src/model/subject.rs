@@ -89,18 +89,11 @@ pub fn subjects<'c>(
                 .listeners
                 .iter()
                 .filter(move |l| wanted.is_none_or(|k| l.kind == k) && !l.loopback_only)
-                .flat_map(move |l| {
-                    let sessions: &[usize] = if l.sessions().is_empty() {
-                        std::slice::from_ref(&l.service)
-                    } else {
-                        l.sessions()
-                    };
-                    sessions.iter().map(move |&session| Subject {
-                        scope: Scope::Service(session),
-                        service: Some(l.service),
-                        role: Some(role),
-                        relay: None,
-                    })
+                .map(move |l| Subject {
+                    scope: Scope::Service(l.session().unwrap_or(l.service)),
+                    service: Some(l.service),
+                    role: Some(role),
+                    relay: None,
                 }),
         )
     };

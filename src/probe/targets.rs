@@ -22,11 +22,7 @@ pub fn from_config(config: &Config<'_>) -> Vec<Target> {
         .filter_map(|listener| {
             let port = listener.port?;
             // The smtpd that holds the sessions decides TLS (postscreen hands over).
-            let service = listener
-                .sessions()
-                .first()
-                .copied()
-                .unwrap_or(listener.service);
+            let service = listener.session().unwrap_or(listener.service);
             let wrapper = config
                 .text(Scope::Service(service), "smtpd_tls_wrappermode")
                 .is_ok_and(|v| v.eq_ignore_ascii_case(b"yes"));
