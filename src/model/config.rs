@@ -1397,8 +1397,9 @@ impl<'a> Config<'a> {
         });
         let mut issues = Vec::new();
         let mut failed: HashSet<Vec<u8>> = HashSet::new();
-        let mut reported_cycles: Vec<Vec<Vec<u8>>> = Vec::new();
+        let mut reported_chains: HashSet<(bool, Vec<Vec<u8>>)> = HashSet::new();
         let mut reported_size = false;
+        let mut parses = expand::Parses::default();
         for (name, value, scope, at) in main.chain(overrides) {
             // Postfix expands only names it knows; malformed expressions are reported by
             // the parser where they are written.
@@ -1418,18 +1419,16 @@ impl<'a> Config<'a> {
                 continue;
             }
             let lookup = ScopeLookup::new(self, scope);
-            let error = match expand::expand_named(name, &value, &lookup) {
+            let error = match expand::expand_reusing(name, &value, &lookup, &mut parses) {
                 Ok(_) | Err(ExpandError::Syntax { .. }) => continue,
                 Err(error) => error,
             };
             failed.insert(name.to_vec());
             let duplicate = match &error {
-                ExpandError::Nesting { chain } => {
-                    let mut cycle = expand::first_cycle(chain).unwrap_or(chain).to_vec();
-                    cycle.sort();
-                    let seen = reported_cycles.contains(&cycle);
-                    reported_cycles.push(cycle);
-                    seen
+                ExpandError::Nesting { names, looped } => {
+                    let mut names = names.clone();
+                    names.sort();
+                    !reported_chains.insert((*looped, names))
                 }
                 ExpandError::TooLarge => std::mem::replace(&mut reported_size, true),
                 _ => false,

@@ -55,8 +55,12 @@ pub enum ExpandError {
     },
     /// Nesting above [`MAX_NESTING`]: a loop, or a chain that is too deep.
     Nesting {
-        /// The references being expanded, outermost first.
-        chain: Vec<Vec<u8>>,
+        /// The loop's names in order when `looped`; otherwise the outermost names of the
+        /// chain (up to [`CHAIN_SHOWN`]). Only these are kept: a chain is a hundred
+        /// names, and each parameter whose expansion fails holds its error.
+        names: Vec<Vec<u8>>,
+        /// Whether the chain runs into itself.
+        looped: bool,
     },
     /// A comparison with `level` that is not between two compatibility levels.
     BadLevel {
@@ -85,14 +89,14 @@ impl fmt::Display for ExpandError {
                 name.escape_ascii(),
                 error.message
             ),
-            ExpandError::Nesting { chain } => {
-                if let Some(cycle) = first_cycle(chain) {
-                    let names: Vec<String> = cycle
-                        .iter()
-                        .map(|n| format!("${}", n.escape_ascii()))
-                        .collect();
-                    write!(f, "expansion loop: {} → {}", names.join(" → "), names[0])
-                } else if chain.is_empty() {
+            ExpandError::Nesting { names, looped } => {
+                let shown: Vec<String> = names
+                    .iter()
+                    .map(|n| format!("${}", n.escape_ascii()))
+                    .collect();
+                if let (true, Some(first)) = (looped, shown.first()) {
+                    write!(f, "expansion loop: {} → {first}", shown.join(" → "))
+                } else if shown.is_empty() {
                     write!(
                         f,
                         "`$` expressions nested more than {MAX_NESTING} levels deep (Postfix: unreasonable macro call nesting)"
@@ -101,12 +105,7 @@ impl fmt::Display for ExpandError {
                     write!(
                         f,
                         "expansion nested more than {MAX_NESTING} levels deep (through {})",
-                        chain
-                            .iter()
-                            .take(3)
-                            .map(|n| format!("${}", n.escape_ascii()))
-                            .collect::<Vec<_>>()
-                            .join(" → ")
+                        shown.join(" → ")
                     )
                 }
             }
@@ -131,15 +130,27 @@ impl fmt::Display for ExpandError {
 
 impl std::error::Error for ExpandError {}
 
-/// The first cycle in a chain of references: the names from the first one that repeats
-/// up to just before its repetition.
-pub fn first_cycle(chain: &[Vec<u8>]) -> Option<&[Vec<u8>]> {
-    (1..chain.len()).find_map(|j| {
-        chain[..j]
-            .iter()
-            .position(|name| *name == chain[j])
-            .map(|i| &chain[i..j])
-    })
+/// How many of a too-deep chain's outermost names a [`ExpandError::Nesting`] keeps.
+pub const CHAIN_SHOWN: usize = 3;
+
+/// The error for a chain of references (outermost first) that nests too deep: its first
+/// cycle (the names from the first one that repeats up to just before its repetition),
+/// or its outermost names.
+fn nesting(chain: &[Vec<u8>]) -> ExpandError {
+    let mut seen: HashMap<&[u8], usize> = HashMap::with_capacity(chain.len());
+    for (j, name) in chain.iter().enumerate() {
+        if let Some(&i) = seen.get(name.as_slice()) {
+            return ExpandError::Nesting {
+                names: chain[i..j].to_vec(),
+                looped: true,
+            };
+        }
+        seen.insert(name, j);
+    }
+    ExpandError::Nesting {
+        names: chain.iter().take(CHAIN_SHOWN).cloned().collect(),
+        looped: false,
+    }
 }
 
 /// Expands `value`.
@@ -152,6 +163,54 @@ pub fn expand_named(
     name: &[u8],
     value: &Value<'_>,
     lookup: &dyn Lookup,
+) -> Result<Vec<u8>, ExpandError> {
+    expand_reusing(name, value, lookup, &mut Parses::default())
+}
+
+/// The parses of looked-up values that their parser did not keep, by name, made once
+/// and shared by expansions that look up the same values. Bounded: it forgets all it
+/// holds when what it holds passes [`Parses::MAX_COST`] reckoned bytes.
+#[derive(Default)]
+pub struct Parses {
+    by_name: HashMap<Vec<u8>, (Vec<u8>, Rc<Parse>)>,
+    cost: usize,
+}
+
+impl Parses {
+    /// The most the parses held may cost, in reckoned bytes: a thousand `$name` chains
+    /// of a hundred links, and much less than a file's parser keeps.
+    const MAX_COST: usize = 1 << 20;
+
+    /// The parse of `value`, the looked-up value of `name`: the one the value keeps, or
+    /// one made here once.
+    fn of(&mut self, name: &[u8], value: &Value<'_>) -> Rc<Parse> {
+        if let Some(kept) = value.kept_parse() {
+            return Rc::clone(kept);
+        }
+        if let Some((text, parse)) = self.by_name.get(name) {
+            if **text == **value {
+                return Rc::clone(parse);
+            }
+        }
+        let parse = value.parse();
+        let cost = parse.cost() + name.len() + value.len();
+        if self.cost + cost > Self::MAX_COST {
+            self.by_name.clear();
+            self.cost = 0;
+        }
+        self.cost += cost;
+        self.by_name
+            .insert(name.to_vec(), (value.to_vec(), Rc::clone(&parse)));
+        parse
+    }
+}
+
+/// [`expand_named`], with the parses of earlier expansions.
+pub fn expand_reusing(
+    name: &[u8],
+    value: &Value<'_>,
+    lookup: &dyn Lookup,
+    parses: &mut Parses,
 ) -> Result<Vec<u8>, ExpandError> {
     // Only `$` starts an expansion; most values have none.
     if memchr::memchr(b'$', value).is_none() {
@@ -166,7 +225,7 @@ pub fn expand_named(
         } else {
             vec![name.to_vec()]
         },
-        parsed: HashMap::new(),
+        parses,
     };
     let mut out = Vec::new();
     let parse = value.parse();
@@ -181,26 +240,11 @@ struct Expander<'l> {
     depth: usize,
     /// Names being expanded, outermost first, for loop reports.
     chain: Vec<Vec<u8>>,
-    /// The parses of looked-up values, by name, for this expansion.
-    parsed: HashMap<Vec<u8>, (Vec<u8>, Rc<Parse>)>,
+    /// The parses of looked-up values.
+    parses: &'l mut Parses,
 }
 
 impl Expander<'_> {
-    /// The parse of `value`, the looked-up value of `name`: the one the value keeps, or
-    /// one made once per expansion (for defaults and computed values, and for values
-    /// whose parser kept no parse).
-    fn parse_of(&mut self, name: &[u8], value: &Value<'_>) -> Rc<Parse> {
-        match self.parsed.get(name) {
-            Some((text, parse)) if **text == **value => Rc::clone(parse),
-            _ => {
-                let parse = value.parse();
-                self.parsed
-                    .insert(name.to_vec(), (value.to_vec(), Rc::clone(&parse)));
-                parse
-            }
-        }
-    }
-
     /// Expands the looked-up value of `name`.
     fn expand_lookup(
         &mut self,
@@ -209,7 +253,7 @@ impl Expander<'_> {
         out: &mut Vec<u8>,
         level: usize,
     ) -> Result<(), ExpandError> {
-        let parse = self.parse_of(name, value);
+        let parse = self.parses.of(name, value);
         self.expand_parsed(name, value, &parse.expr, parse.error.clone(), out, level)
     }
 
@@ -245,9 +289,7 @@ impl Expander<'_> {
         level: usize,
     ) -> Result<(), ExpandError> {
         if self.depth >= MAX_TOTAL_NESTING {
-            return Err(ExpandError::Nesting {
-                chain: self.chain.clone(),
-            });
+            return Err(nesting(&self.chain));
         }
         self.depth += 1;
         let result = self.expand_each(text, parts, out, level);
@@ -268,9 +310,7 @@ impl Expander<'_> {
                 return Err(ExpandError::TooLarge);
             }
             if level > MAX_NESTING {
-                return Err(ExpandError::Nesting {
-                    chain: self.chain.clone(),
-                });
+                return Err(nesting(&self.chain));
             }
             match part {
                 Part::Literal(r) => push_unescaped(out, slice(text, r)),
@@ -323,7 +363,7 @@ impl Expander<'_> {
                     // A comparison without branches gives its truth value.
                     (true, None, None) => {
                         if let Some(v) = value {
-                            let parse = self.parse_of(subject_name, &v);
+                            let parse = self.parses.of(subject_name, &v);
                             self.expand_parsed(
                                 b"",
                                 &v,

@@ -31,7 +31,7 @@ impl Parse {
 
     /// What keeping the parse is reckoned to cost, in bytes: the shared part, and each
     /// part with its allocation (a reference holds its body inline).
-    fn cost(&self) -> usize {
+    pub(crate) fn cost(&self) -> usize {
         96 + 160 * self.expr.size()
     }
 }
@@ -143,6 +143,11 @@ impl<'a> Value<'a> {
     /// The text, taking it out of the value.
     pub fn into_text(self) -> Cow<'a, [u8]> {
         self.text
+    }
+
+    /// The parse its parser kept, if it kept one.
+    pub fn kept_parse(&self) -> Option<&Rc<Parse>> {
+        self.parse.as_ref()
     }
 
     /// The parse: the one kept, else made now.
