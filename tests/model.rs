@@ -208,3 +208,23 @@ fn an_exponential_definition_is_a_finding_in_bounded_time() {
     );
     assert!(too_large[0].1.contains("exceeds"), "{found:?}");
 }
+
+#[test]
+fn restriction_classes_that_name_each_other_are_read_through() {
+    // Each class names every class: read in place once each, what they hold is found.
+    let config = |last: &str| {
+        format!(
+            "relay_domains = example.org\nsmtpd_restriction_classes = a, b, c\n\
+             a = b, c, a\nb = c, a, b, permit_mynetworks\nc = a, b, c, {last}\n\
+             smtpd_recipient_restrictions = a, b, c, reject_unauth_destination\n"
+        )
+    };
+    let backscatter = |text: &str| {
+        findings(text)
+            .into_iter()
+            .filter(|(code, _)| code == "PF704")
+            .count()
+    };
+    assert_eq!(backscatter(&config("reject_unverified_recipient")), 0);
+    assert_eq!(backscatter(&config("permit")), 1);
+}
