@@ -187,10 +187,10 @@ impl Parses {
         if let Some(kept) = value.kept_parse() {
             return Rc::clone(kept);
         }
-        if let Some((text, parse)) = self.by_name.get(name) {
-            if **text == **value {
-                return Rc::clone(parse);
-            }
+        if let Some((text, parse)) = self.by_name.get(name)
+            && **text == **value
+        {
+            return Rc::clone(parse);
         }
         let parse = value.parse();
         let cost = parse.cost() + name.len() + value.len();
