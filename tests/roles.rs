@@ -59,7 +59,7 @@ fn a_public_mx_behind_postscreen_with_submission_ports() {
         assert_eq!(mx[0].port, Some(25));
         // postscreen hands clients to the `smtpd pass` service.
         let smtpd = service(config, "smtpd", "pass");
-        assert_eq!(mx[0].sessions(), [index(smtpd)]);
+        assert_eq!(mx[0].session(), Some(index(smtpd)));
 
         let kinds: Vec<_> = roles.submission().map(|l| l.kind).collect();
         assert_eq!(kinds, [ListenerKind::Submission, ListenerKind::Submissions]);
@@ -76,6 +76,24 @@ fn a_public_mx_behind_postscreen_with_submission_ports() {
 
         assert!(roles.direct_delivery);
         assert!(!roles.is_smarthost_client() && !roles.is_null_client());
+    });
+}
+
+#[test]
+fn postscreen_hands_to_the_last_pass_service_of_its_name() {
+    // The master daemon runs only the last of two entries with one name and type.
+    let master =
+        format!("{MASTER_MX}smtpd     pass  -       -       y       -       -       smtpd\n");
+    with_model("", &master, |config| {
+        let roles = config.roles();
+        let last = config
+            .services()
+            .iter()
+            .rposition(|s| s.name() == b"smtpd" && s.kind() == b"pass");
+        let mx: Vec<_> = roles.public_mx().collect();
+        assert_eq!(mx.len(), 1);
+        assert_eq!(mx[0].session(), last);
+        assert_ne!(last, Some(1));
     });
 }
 
