@@ -110,15 +110,31 @@ pub fn apply<E: Entry>(tree: &Document<E>, src: &[u8], findings: &mut Vec<Findin
     }
     suppressions.append(&mut pending);
 
+    // The entries are in file order and do not overlap, so the suppressions of the one
+    // a finding starts in are found by binary search: a file may hold a suppression
+    // above each of a hundred thousand entries.
+    let targeted: Vec<(Span, usize)> = suppressions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((s.target?, i)))
+        .collect();
     findings.retain(|finding| {
-        let silencing = suppressions.iter_mut().find(|s| {
-            s.target
-                .is_some_and(|t| t.start <= finding.span.start && finding.span.start < t.end)
-                && rule_code(&s.code) == Some(finding.code)
-        });
+        let at = finding.span.start;
+        let Some(&(target, _)) = targeted[..targeted.partition_point(|(t, _)| t.start <= at)]
+            .last()
+            .filter(|(t, _)| at < t.end)
+        else {
+            return true;
+        };
+        let first = targeted.partition_point(|(t, _)| t.start < target.start);
+        let silencing = targeted[first..]
+            .iter()
+            .take_while(|(t, _)| *t == target)
+            .map(|&(_, i)| i)
+            .find(|&i| rule_code(&suppressions[i].code) == Some(finding.code));
         match silencing {
-            Some(s) => {
-                s.used = true;
+            Some(i) => {
+                suppressions[i].used = true;
                 false
             }
             None => true,
@@ -176,5 +192,37 @@ mod tests {
             directive(b"# pflint: disable=PF999\n"),
             Directive::Malformed(_)
         ));
+    }
+
+    #[test]
+    fn a_suppression_silences_its_own_entry_only() {
+        let src = b"# pflint: disable=PF408\na = 1\nb = 2\n# pflint: disable=PF408,PF201\nc = 3\n";
+        let tree = crate::syntax::main_cf::parse(src).tree;
+        let at = |line: &[u8]| {
+            let start = src
+                .windows(line.len())
+                .position(|w| w == line)
+                .expect("the line is in the file");
+            Span::new(start, start + 1)
+        };
+        let code = |c: &str| Code::parse(c).expect("a rule code");
+        let finding = |c: &str, line: &[u8]| Finding::new(code(c), at(line), "m", "l");
+        let mut findings = vec![
+            finding("PF408", b"a = 1"),
+            finding("PF408", b"b = 2"),
+            finding("PF201", b"c = 3"),
+            finding("PF201", b"a = 1"),
+        ];
+        apply(&tree, src, &mut findings);
+        let left: Vec<(Code, u32)> = findings.iter().map(|f| (f.code, f.span.start)).collect();
+        assert_eq!(
+            left,
+            [
+                (code("PF408"), at(b"b = 2").start),
+                (code("PF201"), at(b"a = 1").start),
+                (UNUSED, at(b"# pflint: disable=PF408,PF201").start),
+            ],
+            "{findings:?}"
+        );
     }
 }
