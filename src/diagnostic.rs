@@ -111,7 +111,7 @@ pub enum Safety {
 }
 
 /// One parameter edit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Edit {
     /// `main.cf`, or `master.cf` for a `-o` of a service.
     pub file: &'static str,

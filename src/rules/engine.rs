@@ -46,6 +46,8 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
     // The first finding of each hash, so that merging stays linear: a master.cf of many
     // listeners has as many findings of one rule.
     let mut first_of: HashMap<u64, usize> = HashMap::new();
+    // For the findings that subjects were merged into (by file and place), their edits.
+    let mut edit_indexes: HashMap<(u8, usize), EditIndex> = HashMap::new();
     let places = builtin::places(config);
     let mut texts = Interner::default();
     for rule in catalog().rules() {
@@ -101,7 +103,8 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
                             }
                             joined.push_str(&context);
                         }
-                        gather_edits(&mut findings[i].fix, placed.finding.fix);
+                        let index = edit_indexes.entry((placed.file as u8, i)).or_default();
+                        gather_edits(&mut findings[i].fix, index, placed.finding.fix);
                     }
                     None => {
                         first_of.entry(hash).or_insert(findings.len());
@@ -149,12 +152,24 @@ fn merge_hash(placed: &Placed) -> u64 {
     ))
 }
 
+/// The edits a merged finding's fix holds, by hash: one finding can gather an edit from
+/// each of a hundred thousand services, and searching them all for each was quadratic.
+type EditIndex = HashMap<u64, Vec<usize>>;
+
 /// One finding's fix made of every subject's edits, each once.
-fn gather_edits(kept: &mut Option<Box<Fix>>, other: Option<Box<Fix>>) {
+fn gather_edits(kept: &mut Option<Box<Fix>>, index: &mut EditIndex, other: Option<Box<Fix>>) {
     match (kept, other) {
         (Some(kept), Some(other)) => {
+            let hash = |edit: &Edit| foldhash::fast::FixedState::default().hash_one(edit);
+            if index.is_empty() {
+                for (i, edit) in kept.edits.iter().enumerate() {
+                    index.entry(hash(edit)).or_default().push(i);
+                }
+            }
             for edit in other.edits {
-                if !kept.edits.contains(&edit) {
+                let same_hash = index.entry(hash(&edit)).or_default();
+                if !same_hash.iter().any(|&i| kept.edits[i] == edit) {
+                    same_hash.push(kept.edits.len());
                     kept.edits.push(edit);
                 }
             }
