@@ -1,8 +1,11 @@
 //! Time and peak memory per megabyte of input, for every command and format, on
 //! generated configurations of 1, 10 and 100 MB: many parameters, many master.cf
 //! services, many public listeners that each give findings, as many postscreen listeners
-//! each handing clients to its own `pass` service, one long list value, and deeply nested
-//! `${name?{…}}` expressions.
+//! each handing clients to its own `pass` service, one long list value, deeply nested
+//! `${name?{…}}` expressions, and shapes that were once superlinear: one service with
+//! many `-o` lines, reference chains past Postfix's nesting limit, restriction classes
+//! that name each other, a suppression above every entry, and one finding merged
+//! across every listener.
 //!
 //! `cargo bench --bench size` prints one row per (input, command) with the wall time and
 //! the peak resident memory of the `pflint` process (from `wait4`), each per MB of input,
@@ -21,7 +24,7 @@ use std::time::Instant;
 const MB: usize = 1 << 20;
 
 /// The kinds of input, each written as main.cf (and master.cf) of about `size` bytes.
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 12] = [
     "params",
     "services",
     "listeners",
@@ -29,6 +32,11 @@ const KINDS: [&str; 7] = [
     "long-line",
     "long-list",
     "nesting",
+    "options",
+    "chains",
+    "classes",
+    "suppressed",
+    "merged",
 ];
 
 /// The commands, each run on every input.
@@ -194,6 +202,34 @@ fn write_input(kind: &str, size: usize, dir: &Path) -> usize {
             write_lines(&dir.join("main.cf"), size, nesting),
             write_text(&dir.join("master.cf"), &stock),
         ),
+        "options" => (
+            write_text(&dir.join("main.cf"), "compatibility_level = 3.6\n"),
+            write_lines_after(
+                &dir.join("master.cf"),
+                size,
+                &format!("{stock}relay2 unix - - n - - smtp\n"),
+                option,
+            ),
+        ),
+        "chains" => (
+            write_lines_after(&dir.join("main.cf"), size, "myorigin = $link_0\n", link),
+            write_text(&dir.join("master.cf"), &stock),
+        ),
+        "classes" => (
+            write_classes(&dir.join("main.cf"), size),
+            write_text(&dir.join("master.cf"), &stock),
+        ),
+        "suppressed" => (
+            write_text(&dir.join("main.cf"), "compatibility_level = 3.6\n"),
+            write_lines(&dir.join("master.cf"), size, suppressed),
+        ),
+        "merged" => (
+            write_text(
+                &dir.join("main.cf"),
+                "compatibility_level = 3.6\nsmtpd_tls_security_level = none\n",
+            ),
+            write_lines(&dir.join("master.cf"), size, submission),
+        ),
         other => panic!("no input kind {other}"),
     };
     main + master
@@ -205,8 +241,14 @@ fn write_text(path: &Path, text: &str) -> usize {
 }
 
 fn write_lines(path: &Path, size: usize, line: fn(usize) -> String) -> usize {
+    write_lines_after(path, size, "", line)
+}
+
+/// `head`, then lines up to about `size` bytes in all.
+fn write_lines_after(path: &Path, size: usize, head: &str, line: fn(usize) -> String) -> usize {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("created"));
-    let mut written = 0;
+    out.write_all(head.as_bytes()).expect("written");
+    let mut written = head.len();
     let mut n = 0;
     while written < size {
         let text = line(n);
@@ -262,6 +304,53 @@ fn nesting(n: usize) -> String {
         "${myhostname?{".repeat(depth),
         "}}".repeat(depth)
     )
+}
+
+/// An `-o` line of one service: a parameter Postfix does not know, so a finding and a
+/// suggestion for each.
+fn option(n: usize) -> String {
+    format!("  -o smtp_x{n}=v{n}\n")
+}
+
+/// A link of one reference chain, far longer than the 100 levels Postfix expands: each
+/// parameter's expansion fails at the limit.
+fn link(n: usize) -> String {
+    format!("link_{n} = $link_{}\n", n + 1)
+}
+
+/// A listener that requires TLS on port 25, under a suppression of another rule (which
+/// then silences nothing).
+fn suppressed(n: usize) -> String {
+    format!("# pflint: disable=PF408 -- reason {n}\n{}", listeners(n))
+}
+
+/// A submission listener without options, where main.cf turns TLS off: one finding,
+/// merged across every listener, with an `-o` edit for each.
+fn submission(n: usize) -> String {
+    format!("{}:587 inet n - n - - smtpd\n", address(n))
+}
+
+/// `k` restriction classes, each naming every class, so that about `size` bytes hold
+/// `k` squared names; the recipient restrictions name them all.
+fn write_classes(path: &Path, size: usize) -> usize {
+    let k = ((size / 8) as f64).sqrt().max(1.0) as usize;
+    let names: Vec<String> = (0..k).map(|i| format!("cls{i}")).collect();
+    let all = names.join(", ");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("created"));
+    let mut written = 0;
+    let mut put = |text: &str| {
+        out.write_all(text.as_bytes()).expect("written");
+        written += text.len();
+    };
+    put(&format!("smtpd_restriction_classes = {all}\n"));
+    for name in &names {
+        put(&format!("{name} = {all}\n"));
+    }
+    put(&format!(
+        "smtpd_recipient_restrictions = permit_mynetworks, {all}, reject_unauth_destination\n"
+    ));
+    out.flush().expect("written");
+    written
 }
 
 /// One `mynetworks` list of `size` bytes.
