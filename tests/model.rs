@@ -228,3 +228,22 @@ fn restriction_classes_that_name_each_other_are_read_through() {
     assert_eq!(backscatter(&config("reject_unverified_recipient")), 0);
     assert_eq!(backscatter(&config("permit")), 1);
 }
+
+#[test]
+fn a_relay_check_reached_through_classes_that_name_each_other_is_found() {
+    // smtpd's has_required(): a `permit` ends only its own class.
+    let config = |last: &str| {
+        format!(
+            "smtpd_restriction_classes = a, b\na = b, a, {last}\nb = a, b, permit\n\
+             smtpd_relay_restrictions = a\nsmtpd_recipient_restrictions = b, a\n"
+        )
+    };
+    let open_relay = |text: &str| {
+        findings(text)
+            .into_iter()
+            .filter(|(code, _)| code == "PF701")
+            .count()
+    };
+    assert_eq!(open_relay(&config("reject_unauth_destination")), 0);
+    assert_eq!(open_relay(&config("permit_mynetworks")), 1);
+}

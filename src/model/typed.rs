@@ -107,9 +107,10 @@ pub const NEEDS_SASL: [&str; 5] = [
 /// The restriction classes of a scope (`smtpd_restriction_classes`), and which of them
 /// one walk of a list has read. A class is read where it is first named and skipped
 /// after: what it adds is already there, and the questions asked (which restrictions
-/// apply, which comes first) do not change. Reading it again each time made classes
-/// that name each other exponential (six classes in 2 KB took 20 s).
-struct Classes {
+/// apply, which comes first, whether one is reached) do not change. Reading it again
+/// each time made classes that name each other exponential (six classes in 2 KB took
+/// 20 s).
+pub struct Classes {
     /// Sorted, without repeats.
     names: Vec<Vec<u8>>,
     /// Whether the class of the same index was read in this walk.
@@ -121,8 +122,18 @@ impl Classes {
     /// restriction of that name.
     const MAX_DEPTH: usize = 10;
 
+    /// Whether `item` names a class (smtpd finds one by its exact name, unlike a
+    /// restriction), and if so whether this walk reads it now: only the first time.
+    pub fn enter(&mut self, item: &[u8]) -> Option<bool> {
+        let class = self
+            .names
+            .binary_search_by(|c| c.as_slice().cmp(item))
+            .ok()?;
+        Some(!std::mem::replace(&mut self.read[class], true))
+    }
+
     /// Forgets which classes were read, for a walk of another list.
-    fn start_walk(&mut self) {
+    pub fn start_walk(&mut self) {
         self.read.fill(false);
     }
 }
@@ -169,7 +180,8 @@ impl Config<'_> {
             .collect()
     }
 
-    fn restriction_classes(&self, scope: Scope) -> Classes {
+    /// The restriction classes of `scope`, for a walk of one of its lists.
+    pub fn restriction_classes(&self, scope: Scope) -> Classes {
         let mut names = self
             .list(scope, "smtpd_restriction_classes")
             .unwrap_or_default();
@@ -193,12 +205,12 @@ impl Config<'_> {
     ) -> Option<B> {
         let text = self.text(scope, list).unwrap_or_default();
         for item in value::elements(&text) {
-            // smtpd finds a class by its exact name, a restriction in any case.
-            match classes.names.binary_search_by(|c| c.as_slice().cmp(item)) {
-                Ok(class) if depth < Classes::MAX_DEPTH => {
-                    if std::mem::replace(&mut classes.read[class], true) {
-                        continue;
-                    }
+            let entered = match depth < Classes::MAX_DEPTH {
+                true => classes.enter(item),
+                false => None,
+            };
+            match entered {
+                Some(true) => {
                     let class = String::from_utf8_lossy(item);
                     if let Some(found) =
                         self.each_restriction(scope, &class, classes, depth + 1, visit)
@@ -206,7 +218,8 @@ impl Config<'_> {
                         return Some(found);
                     }
                 }
-                _ => {
+                Some(false) => {}
+                None => {
                     if let ControlFlow::Break(found) = visit(item) {
                         return Some(found);
                     }

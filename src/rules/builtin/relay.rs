@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use super::{Hit, at, written};
 use crate::model::config::Scope;
 use crate::model::subject::Subject;
+use crate::model::typed::Classes;
 use crate::rules::condition::Context;
 use crate::rules::engine::shown_value;
 
@@ -22,9 +23,14 @@ const REQUIRED: [&str; 6] = [
 
 /// smtpd's `has_required()`: whether `list` reaches a required restriction before an
 /// unconditional `permit`, looking into restriction classes (bounded, as classes may
-/// name each other). Not a walk of `Config::restrictions`' flat list: a `permit`
-/// inside a class ends only that class.
-fn has_required(cx: &Context<'_, '_>, list: &[Vec<u8>], classes: &[Vec<u8>], depth: usize) -> bool {
+/// name each other; each is read once per list, see [`Classes`]). Not a walk of
+/// `Config::restrictions`' flat list: a `permit` inside a class ends only that class.
+fn has_required(
+    cx: &Context<'_, '_>,
+    list: &[Vec<u8>],
+    classes: &mut Classes,
+    depth: usize,
+) -> bool {
     if depth > 10 {
         return false;
     }
@@ -41,8 +47,8 @@ fn has_required(cx: &Context<'_, '_>, list: &[Vec<u8>], classes: &[Vec<u8>], dep
         if REQUIRED.contains(&item_text.as_str()) {
             return true;
         }
-        // smtpd finds a class by its exact name (htable_find), unlike a restriction.
-        if classes.contains(item) {
+        // At the bound a class is not read, and stays unread for a shallower naming.
+        if depth < 10 && classes.enter(item) == Some(true) {
             let name = String::from_utf8_lossy(item).into_owned();
             let expansion = cx.config.list(cx.scope, &name).unwrap_or_default();
             if has_required(cx, &expansion, classes, depth + 1) {
@@ -57,10 +63,12 @@ fn has_required(cx: &Context<'_, '_>, list: &[Vec<u8>], classes: &[Vec<u8>], dep
 /// `reject_unauth_destination` (or its kin): smtpd refuses to start.
 pub fn missing_relay_restriction(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
     let list = |name: &str| cx.config.list(cx.scope, name).unwrap_or_default();
-    let classes = list("smtpd_restriction_classes");
+    let mut classes = cx.config.restriction_classes(cx.scope);
     let relay = list("smtpd_relay_restrictions");
     let recipient = list("smtpd_recipient_restrictions");
-    if has_required(cx, &relay, &classes, 0) || has_required(cx, &recipient, &classes, 0) {
+    let relay_checked = has_required(cx, &relay, &mut classes, 0);
+    classes.start_walk();
+    if relay_checked || has_required(cx, &recipient, &mut classes, 0) {
         return Vec::new();
     }
     let cause = ["smtpd_relay_restrictions", "smtpd_recipient_restrictions"]
