@@ -94,6 +94,7 @@ const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
 /// A unified diff of one file, with `a/` and `b/` headers for `git apply` and
 /// `patch -p1` run in the configuration directory.
 pub fn diff(name: &str, old: Option<&[u8]>, new: &[u8]) -> Result<String, String> {
+    use similar::algorithms::{Capture, IdentifyDistinct, Replace, patience};
     let text = |bytes| {
         std::str::from_utf8(bytes)
             .map_err(|_| format!("{name} is not UTF-8, so no diff can show it"))
@@ -105,17 +106,57 @@ pub fn diff(name: &str, old: Option<&[u8]>, new: &[u8]) -> Result<String, String
     } else {
         "/dev/null".to_owned()
     };
-    // Myers' diff takes time in the product of the lines and the changes, and an edit of
-    // a large master.cf changes a line of every service: past the deadline the rest is
-    // shown as removed and added, which is still a patch that applies. Real files finish
-    // in milliseconds, far inside it.
-    Ok(similar::TextDiff::configure()
-        .timeout(DIFF_DEADLINE)
-        .diff_lines(old_text, new_text)
-        .unified_diff()
-        .context_radius(3)
-        .header(&old_header, &format!("b/{name}"))
-        .to_string())
+    // Lines end at `\n` only, as for patch and Postfix (a lone CR is text).
+    let old_lines: Vec<&str> = old_text.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new_text.split_inclusive('\n').collect();
+    let ids = IdentifyDistinct::<u32>::new(
+        &old_lines[..],
+        0..old_lines.len(),
+        &new_lines[..],
+        0..new_lines.len(),
+    );
+    // Patience anchors on the lines that occur once (a large master.cf's service names)
+    // and runs Myers' diff only between them; an edit there changes a line of every
+    // service. Past the deadline the rest is shown as removed and added, which is still
+    // a patch that applies. similar's `TextDiff` is not used: it tidies the changes
+    // found with a pass that is quadratic in their number.
+    let mut changes = Replace::new(Capture::new());
+    let Ok(()) = patience::diff_deadline(
+        &mut changes,
+        ids.old_lookup(),
+        ids.old_range(),
+        ids.new_lookup(),
+        ids.new_range(),
+        std::time::Instant::now().checked_add(DIFF_DEADLINE),
+    );
+    let hunks = similar::group_diff_ops(changes.into_inner().into_ops(), 3);
+    let mut out = String::new();
+    for (i, hunk) in hunks.iter().filter(|h| !h.is_empty()).enumerate() {
+        if i == 0 {
+            out.push_str(&format!("--- {old_header}\n+++ b/{name}\n"));
+        }
+        out.push_str(&format!(
+            "{}\n",
+            similar::udiff::UnifiedHunkHeader::new(hunk)
+        ));
+        for op in hunk {
+            let (_, old_range, new_range) = op.as_tag_tuple();
+            let (removed, added, kept) = match op.tag() {
+                similar::DiffTag::Equal => (&[][..], &[][..], &old_lines[old_range]),
+                _ => (&old_lines[old_range], &new_lines[new_range], &[][..]),
+            };
+            for (mark, lines) in [(' ', kept), ('-', removed), ('+', added)] {
+                for line in lines {
+                    out.push(mark);
+                    out.push_str(line);
+                    if !line.ends_with('\n') {
+                        out.push_str("\n\\ No newline at end of file\n");
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Errors (parse problems included) the new files have and the old ones do not, each as
@@ -154,15 +195,19 @@ pub fn new_errors(
         })
         .collect()
     };
-    let mut before = errors(old);
+    // Counted, not searched: a large master.cf can have an error on every service.
+    let mut before: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for error in errors(old) {
+        *before.entry(error).or_default() += 1;
+    }
     errors(new)
         .into_iter()
-        .filter(|e| match before.iter().position(|b| b == e) {
-            Some(i) => {
-                before.remove(i);
+        .filter(|e| match before.get_mut(e) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
                 false
             }
-            None => true,
+            _ => true,
         })
         .collect()
 }
@@ -206,6 +251,29 @@ fn cannot_write(changes: &[atomic::Change], e: &atomic::Error, again: &str) -> S
 mod tests {
     use super::*;
     use crate::source::Span;
+
+    #[test]
+    fn a_diff_splits_lines_at_newlines_only_and_marks_a_missing_one() {
+        let old = b"a = 1\rb\nc = 2\nd = 3\ne = 4\nf = 5\ng = 6\nh = 7\ni = 8\nlast = 9";
+        let new = b"a = 1\rb\nc = 2\nd = 3\ne = 4\nf = 5\ng = 6\nh = 7\ni = 8\nlast = 10";
+        let shown = diff("main.cf", Some(old), new).expect("UTF-8");
+        assert_eq!(
+            shown,
+            "--- a/main.cf\n+++ b/main.cf\n@@ -6,4 +6,4 @@\n g = 6\n h = 7\n i = 8\n-last = 9\n\
+             \\ No newline at end of file\n+last = 10\n\\ No newline at end of file\n"
+        );
+        let first = diff("main.cf", Some(old), b"a = 0\rb\n").expect("UTF-8");
+        assert!(
+            first.starts_with("--- a/main.cf\n+++ b/main.cf\n@@ -1,9 +1 @@\n-a = 1\rb\n-c = 2\n")
+        );
+        assert!(first.ends_with("-last = 9\n\\ No newline at end of file\n+a = 0\rb\n"));
+        assert_eq!(diff("main.cf", Some(old), old).expect("UTF-8"), "");
+        let created = diff("main.cf", None, b"x = 1\n").expect("UTF-8");
+        assert_eq!(
+            created,
+            "--- /dev/null\n+++ b/main.cf\n@@ -0,0 +1 @@\n+x = 1\n"
+        );
+    }
 
     #[test]
     fn a_result_with_a_new_error_is_found_before_anything_is_written() {
