@@ -120,7 +120,7 @@ pub struct Classes {
 impl Classes {
     /// How deep classes are read inside each other; a class named deeper is taken as a
     /// restriction of that name.
-    const MAX_DEPTH: usize = 10;
+    pub const MAX_DEPTH: usize = 10;
 
     /// Whether `item` names a class (smtpd finds one by its exact name, unlike a
     /// restriction), and if so whether this walk reads it now: only the first time.
@@ -205,9 +205,10 @@ impl Config<'_> {
     ) -> Option<B> {
         let text = self.text(scope, list).unwrap_or_default();
         for item in value::elements(&text) {
-            let entered = match depth < Classes::MAX_DEPTH {
-                true => classes.enter(item),
-                false => None,
+            let entered = if depth < Classes::MAX_DEPTH {
+                classes.enter(item)
+            } else {
+                None
             };
             match entered {
                 Some(true) => {

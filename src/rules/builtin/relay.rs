@@ -31,7 +31,7 @@ fn has_required(
     classes: &mut Classes,
     depth: usize,
 ) -> bool {
-    if depth > 10 {
+    if depth > Classes::MAX_DEPTH {
         return false;
     }
     let mut items = list.iter();
@@ -48,7 +48,7 @@ fn has_required(
             return true;
         }
         // At the bound a class is not read, and stays unread for a shallower naming.
-        if depth < 10 && classes.enter(item) == Some(true) {
+        if depth < Classes::MAX_DEPTH && classes.enter(item) == Some(true) {
             let name = String::from_utf8_lossy(item).into_owned();
             let expansion = cx.config.list(cx.scope, &name).unwrap_or_default();
             if has_required(cx, &expansion, classes, depth + 1) {
