@@ -137,13 +137,14 @@ pub fn postures(config: &Config<'_>, roles: &Roles) -> Vec<Posture> {
             })
             .collect();
     let mut found: Vec<Posture> = Vec::new();
+    let mut main_sasl_only = MainSaslOnly::new();
     // By namespace (name and type): the posture found for each, without a copy of its
     // name.
     let mut at: Vec<Option<usize>> = vec![None; config.namespace_count()];
     for (index, service) in config.services().iter().enumerate() {
         let scope = Scope::Service(index);
         let properties = match (service.is_unix(), service.daemon()) {
-            (_, Daemon::Smtpd) => Properties::Server(server(config, scope)),
+            (_, Daemon::Smtpd) => Properties::Server(server(config, scope, &mut main_sasl_only)),
             (true, Daemon::Smtp) => Properties::Client(client(config, scope, TlsSide::SmtpClient)),
             (true, Daemon::Lmtp) => Properties::Client(client(config, scope, TlsSide::LmtpClient)),
             _ => continue,
@@ -181,7 +182,12 @@ fn text(config: &Config<'_>, scope: Scope, name: &str) -> Option<String> {
         .map(|v| String::from_utf8_lossy(&v).into_owned())
 }
 
-fn server(config: &Config<'_>, scope: Scope) -> ServerTls {
+/// Whether each restriction list of main.cf admits only SASL clients, as far as found:
+/// the services that inherit a list share its answer (a long list read by each of a
+/// hundred thousand services was quadratic).
+type MainSaslOnly = std::collections::HashMap<&'static str, bool>;
+
+fn server(config: &Config<'_>, scope: Scope, main_sasl_only: &mut MainSaslOnly) -> ServerTls {
     let level = config
         .tls_level(scope, TlsSide::Server)
         .ok()
@@ -190,12 +196,18 @@ fn server(config: &Config<'_>, scope: Scope) -> ServerTls {
         .boolean(scope, "smtpd_tls_auth_only")
         .ok()
         .map(|only| only || level == Some(TlsLevel::Encrypt));
+    let admits_only_sasl = |name: &str| {
+        config
+            .list(scope, name)
+            .is_ok_and(|elements| admits_only_sasl(&elements))
+    };
     let sasl_only = RESTRICTION_LISTS
         .into_iter()
-        .filter(|name| {
-            config
-                .list(scope, name)
-                .is_ok_and(|elements| admits_only_sasl(&elements))
+        .filter(|&name| match config.value_scope(scope, name) {
+            Scope::Main => *main_sasl_only
+                .entry(name)
+                .or_insert_with(|| admits_only_sasl(name)),
+            Scope::Service(_) => admits_only_sasl(name),
         })
         .collect();
     ServerTls {

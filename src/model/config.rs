@@ -1750,6 +1750,47 @@ impl<'a> Config<'a> {
         Some(value)
     }
 
+    /// The scope whose value of `name` is the one `scope` reads: main.cf's when a service
+    /// neither sets `name` nor any name that main.cf's expansion of it reads (the
+    /// service's value is then main.cf's), else `scope`. A question asked of a large value
+    /// that a hundred thousand services inherit can then be answered once.
+    pub fn value_scope(&self, scope: Scope, name: &str) -> Scope {
+        let Scope::Service(i) = scope else {
+            return Scope::Main;
+        };
+        let own = |n: &[u8]| self.overrides(i).contains_key(n) || self.read_only_in(i, n).is_some();
+        if own(name.as_bytes()) {
+            return scope;
+        }
+        let Some(memo) = &self.expanded_memo else {
+            return scope;
+        };
+        let key = (Scope::Main, name.to_owned());
+        if !memo.borrow().contains_key(&key) {
+            // Found once: the search for a `$` is as long as the value.
+            let Some((raw, _)) = self.raw(Scope::Main, name) else {
+                return Scope::Main;
+            };
+            if memchr::memchr(b'$', &raw).is_none() || self.info(name).is_some_and(|i| i.raw) {
+                let value = Ok(raw.to_vec());
+                memo.borrow_mut().insert(
+                    key.clone(),
+                    Memo {
+                        value,
+                        reads: Box::default(),
+                    },
+                );
+            } else {
+                let _ = self.expanded(Scope::Main, name);
+            }
+        }
+        let inherited = memo
+            .borrow()
+            .get(&key)
+            .is_some_and(|main| !main.reads.iter().any(|n| own(n)));
+        if inherited { Scope::Main } else { scope }
+    }
+
     /// Expands any value in `scope` (lookups: `-o` overrides, main.cf, defaults).
     pub fn expand_value(&self, scope: Scope, value: &Value<'_>) -> Result<Vec<u8>, ExpandError> {
         expand::expand(value, &ScopeLookup::new(self, scope))

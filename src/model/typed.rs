@@ -180,6 +180,20 @@ impl Config<'_> {
             .collect()
     }
 
+    /// Whether `scope` reads `lists` (restriction parameters) as main.cf does: the lists,
+    /// the restriction classes and each class's value (see [`Config::value_scope`]).
+    pub fn restrictions_read_as_main(&self, scope: Scope, lists: &[&str]) -> bool {
+        let as_main = |name: &str| self.value_scope(scope, name) == Scope::Main;
+        scope == Scope::Main
+            || (lists.iter().all(|l| as_main(l))
+                && as_main("smtpd_restriction_classes")
+                && self
+                    .restriction_classes(Scope::Main)
+                    .names
+                    .iter()
+                    .all(|c| as_main(&String::from_utf8_lossy(c))))
+    }
+
     /// The restriction classes of `scope`, for a walk of one of its lists.
     pub fn restriction_classes(&self, scope: Scope) -> Classes {
         let mut names = self

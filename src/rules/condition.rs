@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use crate::model::config::{Config, Scope};
 use crate::model::{ReadError, Roles, TlsSide, ValueType, value};
+use crate::rules::builtin::Hit;
 
 /// One condition, as written in a rule file.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -97,6 +98,40 @@ pub struct Context<'c, 'a> {
     pub places: &'c [crate::model::config::WrittenRef],
     /// What was found of the files the configuration names.
     pub facts: &'c crate::material::Facts,
+    /// Answers found for a service that reads its values as main.cf does, for the next.
+    pub shared: &'c Shared,
+}
+
+/// Answers to questions about values that services inherit from main.cf, kept for one
+/// run: a value a hundred thousand services share is judged once, not once each.
+#[derive(Default)]
+pub struct Shared {
+    /// Conditions on one parameter, by the condition's address.
+    conditions: std::cell::RefCell<std::collections::HashMap<usize, bool>>,
+    /// Built-in checks, by name.
+    hits: std::cell::RefCell<std::collections::HashMap<&'static str, Vec<Hit>>>,
+}
+
+impl Context<'_, '_> {
+    /// The hits of the built-in check `name`, made by `check` or, when `inherited` says
+    /// that this service reads all the check reads as main.cf does, found once for all
+    /// such services.
+    pub fn shared_hits(
+        &self,
+        name: &'static str,
+        inherited: impl FnOnce() -> bool,
+        check: impl FnOnce() -> Vec<Hit>,
+    ) -> Vec<Hit> {
+        if self.scope == Scope::Main || !inherited() {
+            return check();
+        }
+        if let Some(hits) = self.shared.hits.borrow().get(name) {
+            return hits.clone();
+        }
+        let hits = check();
+        self.shared.hits.borrow_mut().insert(name, hits.clone());
+        hits
+    }
 }
 
 impl<'c> Context<'c, '_> {
@@ -240,6 +275,21 @@ impl Condition {
             let written = cx.config.setting_location(cx.scope, name).is_some();
             return (written == want).then(cause)?;
         }
+        let key = self as *const Condition as usize;
+        let inherited =
+            cx.scope != Scope::Main && cx.config.value_scope(cx.scope, name) == Scope::Main;
+        if inherited && let Some(&holds) = cx.shared.conditions.borrow().get(&key) {
+            return holds.then(cause)?;
+        }
+        let holds = self.holds(cx, name)?;
+        if inherited {
+            cx.shared.conditions.borrow_mut().insert(key, holds);
+        }
+        holds.then(cause)?
+    }
+
+    /// Whether the value of `name` meets this condition; `None` when it cannot be read.
+    fn holds(&self, cx: &Context<'_, '_>, name: &str) -> Option<bool> {
         // An unknown parameter reads as empty: it has no effect.
         let text = match cx.config.text(cx.scope, name) {
             Ok(text) => text,
@@ -274,7 +324,7 @@ impl Condition {
         } else {
             false
         };
-        holds.then(cause)?
+        Some(holds)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::syntax::document::Entry as _;
 use crate::text::Interner;
 
 use super::builtin::{self, Hit};
-use super::condition::{Causes, Context, VersionTest};
+use super::condition::{Causes, Context, Shared, VersionTest};
 use super::{Check, FixTarget, Rule, catalog};
 use crate::model::subject::{Subject, SubjectKind, subjects};
 
@@ -49,6 +49,7 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
     // For the findings that subjects were merged into (by file and place), their edits.
     let mut edit_indexes: HashMap<(u8, usize), EditIndex> = HashMap::new();
     let places = builtin::places(config);
+    let shared = Shared::default();
     let mut texts = Interner::default();
     for rule in catalog().rules() {
         if !matches!(rule.check, Check::Condition | Check::Builtin(_)) {
@@ -75,6 +76,7 @@ pub fn run(config: &Config<'_>, roles: &Roles, facts: &crate::material::Facts) -
                 scope: subject.scope,
                 places: &places,
                 facts,
+                shared: &shared,
             };
             for hit in hits(rule, &cx, &subject) {
                 let (placed, context) = place(rule, &cx, &subject, hit, &mut texts);

@@ -62,6 +62,18 @@ fn has_required(
 /// PF701: neither relay-related restriction list has a working
 /// `reject_unauth_destination` (or its kin): smtpd refuses to start.
 pub fn missing_relay_restriction(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let inherited = || {
+        cx.config.restrictions_read_as_main(
+            cx.scope,
+            &["smtpd_relay_restrictions", "smtpd_recipient_restrictions"],
+        )
+    };
+    cx.shared_hits("missing-relay-restriction", inherited, || {
+        relay_unchecked(cx)
+    })
+}
+
+fn relay_unchecked(cx: &Context<'_, '_>) -> Vec<Hit> {
     let list = |name: &str| cx.config.list(cx.scope, name).unwrap_or_default();
     let mut classes = cx.config.restriction_classes(cx.scope);
     let relay = list("smtpd_relay_restrictions");

@@ -1,7 +1,9 @@
 //! SASL checks: AUTH that is offered with no backend that can check a password.
 
 use super::Hit;
+use crate::model::config::Scope;
 use crate::model::subject::Subject;
+use crate::model::typed::SMTPD_RESTRICTION_LISTS;
 use crate::rules::condition::Context;
 
 /// PF304: SASL AUTH is on, but the backend cannot work: Dovecot with no socket named,
@@ -71,6 +73,18 @@ pub fn backend(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
 
 /// PF305: a restriction that checks the SASL login, on a service where SASL is off.
 pub fn login_restriction_without_sasl(cx: &Context<'_, '_>, _: &Subject) -> Vec<Hit> {
+    let inherited = || {
+        cx.config.value_scope(cx.scope, "smtpd_sasl_auth_enable") == Scope::Main
+            && cx
+                .config
+                .restrictions_read_as_main(cx.scope, &SMTPD_RESTRICTION_LISTS)
+    };
+    cx.shared_hits("login-restriction-without-sasl", inherited, || {
+        login_restrictions_ignored(cx)
+    })
+}
+
+fn login_restrictions_ignored(cx: &Context<'_, '_>) -> Vec<Hit> {
     let on = cx
         .config
         .boolean(cx.scope, "smtpd_sasl_auth_enable")
