@@ -4,8 +4,8 @@
 //! each handing clients to its own `pass` service, one long list value, deeply nested
 //! `${name?{…}}` expressions, and shapes that were once superlinear: one service with
 //! many `-o` lines, reference chains past Postfix's nesting limit, restriction classes
-//! that name each other, a suppression above every entry, and one finding merged
-//! across every listener.
+//! that name each other, a suppression above every entry, one finding merged across
+//! every listener, and one long restriction list that every listener inherits.
 //!
 //! `cargo bench --bench size` prints one row per (input, command) with the wall time and
 //! the peak resident memory of the `pflint` process (from `wait4`), each per MB of input,
@@ -24,7 +24,7 @@ use std::time::Instant;
 const MB: usize = 1 << 20;
 
 /// The kinds of input, each written as main.cf (and master.cf) of about `size` bytes.
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 13] = [
     "params",
     "services",
     "listeners",
@@ -37,6 +37,7 @@ const KINDS: [&str; 12] = [
     "classes",
     "suppressed",
     "merged",
+    "inherited",
 ];
 
 /// The commands, each run on every input.
@@ -230,6 +231,15 @@ fn write_input(kind: &str, size: usize, dir: &Path) -> usize {
             ),
             write_lines(&dir.join("master.cf"), size, submission),
         ),
+        "inherited" => (
+            write_one_line(
+                &dir.join("main.cf"),
+                size / 2,
+                "smtpd_recipient_restrictions = permit_mynetworks",
+                |n| format!(", check_recipient_access hash:/etc/postfix/r{n}"),
+            ),
+            write_lines(&dir.join("master.cf"), size / 2, plain_mx),
+        ),
         other => panic!("no input kind {other}"),
     };
     main + master
@@ -328,6 +338,12 @@ fn suppressed(n: usize) -> String {
 /// merged across every listener, with an `-o` edit for each.
 fn submission(n: usize) -> String {
     format!("{}:587 inet n - n - - smtpd\n", address(n))
+}
+
+/// A port 25 listener on its own address without options: it inherits main.cf's
+/// values, which each rule judges once for all such listeners.
+fn plain_mx(n: usize) -> String {
+    format!("{}:25 inet n - n - - smtpd\n", address(n))
 }
 
 /// `k` restriction classes, each naming every class, so that about `size` bytes hold
