@@ -110,6 +110,22 @@ pub struct Shared {
     conditions: std::cell::RefCell<std::collections::HashMap<usize, bool>>,
     /// Built-in checks, by name.
     hits: std::cell::RefCell<std::collections::HashMap<&'static str, Vec<Hit>>>,
+    /// Values as messages show them (see [`crate::rules::engine::shown_value`]).
+    shown: std::cell::RefCell<std::collections::HashMap<String, String>>,
+}
+
+impl Shared {
+    /// The inherited value of `param` as shown, when it was shown before.
+    pub fn shown_value(&self, param: &str) -> Option<String> {
+        self.shown.borrow().get(param).cloned()
+    }
+
+    /// Keeps the inherited value of `param` as shown.
+    pub fn keep_shown_value(&self, param: &str, shown: &str) {
+        self.shown
+            .borrow_mut()
+            .insert(param.to_owned(), shown.to_owned());
+    }
 }
 
 impl Context<'_, '_> {

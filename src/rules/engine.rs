@@ -235,22 +235,50 @@ fn condition_hit(rule: &Rule, cx: &Context<'_, '_>, causes: Causes) -> Hit {
     }
 }
 
-/// The effective value of `param` for display: expanded when it can be.
-/// An empty value reads `(empty)`, so that `name = ` does not look truncated.
+/// The effective value of `param` for display: expanded when it can be, and cut after
+/// [`SHOWN_VALUE`] bytes (a label is read beside its line, which the snippet shows).
+/// An empty value reads `(empty)`, so that `name = ` does not look truncated. Services
+/// that inherit the value from main.cf share one copy.
 pub fn shown_value(cx: &Context<'_, '_>, param: &str) -> String {
+    let inherited =
+        cx.scope != Scope::Main && cx.config.value_scope(cx.scope, param) == Scope::Main;
+    if inherited && let Some(shown) = cx.shared.shown_value(param) {
+        return shown;
+    }
     let value = match cx.config.text(cx.scope, param) {
-        Ok(v) => String::from_utf8_lossy(&v).into_owned(),
+        Ok(v) => shortened(&v),
         Err(_) => cx
             .config
             .raw(cx.scope, param)
-            .map(|(v, _)| String::from_utf8_lossy(&v).into_owned())
+            .map(|(v, _)| shortened(&v))
             .unwrap_or_default(),
     };
-    if value.trim().is_empty() {
+    let shown = if value.trim().is_empty() {
         "(empty)".to_owned()
     } else {
         value
+    };
+    if inherited {
+        cx.shared.keep_shown_value(param, &shown);
     }
+    shown
+}
+
+/// How much of a value a message or label shows.
+pub const SHOWN_VALUE: usize = 256;
+
+/// `value` as text, cut after [`SHOWN_VALUE`] bytes (at a character) with `…`.
+fn shortened(value: &[u8]) -> String {
+    if value.len() <= SHOWN_VALUE {
+        return String::from_utf8_lossy(value).into_owned();
+    }
+    let mut shown = String::from_utf8_lossy(&value[..SHOWN_VALUE]).into_owned();
+    // A character cut in two reads as U+FFFD at the end; drop it.
+    if shown.ends_with('\u{FFFD}') {
+        shown.pop();
+    }
+    shown.push('…');
+    shown
 }
 
 /// Turns a hit into a finding at its place, with the subject's context. Its message and
