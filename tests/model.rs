@@ -160,6 +160,11 @@ fn findings(main_cf: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// How many findings of `code` a main.cf alone gives.
+fn count(code: &str, main_cf: &str) -> usize {
+    findings(main_cf).iter().filter(|(c, _)| c == code).count()
+}
+
 #[test]
 fn an_expansion_loop_is_a_finding() {
     let found = findings("myorigin = $a\na = $b\nb = $a\n");
@@ -219,12 +224,7 @@ fn restriction_classes_that_name_each_other_are_read_through() {
              smtpd_recipient_restrictions = a, b, c, reject_unauth_destination\n"
         )
     };
-    let backscatter = |text: &str| {
-        findings(text)
-            .into_iter()
-            .filter(|(code, _)| code == "PF704")
-            .count()
-    };
+    let backscatter = |text: &str| count("PF704", text);
     assert_eq!(backscatter(&config("reject_unverified_recipient")), 0);
     assert_eq!(backscatter(&config("permit")), 1);
 }
@@ -238,12 +238,7 @@ fn a_relay_check_reached_through_classes_that_name_each_other_is_found() {
              smtpd_relay_restrictions = a\nsmtpd_recipient_restrictions = b, a\n"
         )
     };
-    let open_relay = |text: &str| {
-        findings(text)
-            .into_iter()
-            .filter(|(code, _)| code == "PF701")
-            .count()
-    };
+    let open_relay = |text: &str| count("PF701", text);
     assert_eq!(open_relay(&config("reject_unauth_destination")), 0);
     assert_eq!(open_relay(&config("permit_mynetworks")), 1);
 }

@@ -445,12 +445,17 @@ mod tests {
     #[test]
     fn logical_text_drops_newlines_and_skipped_lines() {
         let src = b"a = 1,\r\n# c\n  2\n";
+        let layout = first_layout(src);
+        assert_eq!(&*layout.text(src), b"a = 1,\r  2");
+        assert_eq!(layout.source_span(4..10), Span::new(4, 15));
+    }
+
+    /// The layout of the first group of `src`, which must be a logical line.
+    fn first_layout(src: &[u8]) -> Layout {
         let Some(Group::Logical(lines)) = groups(src).next() else {
             panic!("expected a logical line")
         };
-        let layout = Layout::new(&lines);
-        assert_eq!(&*layout.text(src), b"a = 1,\r  2");
-        assert_eq!(layout.source_span(4..10), Span::new(4, 15));
+        Layout::new(&lines)
     }
 
     /// The file offset of every logical byte, found by walking the segments.
@@ -461,10 +466,7 @@ mod tests {
     #[test]
     fn positions_found_by_search_equal_those_found_by_walking() {
         let src = b"a = 1,\r\n# c\n\n  2\n  \n  # d\n\t3,\n  4";
-        let Some(Group::Logical(lines)) = groups(src).next() else {
-            panic!("expected a logical line")
-        };
-        let layout = Layout::new(&lines);
+        let layout = first_layout(src);
         let offsets = walked_offsets(&layout);
         let text = layout.text(src);
         assert_eq!(text.len(), offsets.len());
